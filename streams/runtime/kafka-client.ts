@@ -1,0 +1,34 @@
+// One place that builds kafkajs clients, so retry, timeouts and logging are the same everywhere.
+// kafkajs logs through pino; its INFO chatter (joins, commits) is kept at debug level.
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from './logger.ts';
+
+// kafkajs v2 warns on every producer about its partitioner change; we use the default (murmur2,
+// Java-compatible) partitioner knowingly.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+export function createKafka(clientId: string, brokers: string[], log: Logger): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    // A cold broker JVM on a 2-core machine can take seconds to answer the first requests.
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...extra } = entry.log;
+      const fields = { component: 'kafkajs', namespace: entry.namespace, ...extra };
+      if (entry.level === logLevel.ERROR) log.error(fields, message);
+      else if (entry.level === logLevel.WARN) log.warn(fields, message);
+      else log.debug(fields, message);
+    },
+  });
+}
+
+export function parseBrokers(list: string): string[] {
+  const brokers = list.split(',').map((b) => b.trim()).filter(Boolean);
+  for (const b of brokers) if (!/^[^:\s]+:\d+$/.test(b)) throw new Error(`broker "${b}" is not host:port`);
+  if (brokers.length === 0) throw new Error('no Kafka broker given');
+  return brokers;
+}
