@@ -1,7 +1,7 @@
 // The record path shared by the Kafka runner and the in-memory test driver:
 // decode -> validate -> handle -> encode, turning every non-retriable failure into a dead letter.
 // Retriable failures (registry or Redis unreachable) are thrown so the whole batch is retried.
-import { dlqTopic, loadSchema } from '../../schemas/topics.ts';
+import { DEAD_LETTER_SCHEMA, dlqTopic, loadSchema } from '../../schemas/topics.ts';
 import { ProcessingError, StreamError, ValidationError, asStreamError, type FailureStage } from './errors.ts';
 import type { HandlerContext, InputRecord, OutputRecord, ProcessorDefinition } from './processor.ts';
 import type { AvroSerde } from './serde.ts';
@@ -38,7 +38,6 @@ export interface BatchResult {
   failures: Failure[];
 }
 
-export const DEAD_LETTER_SCHEMA = 'runtime/dead-letter.avsc';
 const MAX_ERROR_MESSAGE = 2_000;
 
 /** Header names on every dead letter, so `kcat -C -t <topic>.dlq -J` shows why without decoding Avro. */

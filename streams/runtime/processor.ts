@@ -45,7 +45,8 @@ export interface HandlerContext<S> {
   now(): number;
 }
 
-export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec<unknown>> = Record<string, StateSpec<unknown>>> {
+// The defaults are `any` so that runtime code can hold any processor (handlers are contravariant in their state).
+export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec<unknown>> = any> {
   /** Consumer group id, metrics label, and prefix of the processor's state keys. */
   name: string;
   description: string;

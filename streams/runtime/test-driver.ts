@@ -2,15 +2,14 @@
 // (or raw bytes) into input topics, run the same decode/validate/handle/encode path the Kafka runner
 // uses (batch.ts), read decoded outputs and dead letters back. No broker, registry or Redis: the
 // schema store and state stores are the in-memory implementations, and the clock is fake.
-import { dlqTopic, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
-import { deadLetterMessage, prepareSerde, processBatch, DEAD_LETTER_SCHEMA, type RawRecord } from './batch.ts';
+import { DEAD_LETTER_SCHEMA, dlqTopic, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
+import { deadLetterMessage, prepareSerde, processBatch, type RawRecord } from './batch.ts';
 import type { FailureStage } from './errors.ts';
 import { createLogger } from './logger.ts';
 import type { HandlerContext, ProcessorDefinition } from './processor.ts';
 import { MemorySchemaStore } from './schema-store.ts';
 import { AvroSerde } from './serde.ts';
 import { openStores } from './state/state-spec.ts';
-import { TRACEPARENT_HEADER } from './tracing.ts';
 
 export interface DrivenRecord<T = any> {
   topic: string;
@@ -115,4 +114,3 @@ export class ProcessorTestDriver {
   }
 }
 
-export { TRACEPARENT_HEADER };

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TOPICS } from '../../schemas/topics.ts';
+import { sampleSensorReading } from '../../schemas/sample-records.ts';
+import type { SensorReading } from '../../schemas/generated/types.ts';
+import { StateStoreError } from './errors.ts';
+import { defineProcessor } from './processor.ts';
+import { ProcessorTestDriver } from './test-driver.ts';
+
+const echo = (poison: (r: SensorReading) => boolean, calls: number[]) =>
+  defineProcessor({
+    name: 'echo-test',
+    description: 'forwards readings; throws on poison',
+    inputs: [TOPICS.sensorReadings],
+    outputs: [TOPICS.sensorReadingsValidated],
+    semantics: 'exactly-once',
+    semanticsReason: 'test',
+    async handle(records) {
+      calls.push(records.length);
+      const bad = records.find((r) => poison(r.value as SensorReading));
+      if (bad) throw new Error(`cannot handle sequence ${(bad.value as SensorReading).sequence}`);
+      return records.map((r) => ({ topic: TOPICS.sensorReadingsValidated, key: 'k', value: r.value, source: r }));
+    },
+  });
+
+test('a handler that throws on one record: the batch is re-run record by record and only that record is dead-lettered', async () => {
+  const calls: number[] = [];
+  const d = new ProcessorTestDriver(echo((r) => r.sequence === 3, calls));
+  for (let s = 1; s <= 5; s++) await d.pipe(TOPICS.sensorReadings, 'k', { ...sampleSensorReading, sequence: s });
+  await d.run();
+  assert.deepEqual(calls, [5, 1, 1, 1, 1, 1]);
+  assert.deepEqual((await d.outputs<SensorReading>(TOPICS.sensorReadingsValidated)).map((o) => o.value.sequence), [1, 2, 4, 5]);
+  const dead = await d.deadLetters(TOPICS.sensorReadings);
+  assert.deepEqual(dead.map((x) => [x.stage, x.errorClass, x.errorMessage]), [['processing', 'ProcessingError', 'cannot handle sequence 3']]);
+});
+
+test('a retriable error (state store down) fails the whole batch instead of dead-lettering it', async () => {
+  const def = defineProcessor({
+    ...echo(() => false, []),
+    async handle() {
+      throw new StateStoreError('Redis unreachable');
+    },
+  });
+  const d = new ProcessorTestDriver(def);
+  await d.pipe(TOPICS.sensorReadings, 'k', sampleSensorReading);
+  await assert.rejects(d.run(), StateStoreError);
+});
+
+test('a processor writing an exactly-once topic must declare exactly-once', () => {
+  assert.throws(() => defineProcessor({ ...echo(() => false, []), semantics: 'at-least-once' }), /declared exactly-once in schemas\/topics.ts/);
+});
