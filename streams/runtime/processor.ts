@@ -98,7 +98,7 @@ export function describeTopology(def: ProcessorDefinition): TopologyDescription 
     semanticsReason: def.semanticsReason,
     sources: def.inputs.map((t) => ({ topic: t.name, schema: t.schema, key: t.key })),
     steps: ['decode (Confluent wire format, Avro, writer schema resolved to reader schema)', ...(def.validate ? ['validate'] : []), 'handle (one call per poll batch)', 'encode + produce', 'commit'],
-    state: Object.entries(def.state ?? {}).map(([name, spec]) => ({ name, kind: spec.kind, detail: spec.detail })),
+    state: Object.entries((def.state ?? {}) as Record<string, StateSpec<unknown>>).map(([name, spec]) => ({ name, kind: spec.kind, detail: spec.detail })),
     sinks: def.outputs.map((t) => ({ topic: t.name, schema: t.schema })),
     deadLetters: def.inputs.map((t) => dlqTopic(t.name)),
   };
