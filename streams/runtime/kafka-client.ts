@@ -19,7 +19,11 @@ export function createKafka(clientId: string, brokers: string[], log: Logger): K
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
       const fields = { component: 'kafkajs', namespace: entry.namespace, ...extra };
-      if (entry.level === logLevel.ERROR) log.error(fields, message);
+      // kafkajs logs each error response at ERROR before retrying it (coordinator loading, concurrent
+      // transactions during startup); failures that survive its retries reach our code as exceptions.
+      const retried = (entry.namespace === 'Connection' && message.startsWith('Response ')) || 'retryCount' in extra;
+      if (retried) log.debug(fields, message);
+      else if (entry.level === logLevel.ERROR) log.error(fields, message);
       else if (entry.level === logLevel.WARN) log.warn(fields, message);
       else log.debug(fields, message);
     },

@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   partitionsConsumedConcurrently?: number;
   /** Records in flight across partitions before the inputs are paused. */
   maxInFlightRecords?: number;
+  /** Consumer session timeout: how long a dead (kill -9) member holds its partitions before a rebalance. */
+  sessionTimeoutMs?: number;
   logger?: Logger;
   now?: () => number;
 }
@@ -78,13 +80,16 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
+    // The idempotent producer must retry until it succeeds (kafkajs' own default for it): giving up
+    // mid-sequence could reorder or duplicate. An outage blocks the batch; nothing is committed.
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
     ...(exactlyOnce ? { transactionalId: `${def.name}-${options.instanceId ?? hostname()}`, transactionTimeout: 60_000 } : {}),
   });
   const consumer: Consumer = kafka.consumer({
     groupId: def.name,
     readUncommitted: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
     maxBytesPerPartition: Math.max(1_048_576, ...def.inputs.map((t) => t.maxMessageBytes)),
   });
   await producer.connect();
@@ -126,7 +131,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
         const chunk = batch.messages.slice(i, i + chunkSize);
         const raws = chunk.map((m) => toRawRecord(topic, partition, m));
         const endTimer = metrics.batchDuration.startTimer(labels);
-        const batchLog = log.child({ topic, partition, offset: raws[0].offset });
+        const batchLog = log.child({ topic, partition, firstOffset: raws[0].offset });
         // Keeps the group session alive while a slow handler awaits (CPU-heavy work runs off-thread).
         const keepAlive = setInterval(() => heartbeat().catch(() => undefined), 2_000);
         gate.acquire(raws.length);

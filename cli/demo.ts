@@ -1,0 +1,78 @@
+// `npm run demo` / `streamscore demo`: brings up the stack (or uses the one in the env), declares the
+// topics and schemas, runs every pipeline that exists on bundled data, and says where to look.
+import { TOPICS, dlqTopic } from '../schemas/topics.ts';
+import { loadSchema } from '../schemas/topics.ts';
+import { sampleReadings } from '../connectors/sample-readings.ts';
+import { up } from '../infra/stack/stack.ts';
+import { runtimeOptionsFromEnv } from '../streams/runtime/config.ts';
+import { createKafka } from '../streams/runtime/kafka-client.ts';
+import { startProcessor } from '../streams/runtime/kafka-runner.ts';
+import { createLogger } from '../streams/runtime/logger.ts';
+import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
+import { AvroSerde } from '../streams/runtime/serde.ts';
+import { sensorValidation } from '../streams/sensor-validation/topology.ts';
+import { serviceEnv } from './env.ts';
+import { applyTopics } from './topics.ts';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+export async function run(args: string[]): Promise<number> {
+  const follow = args.includes('--follow');
+  say('== streamscore demo ==');
+  const statuses = await up();
+  for (const s of statuses) say(`  ${s.service.padEnd(16)} ${s.managed.padEnd(9)} ${s.endpoint}`);
+  const env = serviceEnv();
+  const { created, subjects } = await applyTopics(env);
+  say(`topics: ${created.length} created; ${subjects.size} schema subjects registered with BACKWARD compatibility`);
+
+  const log = createLogger({ processor: sensorValidation.name }).child({}, { level: process.env.LOG_LEVEL ?? 'warn' });
+  const options = { ...runtimeOptionsFromEnv({ ...env, METRICS_PORT: env.METRICS_PORT ?? '9464' }), logger: log };
+  const processor = await startProcessor(sensorValidation, options).catch(async (err: Error) => {
+    if (!/EADDRINUSE/.test(err.message)) throw err;
+    return startProcessor(sensorValidation, { ...options, metricsPort: 0 });
+  });
+  say(`processor sensor-validation running: http://127.0.0.1:${processor.httpPort}/metrics (also /healthz, /readyz)`);
+
+  const kafka = createKafka('streamscore-demo', options.kafkaBrokers, log);
+  const serde = new AvroSerde(new ConfluentSchemaStore(options.schemaRegistryUrl));
+  await serde.useTopic(TOPICS.sensorReadings.name, loadSchema(TOPICS.sensorReadings.schema));
+  const gatewayId = `gw-demo-${Date.now().toString(36)}`;
+  const readings = sampleReadings({ arms: 20, samplesPerSensor: 50, intervalMs: 1_000, start: Date.now() - 50_000, gatewayId });
+  // Two broken inputs, to show the dead-letter path: bytes that are not Avro, and a temperature in °F.
+  const bad = [
+    { key: 'arm-001', value: Buffer.from('{"arm_id":"arm-001","temp":"hot"}') },
+    { key: 'arm-002', value: serde.encode(TOPICS.sensorReadings.name, { ...readings[1], arm_id: 'arm-002', unit: 'degF', value: 140, sequence: 10_000 }) },
+  ];
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({ topic: TOPICS.sensorReadings.name, messages: [...readings.map((r) => ({ key: r.arm_id, value: serde.encode(TOPICS.sensorReadings.name, r) })), ...bad] });
+  await producer.disconnect();
+  say(`produced ${readings.length} sample readings (20 arms x 3 sensors x 50 s, synthetic, gateway ${gatewayId}) + ${bad.length} broken records to ${TOPICS.sensorReadings.name}`);
+
+  const expected = readings.length;
+  const deadline = Date.now() + 60_000;
+  const counter = (name: string) => processor.metrics.registry.getSingleMetric(name) as unknown as { get(): Promise<{ values: { value: number; labels: Record<string, string> }[] }> };
+  let out = 0;
+  while (Date.now() < deadline) {
+    out = (await counter('streamscore_records_out_total').get()).values.reduce((n, v) => n + v.value, 0);
+    if (out >= expected) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const dead = (await counter('streamscore_dlq_records_total').get()).values;
+  say(`sensor-validation: ${out} readings validated -> ${TOPICS.sensorReadingsValidated.name}`);
+  for (const d of dead) say(`  dead letters (${d.labels.stage}): ${d.value} -> ${dlqTopic(TOPICS.sensorReadings.name)}`);
+  say('');
+  say('where to look:');
+  say(`  metrics        curl -s http://127.0.0.1:${processor.httpPort}/metrics | grep streamscore_`);
+  say(`  schemas        curl -s ${options.schemaRegistryUrl}/subjects`);
+  say(`  topics         npx streamscore topics list`);
+  say(`  dead letters   kcat -b ${options.kafkaBrokers[0]} -C -t ${dlqTopic(TOPICS.sensorReadings.name)} -e -f '%k %h\\n'   (reason in headers)`);
+  say(`  processor      npx streamscore run sensor-validation --describe`);
+  say(`  stack          npx streamscore infra status   |   npx streamscore infra down`);
+  if (follow) {
+    say('following: the processor keeps running; Ctrl-C stops it');
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  }
+  await processor.stop();
+  return out >= expected ? 0 : 1;
+}

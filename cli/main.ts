@@ -1,0 +1,42 @@
+// `streamscore <command> [args]`: dispatches to cli/<command>.ts. Adding a command is one line in
+// COMMANDS; its module exports `run(args): Promise<number>` (the exit code).
+import { StackError } from '../infra/stack/errors.ts';
+
+interface CommandModule {
+  run(args: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  infra: { summary: 'up | down | status [--json]: local Kafka + schema registry + Redis', load: () => import('./infra.ts') },
+  topics: { summary: 'apply | list: create declared topics, register their schemas', load: () => import('./topics.ts') },
+  run: { summary: '<processor> [--describe]: run a stream processor until SIGTERM', load: () => import('./run.ts') },
+  demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: streamscore <command> [args]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    process.stderr.write(`streamscore: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await command.load()).run(args);
+  } catch (err) {
+    if (!(err instanceof StackError)) throw err;
+    process.stderr.write(`streamscore ${name}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,195 @@
+// Typed configuration of the local stack (Kafka, schema registry, Redis), read from the environment
+// once and validated up front. Each service is either `embedded` (started by `streamscore infra up`
+// on 127.0.0.1) or `external` (KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL set: never started,
+// only probed).
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './errors.ts';
+
+export type Managed = 'embedded' | 'external';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type KafkaConfig =
+  | { managed: 'embedded'; port: number; controllerPort: number }
+  | { managed: 'external'; brokers: HostPort[] };
+
+export type RegistryConfig =
+  | { managed: 'embedded'; port: number; managementPort: number }
+  | { managed: 'external'; url: string };
+
+export type RedisConfig =
+  | { managed: 'embedded'; port: number }
+  | { managed: 'external'; url: string };
+
+export interface StackConfig {
+  repoRoot: string;
+  /** Runtime state: Kafka logs, registry H2 files, Redis, pid files, stack.json. */
+  dataDir: string;
+  /** Downloaded artifacts: Kafka jars, Apicurio distribution. */
+  cacheDir: string;
+  kafka: KafkaConfig;
+  registry: RegistryConfig;
+  redis: RedisConfig;
+  /** JDK home of the JVM that runs Kafka (Java >= 17); undefined: `java` on PATH. */
+  javaHome: string | undefined;
+  /** Java (a JDK home or a java binary) for the registry, which needs Java >= 21. */
+  registryJava: string | undefined;
+  /** Endpoints clients use, whichever way each service is managed. */
+  kafkaBrokers: string;
+  schemaRegistryUrl: string;
+  redisUrl: string;
+}
+
+export const DEFAULT_PORTS = {
+  STREAMSCORE_KAFKA_PORT: 9092,
+  STREAMSCORE_KAFKA_CONTROLLER_PORT: 9093,
+  STREAMSCORE_REGISTRY_PORT: 8085,
+  STREAMSCORE_REGISTRY_MANAGEMENT_PORT: 8086,
+  STREAMSCORE_REDIS_PORT: 6390,
+} as const;
+
+type PortVar = keyof typeof DEFAULT_PORTS;
+
+/** Every embedded service listens here; never `localhost` (Node may resolve it to ::1 first). */
+export const LOOPBACK = '127.0.0.1';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the stack configuration; throws ConfigError listing every problem. */
+export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_ROOT): StackConfig {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const port = (name: PortVar): number => {
+    const raw = value(name);
+    if (raw === undefined) return DEFAULT_PORTS[name];
+    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= 1 && n <= 65535)) {
+      problems.push(`${name}=${JSON.stringify(raw)} is not a TCP port (an integer 1-65535)`);
+      return DEFAULT_PORTS[name];
+    }
+    return n;
+  };
+
+  const dataDir = resolve(repoRoot, value('STREAMSCORE_DATA_DIR') ?? '.data');
+  const cacheDir = join(repoRoot, '.cache');
+
+  const brokersRaw = value('KAFKA_BROKERS');
+  let kafka: KafkaConfig;
+  if (brokersRaw !== undefined) {
+    const brokers = parseBrokers(brokersRaw, problems);
+    kafka = { managed: 'external', brokers };
+  } else {
+    kafka = { managed: 'embedded', port: port('STREAMSCORE_KAFKA_PORT'), controllerPort: port('STREAMSCORE_KAFKA_CONTROLLER_PORT') };
+  }
+
+  const registryRaw = value('SCHEMA_REGISTRY_URL');
+  const registry: RegistryConfig = registryRaw !== undefined
+    ? { managed: 'external', url: parseUrl('SCHEMA_REGISTRY_URL', registryRaw, ['http:', 'https:'], problems) }
+    : { managed: 'embedded', port: port('STREAMSCORE_REGISTRY_PORT'), managementPort: port('STREAMSCORE_REGISTRY_MANAGEMENT_PORT') };
+
+  const redisRaw = value('REDIS_URL');
+  const redis: RedisConfig = redisRaw !== undefined
+    ? { managed: 'external', url: parseUrl('REDIS_URL', redisRaw, ['redis:', 'rediss:'], problems) }
+    : { managed: 'embedded', port: port('STREAMSCORE_REDIS_PORT') };
+
+  checkDistinctPorts(kafka, registry, redis, problems);
+
+  const javaHome = value('JAVA_HOME');
+  const registryJava = value('STREAMSCORE_REGISTRY_JAVA');
+  for (const [name, v] of [['JAVA_HOME', javaHome], ['STREAMSCORE_REGISTRY_JAVA', registryJava]] as const) {
+    if (v !== undefined && !isAbsolute(v)) problems.push(`${name}=${JSON.stringify(v)} must be an absolute path`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    repoRoot,
+    dataDir,
+    cacheDir,
+    kafka,
+    registry,
+    redis,
+    javaHome,
+    registryJava,
+    kafkaBrokers: kafka.managed === 'external'
+      ? kafka.brokers.map(formatHostPort).join(',')
+      : `${LOOPBACK}:${kafka.port}`,
+    schemaRegistryUrl: registry.managed === 'external'
+      ? registry.url
+      : `http://${LOOPBACK}:${registry.port}/apis/ccompat/v7`,
+    redisUrl: redis.managed === 'external' ? redis.url : `redis://${LOOPBACK}:${redis.port}`,
+  };
+}
+
+/** `host:port[,host:port...]`; a `PLAINTEXT://`-style prefix and IPv6 `[::1]:9092` are accepted. */
+export function parseBrokers(raw: string, problems: string[]): HostPort[] {
+  const brokers: HostPort[] = [];
+  for (const entry of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^(?:[A-Za-z_]+:\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s[\]]+):(\d{1,5})$/.exec(entry);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      problems.push(`KAFKA_BROKERS entry ${JSON.stringify(entry)} is not host:port`);
+      continue;
+    }
+    brokers.push({ host: m[1].replace(/^\[|\]$/g, ''), port });
+  }
+  if (brokers.length === 0 && !problems.some((p) => p.startsWith('KAFKA_BROKERS'))) {
+    problems.push(`KAFKA_BROKERS=${JSON.stringify(raw)} names no broker`);
+  }
+  return brokers;
+}
+
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function parseUrl(name: string, raw: string, protocols: string[], problems: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name}=${JSON.stringify(raw)} is not a URL`);
+    return raw;
+  }
+  if (!protocols.includes(url.protocol) || url.hostname === '') {
+    problems.push(`${name}=${JSON.stringify(raw)} must be a ${protocols.map((p) => `${p}//host:port`).join(' or ')} URL`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function checkDistinctPorts(kafka: KafkaConfig, registry: RegistryConfig, redis: RedisConfig, problems: string[]): void {
+  const used: [PortVar, number][] = [];
+  if (kafka.managed === 'embedded') {
+    used.push(['STREAMSCORE_KAFKA_PORT', kafka.port], ['STREAMSCORE_KAFKA_CONTROLLER_PORT', kafka.controllerPort]);
+  }
+  if (registry.managed === 'embedded') {
+    used.push(['STREAMSCORE_REGISTRY_PORT', registry.port], ['STREAMSCORE_REGISTRY_MANAGEMENT_PORT', registry.managementPort]);
+  }
+  if (redis.managed === 'embedded') used.push(['STREAMSCORE_REDIS_PORT', redis.port]);
+  for (let i = 0; i < used.length; i++) {
+    for (let j = i + 1; j < used.length; j++) {
+      if (used[i][1] === used[j][1]) problems.push(`${used[i][0]} and ${used[j][0]} are both ${used[i][1]}; each service needs its own port`);
+    }
+  }
+}
+
+/** The URL with its password replaced by ***, for display. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password === '') return raw;
+    url.password = '***';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return raw;
+  }
+}

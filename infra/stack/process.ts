@@ -1,0 +1,197 @@
+// Processes of the local stack: pid files, ownership checks, detached start, graceful stop, and
+// small wait/run helpers. A pid is only ever signalled when /proc/<pid>/cmdline still shows the
+// command we started (main class + a path inside our data dir), so a recycled pid, or someone
+// else's JVM, is never touched.
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StackError } from './errors.ts';
+import type { ServiceName } from './errors.ts';
+
+export type Log = (line: string) => void;
+
+export const stderrLog: Log = (line) => process.stderr.write(`${line}\n`);
+
+/** What identifies our process: its pid file and strings its command line must contain. */
+export interface ProcessIdentity {
+  pidFile: string;
+  /** Every needle must be a substring of some argument, e.g. ['kafka.Kafka', '/repo/.data/kafka/server.properties']. */
+  cmdlineNeedles: string[];
+}
+
+export function cmdlineMatches(argv: readonly string[], needles: readonly string[]): boolean {
+  if (argv.length === 0) return false; // zombie or kernel thread: nothing to match
+  return needles.every((needle) => argv.some((arg) => arg.includes(needle)));
+}
+
+/** Parses the NUL-separated /proc/<pid>/cmdline. */
+export function parseCmdline(raw: string): string[] {
+  const parts = raw.split('\0');
+  if (parts.at(-1) === '') parts.pop();
+  return parts;
+}
+
+export function readCmdline(pid: number): string[] {
+  try {
+    return parseCmdline(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+export function readPidFile(pidFile: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8').trim();
+  } catch {
+    return null;
+  }
+  return /^\d+$/.test(text) && Number(text) > 1 ? Number(text) : null;
+}
+
+export function writePidFile(pidFile: string, pid: number): void {
+  mkdirSync(dirname(pidFile), { recursive: true });
+  writeFileSync(pidFile, `${pid}\n`);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid from the pid file if that process is alive and still ours, else null. Never deletes. */
+export function ownedPid(id: ProcessIdentity): number | null {
+  const pid = readPidFile(id.pidFile);
+  if (pid === null || !isAlive(pid)) return null;
+  return cmdlineMatches(readCmdline(pid), id.cmdlineNeedles) ? pid : null;
+}
+
+/** SIGTERM, then SIGKILL after graceMs; only if the pid is still ours. Removes the pid file. */
+export async function stopOwned(id: ProcessIdentity, graceMs: number): Promise<{ pid: number; killed: boolean } | null> {
+  const pid = ownedPid(id);
+  if (pid === null) {
+    rmSync(id.pidFile, { force: true });
+    return null;
+  }
+  const stillOurs = () => isAlive(pid) && cmdlineMatches(readCmdline(pid), id.cmdlineNeedles);
+  process.kill(pid, 'SIGTERM');
+  let killed = false;
+  if (!(await waitUntil(() => !stillOurs(), graceMs, 200))) {
+    if (stillOurs()) process.kill(pid, 'SIGKILL');
+    killed = true;
+    if (!(await waitUntil(() => !stillOurs(), 10_000, 100))) {
+      throw new StackError(`process ${pid} survived SIGKILL`);
+    }
+  }
+  rmSync(id.pidFile, { force: true });
+  return { pid, killed };
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns the last result. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
+  }
+}
+
+/** Starts a long-running process in its own session, stdout+stderr to `logFile` (truncated). */
+export function spawnDetached(command: string, args: string[], opts: { logFile: string; cwd: string; env?: NodeJS.ProcessEnv }): number {
+  mkdirSync(dirname(opts.logFile), { recursive: true });
+  const fd = openSync(opts.logFile, 'w');
+  try {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', fd, fd] });
+    if (child.pid === undefined) throw new StackError(`could not start ${command}`);
+    child.on('error', () => {}); // reported through the pid/health checks instead
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs a tool to completion, capturing its output; throws with the output's tail when it fails. */
+export function runTool(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; missingHint?: string } = {}): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      const message = err.code === 'ENOENT' ? `${command} not found` : `could not run ${command}: ${err.message}`;
+      reject(new StackError(message, { hint: opts.missingHint, cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      const output = Buffer.concat(chunks).toString('utf8');
+      if (code === 0) return resolvePromise(output);
+      const tail = lastLines(output, 40);
+      reject(new StackError(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`})${tail ? `:\n${tail}` : ''}`));
+    });
+  });
+}
+
+export function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+export function tailFile(path: string, n = 40): string {
+  try {
+    return lastLines(readFileSync(path, 'utf8'), n);
+  } catch {
+    return `(no log at ${path})`;
+  }
+}
+
+/** True when nothing listens on host:port (we can bind it ourselves). */
+export function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const server = createServer();
+    server.once('error', () => resolvePromise(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePromise(true)));
+  });
+}
+
+export async function assertPortsFree(service: ServiceName, host: string, ports: [envVar: string, port: number][]): Promise<void> {
+  for (const [envVar, port] of ports) {
+    if (!(await portFree(port, host))) {
+      throw new StackError(`${service}: ${host}:${port} is already in use by a process streamscore did not start`, {
+        service,
+        hint: `stop that process, or set ${envVar} to a free port`,
+      });
+    }
+  }
+}
+
+export function findOnPath(name: string, pathEnv: string = process.env.PATH ?? ''): string | null {
+  for (const dir of pathEnv.split(delimiter).filter((d) => d !== '')) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export function ensureDir(path: string): string {
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+export function fileContains(path: string, needle: string): boolean {
+  return existsSync(path) && readFileSync(path, 'utf8').includes(needle);
+}
+
+export function seconds(sinceMs: number): string {
+  return `${((Date.now() - sinceMs) / 1000).toFixed(1)} s`;
+}

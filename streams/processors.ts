@@ -1,0 +1,9 @@
+// Every processor the CLI can run, by name. Loaded lazily so `streamscore run X` imports only X.
+import type { ProcessorDefinition } from './runtime/processor.ts';
+
+export const PROCESSORS: Record<string, { summary: string; load: () => Promise<ProcessorDefinition> }> = {
+  'sensor-validation': {
+    summary: 'factory.sensor-readings.v1 -> validated readings (+ DLQ), exactly-once',
+    load: async () => (await import('./sensor-validation/topology.ts')).sensorValidation,
+  },
+};

@@ -1,0 +1,52 @@
+// Runtime settings, read once from the environment and validated before anything connects.
+// The CLI fills KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL from the embedded stack when unset.
+import { hostname } from 'node:os';
+import { parseBrokers } from './kafka-client.ts';
+import type { RuntimeOptions } from './kafka-runner.ts';
+
+type Env = Record<string, string | undefined>;
+
+export function runtimeOptionsFromEnv(env: Env = process.env): RuntimeOptions {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const v = env[name]?.trim();
+    if (!v) problems.push(`${name} is not set`);
+    return v ?? '';
+  };
+  const int = (name: string, fallback: number | null, min: number): number | null => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'off') return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) problems.push(`${name}=${raw} must be an integer >= ${min}${fallback === null ? " or 'off'" : ''}`);
+    return n;
+  };
+  let kafkaBrokers: string[] = [];
+  const brokers = required('KAFKA_BROKERS');
+  if (brokers) {
+    try {
+      kafkaBrokers = parseBrokers(brokers);
+    } catch (err) {
+      problems.push(`KAFKA_BROKERS: ${(err as Error).message}`);
+    }
+  }
+  const schemaRegistryUrl = required('SCHEMA_REGISTRY_URL');
+  const redisUrl = required('REDIS_URL');
+  for (const [name, url] of [['SCHEMA_REGISTRY_URL', schemaRegistryUrl], ['REDIS_URL', redisUrl]] as const) {
+    if (url && !URL.canParse(url)) problems.push(`${name}=${url} is not a URL`);
+  }
+  const options: RuntimeOptions = {
+    kafkaBrokers,
+    schemaRegistryUrl,
+    redisUrl,
+    metricsPort: int('METRICS_PORT', 0, 0),
+    metricsHost: env.METRICS_HOST ?? '127.0.0.1',
+    instanceId: env.STREAMSCORE_INSTANCE_ID ?? hostname(),
+    maxBatchRecords: int('STREAMSCORE_MAX_BATCH_RECORDS', 2_000, 1) ?? 2_000,
+    partitionsConsumedConcurrently: int('STREAMSCORE_PARTITION_CONCURRENCY', 1, 1) ?? 1,
+    maxInFlightRecords: int('STREAMSCORE_MAX_IN_FLIGHT_RECORDS', 10_000, 1) ?? 10_000,
+    sessionTimeoutMs: int('STREAMSCORE_SESSION_TIMEOUT_MS', 30_000, 6_000) ?? 30_000,
+  };
+  if (problems.length) throw new Error(`invalid runtime configuration:\n  - ${problems.join('\n  - ')}`);
+  return options;
+}

@@ -1,0 +1,97 @@
+// Shared plumbing of the integration tests: they talk to the real Kafka, registry and Redis whose
+// endpoints test/run.ts (or the user) puts in KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL.
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Message } from 'kafkajs';
+import { TOPICS, loadSchema } from '../../schemas/topics.ts';
+import type { SensorReading } from '../../schemas/generated/types.ts';
+import { createKafka, parseBrokers } from '../../streams/runtime/kafka-client.ts';
+import { createLogger } from '../../streams/runtime/logger.ts';
+import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
+import { AvroSerde } from '../../streams/runtime/serde.ts';
+import type { RuntimeOptions } from '../../streams/runtime/kafka-runner.ts';
+
+export function endpoints(): { kafkaBrokers: string[]; schemaRegistryUrl: string; redisUrl: string } {
+  const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL } = process.env;
+  if (!KAFKA_BROKERS || !SCHEMA_REGISTRY_URL || !REDIS_URL) {
+    throw new Error('integration tests need KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL: run them through `npm test`');
+  }
+  return { kafkaBrokers: parseBrokers(KAFKA_BROKERS), schemaRegistryUrl: SCHEMA_REGISTRY_URL, redisUrl: REDIS_URL };
+}
+
+export const quietLog = createLogger({ test: true }).child({}, { level: process.env.LOG_LEVEL ?? 'warn' });
+
+export function runtimeOptions(overrides: Partial<RuntimeOptions> = {}): RuntimeOptions {
+  return { ...endpoints(), metricsPort: 0, logger: quietLog, sessionTimeoutMs: 10_000, ...overrides };
+}
+
+export function testKafka(): Kafka {
+  return createKafka(`it-${randomUUID().slice(0, 8)}`, endpoints().kafkaBrokers, quietLog);
+}
+
+export async function readingSerde(): Promise<AvroSerde> {
+  const serde = new AvroSerde(new ConfluentSchemaStore(endpoints().schemaRegistryUrl));
+  await serde.useTopic(TOPICS.sensorReadings.name, loadSchema(TOPICS.sensorReadings.schema));
+  return serde;
+}
+
+/** A run id makes this test's records distinguishable from anything else on the shared topics. */
+export function runId(): string {
+  return `it-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
+}
+
+export function reading(gatewayId: string, arm: number, sequence: number, now = Date.now()): SensorReading {
+  return { arm_id: `arm-${String(arm).padStart(3, '0')}`, sensor: 'VIBRATION', value: 2 + (sequence % 10) / 10, unit: 'mm/s', event_time: now, gateway_id: gatewayId, plant_id: 'plant-it', sequence, quality: 'GOOD' };
+}
+
+export function readingMessage(serde: AvroSerde, r: SensorReading): Message {
+  return { key: r.arm_id, value: serde.encode(TOPICS.sensorReadings.name, r) };
+}
+
+export interface Collected {
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads `topics` from the beginning (read_committed) with a fresh group until `done(collected)` says
+ * so, or fails after `timeoutMs` with what it saw. `keep` filters this test's records.
+ */
+export async function collect(
+  kafka: Kafka,
+  topics: string[],
+  keep: (m: Collected) => boolean,
+  done: (all: Collected[]) => boolean,
+  timeoutMs = 60_000,
+  /** Keep reading this long after `done`, so records that should not exist (duplicates) are seen too. */
+  settleMs = 0,
+): Promise<Collected[]> {
+  const consumer = kafka.consumer({ groupId: `it-reader-${randomUUID()}`, readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const seen: Collected[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    let resolveDone!: () => void;
+    const finished = new Promise<void>((r) => (resolveDone = r));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(Array.isArray(v) ? v[v.length - 1] : v);
+          const c = { topic: batch.topic, key: m.key?.toString() ?? null, value: m.value ?? Buffer.alloc(0), headers };
+          if (keep(c)) seen.push(c);
+        }
+        if (done(seen)) resolveDone();
+      },
+    });
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+    if ((await Promise.race([finished, timeout])) === 'timeout') {
+      throw new Error(`timed out after ${timeoutMs} ms with ${seen.length} matching records from ${topics.join(', ')}`);
+    }
+    if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+    return [...seen];
+  } finally {
+    await consumer.disconnect();
+  }
+}
