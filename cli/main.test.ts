@@ -27,7 +27,7 @@ describe('streamscore cli', () => {
   });
 
   it('reports configuration errors with exit code 1', () => {
-    const r = spawnSync(process.execPath, [main, 'infra', 'status'], { encoding: 'utf8', env: { ...process.env, STREAMSCORE_KAFKA_PORT: 'x' } });
+    const r = spawnSync(process.execPath, [main, 'infra', 'status'], { encoding: 'utf8', env: { ...process.env, KAFKA_BROKERS: '', SCHEMA_REGISTRY_URL: '', REDIS_URL: '', STREAMSCORE_KAFKA_PORT: 'x' } }); // embedded mode: npm test sets the URLs
     assert.equal(r.status, 1);
     assert.match(r.stderr, /STREAMSCORE_KAFKA_PORT="x" is not a TCP port/);
   });
