@@ -1,7 +1,7 @@
 // `streamscore topics apply | list`: creates every declared topic (schemas/topics.ts) idempotently
 // and registers every value schema with BACKWARD compatibility; `list` shows the catalogue.
 import { allTopicSpecs } from '../schemas/topics.ts';
-import { createKafka, parseBrokers } from '../streams/runtime/kafka-client.ts';
+import { createKafka, brokerList } from '../streams/runtime/kafka-client.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
 import { ensureTopics, registerSchemas } from '../streams/runtime/topics-admin.ts';
@@ -10,7 +10,7 @@ import { serviceEnv } from './env.ts';
 export async function applyTopics(env: NodeJS.ProcessEnv = serviceEnv()): Promise<{ created: string[]; subjects: Map<string, number> }> {
   const log = createLogger({ command: 'topics' });
   const specs = allTopicSpecs();
-  const admin = createKafka('streamscore-topics', parseBrokers(env.KAFKA_BROKERS ?? ''), log).admin();
+  const admin = createKafka('streamscore-topics', brokerList(env.KAFKA_BROKERS ?? ''), log).admin();
   await admin.connect();
   try {
     const created = await ensureTopics(admin, specs, log);

@@ -1,7 +1,7 @@
 // Runtime settings, read once from the environment and validated before anything connects.
 // The CLI fills KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL from the embedded stack when unset.
 import { hostname } from 'node:os';
-import { parseBrokers } from './kafka-client.ts';
+import { brokerList } from './kafka-client.ts';
 import type { RuntimeOptions } from './kafka-runner.ts';
 
 type Env = Record<string, string | undefined>;
@@ -25,9 +25,9 @@ export function runtimeOptionsFromEnv(env: Env = process.env): RuntimeOptions {
   const brokers = required('KAFKA_BROKERS');
   if (brokers) {
     try {
-      kafkaBrokers = parseBrokers(brokers);
+      kafkaBrokers = brokerList(brokers);
     } catch (err) {
-      problems.push(`KAFKA_BROKERS: ${(err as Error).message}`);
+      problems.push((err as Error).message);
     }
   }
   const schemaRegistryUrl = required('SCHEMA_REGISTRY_URL');

@@ -2,6 +2,7 @@
 // kafkajs logs through pino; its INFO chatter (joins, commits) is kept at debug level.
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from './logger.ts';
+import { formatHostPort, parseBrokers } from '../../infra/stack/config.ts';
 
 // kafkajs v2 warns on every producer about its partitioner change; we use the default (murmur2,
 // Java-compatible) partitioner knowingly.
@@ -30,9 +31,10 @@ export function createKafka(clientId: string, brokers: string[], log: Logger): K
   });
 }
 
-export function parseBrokers(list: string): string[] {
-  const brokers = list.split(',').map((b) => b.trim()).filter(Boolean);
-  for (const b of brokers) if (!/^[^:\s]+:\d+$/.test(b)) throw new Error(`broker "${b}" is not host:port`);
-  if (brokers.length === 0) throw new Error('no Kafka broker given');
-  return brokers;
+/** `host:port,...` (KAFKA_BROKERS) to the list kafkajs takes; the same parser the stack config uses. */
+export function brokerList(raw: string): string[] {
+  const problems: string[] = [];
+  const brokers = parseBrokers(raw, problems);
+  if (problems.length) throw new Error(problems.join('; '));
+  return brokers.map(formatHostPort);
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { SensorReading } from '../../schemas/generated/types.ts';
-import { createKafka, parseBrokers } from '../../streams/runtime/kafka-client.ts';
+import { createKafka, brokerList } from '../../streams/runtime/kafka-client.ts';
 import { createLogger } from '../../streams/runtime/logger.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
@@ -15,7 +15,7 @@ export function endpoints(): { kafkaBrokers: string[]; schemaRegistryUrl: string
   if (!KAFKA_BROKERS || !SCHEMA_REGISTRY_URL || !REDIS_URL) {
     throw new Error('integration tests need KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL: run them through `npm test`');
   }
-  return { kafkaBrokers: parseBrokers(KAFKA_BROKERS), schemaRegistryUrl: SCHEMA_REGISTRY_URL, redisUrl: REDIS_URL };
+  return { kafkaBrokers: brokerList(KAFKA_BROKERS), schemaRegistryUrl: SCHEMA_REGISTRY_URL, redisUrl: REDIS_URL };
 }
 
 export const quietLog = createLogger({ test: true }).child({}, { level: process.env.LOG_LEVEL ?? 'warn' });
