@@ -108,8 +108,12 @@ async function handleIsolatingPoison(
   onFailure: (input: InputRecord, error: StreamError) => void,
 ): Promise<OutputRecord[]> {
   if (inputs.length === 0) return [];
+  // Rejections count only if the attempt that made them succeeds (a failed attempt is re-run).
+  const rejected: { input: InputRecord; error: StreamError }[] = [];
   try {
-    return await def.handle(inputs, ctx as HandlerContext<never>);
+    const outputs = await def.handle(inputs, { ...ctx, reject: (input: InputRecord, error: StreamError) => void rejected.push({ input, error }) } as unknown as HandlerContext<never>);
+    for (const r of rejected) onFailure(r.input, r.error);
+    return outputs;
   } catch (err) {
     if (err instanceof StreamError && err.retriable) throw err;
     if (inputs.length === 1) {

@@ -74,6 +74,9 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     state: openStores(def.state, redis ? { kind: 'redis', redis } : { kind: 'memory' }, def.name),
     log,
     now,
+    reject: () => {
+      throw new Error('reject() is bound per batch by processBatch');
+    },
   };
 
   const exactlyOnce = def.semantics === 'exactly-once';

@@ -6,6 +6,7 @@ import type { TopicSpec } from '../../schemas/topics.ts';
 import { dlqTopic } from '../../schemas/topics.ts';
 import type { Logger } from './logger.ts';
 import type { TraceContext } from './tracing.ts';
+import type { StreamError } from './errors.ts';
 import type { StateSpec, StoresOf } from './state/state-spec.ts';
 
 /**
@@ -43,6 +44,8 @@ export interface HandlerContext<S> {
   log: Logger;
   /** Wall clock in epoch ms; the test driver replaces it with a fake clock. */
   now(): number;
+  /** Sends one input to its dead-letter topic (e.g. an event later than the allowed lateness) while the rest of the batch goes on. */
+  reject(record: InputRecord, error: StreamError): void;
 }
 
 // The defaults are `any` so that runtime code can hold any processor (handlers are contravariant in their state).

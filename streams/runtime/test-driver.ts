@@ -46,6 +46,9 @@ export class ProcessorTestDriver {
       state: openStores(def.state, { kind: 'memory' }, def.name),
       log: createLogger({ processor: def.name, driver: true }).child({}, { level: process.env.LOG_LEVEL ?? 'silent' }),
       now: () => this.clock,
+      reject: () => {
+        throw new Error('reject() is bound per batch by processBatch');
+      },
     };
     // A producer registers the input schemas; the processor registers what it writes.
     this.ready = (async () => {
