@@ -25,6 +25,16 @@ export interface DeliveryTarget {
   deadLetter: (failure: Failure) => EncodedMessage;
 }
 
+export interface DeliverySource {
+  topic: string;
+  partition: number;
+  /**
+   * Stored with the committed offset. The runner puts the newest record timestamp of the batch
+   * there, so a state rebuild knows how far back in time to replay (state-rebuild.ts).
+   */
+  commitMetadata?: string;
+}
+
 export interface DeliveryReport {
   delivered: EncodedMessage[];
   /** Records that became PRODUCE dead letters during delivery. */
@@ -43,7 +53,7 @@ export function messageSize(m: EncodedMessage): number {
 
 export async function deliver(
   target: DeliveryTarget,
-  source: { topic: string; partition: number },
+  source: DeliverySource,
   records: RawRecord[],
   messages: EncodedMessage[],
 ): Promise<DeliveryReport> {
@@ -70,7 +80,7 @@ export async function deliver(
 
 async function deliverUnit(
   target: DeliveryTarget,
-  source: { topic: string; partition: number },
+  source: DeliverySource,
   messages: EncodedMessage[],
   commitOffset: string,
   byOffset: Map<string, RawRecord>,
@@ -101,9 +111,10 @@ async function deliverUnit(
   }
 }
 
-async function sendAndCommit(target: DeliveryTarget, source: { topic: string; partition: number }, messages: EncodedMessage[], offset: string): Promise<void> {
+async function sendAndCommit(target: DeliveryTarget, source: DeliverySource, messages: EncodedMessage[], offset: string): Promise<void> {
   const topicMessages = toTopicMessages(messages);
-  const offsets = [{ topic: source.topic, partitions: [{ partition: source.partition, offset }] }];
+  const metadata = source.commitMetadata ?? null;
+  const offsets = [{ topic: source.topic, partitions: [{ partition: source.partition, offset, metadata }] }];
   if (target.semantics === 'exactly-once') {
     const txn = await target.producer.transaction();
     try {
@@ -117,7 +128,7 @@ async function sendAndCommit(target: DeliveryTarget, source: { topic: string; pa
     return;
   }
   if (topicMessages.length) await target.producer.sendBatch({ topicMessages, acks: -1 });
-  await target.consumer.commitOffsets([{ topic: source.topic, partition: source.partition, offset }]);
+  await target.consumer.commitOffsets([{ topic: source.topic, partition: source.partition, offset, metadata }]);
 }
 
 function toTopicMessages(messages: EncodedMessage[]): TopicMessages[] {

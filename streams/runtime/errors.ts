@@ -60,6 +60,13 @@ export class ValidationError extends StreamError {
   }
 }
 
+/** An event older than the processor's allowed lateness: it can no longer be placed in its window. */
+export class LateEventError extends StreamError {
+  constructor(message: string) {
+    super('validation', message);
+  }
+}
+
 /** The processor's handler threw for this record. */
 export class ProcessingError extends StreamError {
   constructor(message: string, cause?: unknown) {

@@ -142,7 +142,8 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
           metrics.recordsIn.inc(labels, raws.length);
           const result = await processBatch(def, { ...ctx, log: batchLog }, serde, raws);
           const messages = [...result.outputs, ...result.failures.map(target.deadLetter)];
-          const report = await deliver(target, { topic, partition }, raws, messages);
+          const commitMetadata = JSON.stringify({ ts: Math.max(...raws.map((r) => r.timestamp)) });
+          const report = await deliver(target, { topic, partition, commitMetadata }, raws, messages);
           const ackedAt = now();
           for (const m of report.delivered) {
             if (m.topic.endsWith('.dlq')) continue;
