@@ -6,4 +6,11 @@ export const PROCESSORS: Record<string, { summary: string; load: () => Promise<P
     summary: 'factory.sensor-readings.v1 -> validated readings (+ DLQ), exactly-once',
     load: async () => (await import('./sensor-validation/topology.ts')).sensorValidation,
   },
+  'maintenance-scorer': {
+    summary: 'validated readings -> windows (Redis) -> LightGBM/ONNX -> predictions + alerts with TreeSHAP, exactly-once',
+    load: async () => {
+      const [{ maintenanceScorer }, { loadFailureModel }] = await Promise.all([import('./maintenance/topology.ts'), import('./maintenance/model.ts')]);
+      return maintenanceScorer(await loadFailureModel());
+    },
+  },
 };

@@ -8,9 +8,9 @@ import { LateEventError } from '../runtime/errors.ts';
 import { defineProcessor, type InputRecord, type OutputRecord } from '../runtime/processor.ts';
 import { alertHysteresis, type HysteresisRules, type ScoredArm } from './alert-hysteresis.ts';
 import { summarize, topContributions } from './explain.ts';
-import { FEATURE_NAMES, LATENESS_BUCKETS, writeFeatures } from './features.ts';
+import { BUCKET_MS, FEATURE_NAMES, LATENESS_BUCKETS, RING_BUCKETS, writeFeatures } from './features.ts';
 import type { FailureModel } from './model.ts';
-import { rollingWindows } from './rolling-windows.ts';
+import { rollingWindows, type WindowReading } from './rolling-windows.ts';
 
 export const HORIZON_HOURS = 24;
 const EXPLANATION_FEATURES = 3;
@@ -35,10 +35,16 @@ export function maintenanceScorer(model: FailureModel) {
     semantics: 'exactly-once',
     semanticsReason: 'a duplicated alert would page an engineer twice; predictions are evaluated against failures later',
     state: { windows: rollingWindows(), alerts: alertHysteresis() },
+    // Windows are exact when rebuilt from their 12 h plus lateness (the EMA is truncated at 12 h).
+    // Alert episodes are not rebuilt: after a Redis loss an ongoing episode is raised once more.
+    rebuild: {
+      lookbackMs: RING_BUCKETS * BUCKET_MS + (LATENESS_BUCKETS + 10) * BUCKET_MS,
+      async apply(records: InputRecord<SensorReading>[], ctx) {
+        await ctx.state.windows.apply(records.map(toWindowReading));
+      },
+    },
     async handle(records: InputRecord<SensorReading>[], ctx) {
-      const { results, arms } = await ctx.state.windows.apply(
-        records.map((r) => ({ arm: r.value.arm_id, sensor: r.value.sensor, value: r.value.value, eventTime: r.value.event_time, offset: Number(r.offset) })),
-      );
+      const { results, arms } = await ctx.state.windows.apply(records.map(toWindowReading));
       // Per arm: the readings that count (late ones are dead-lettered), newest event time, offset range.
       const touched = new Map<string, { source: InputRecord<SensorReading>; eventTime: number; firstOffset: number }>();
       results.forEach((result, i) => {
@@ -104,3 +110,6 @@ export function maintenanceScorer(model: FailureModel) {
   });
 }
 
+function toWindowReading(r: InputRecord<SensorReading>): WindowReading {
+  return { arm: r.value.arm_id, sensor: r.value.sensor, value: r.value.value, eventTime: r.value.event_time, offset: Number(r.offset) };
+}

@@ -16,6 +16,7 @@ import { AvroSerde } from './serde.ts';
 import { RedisState } from './state/redis-state.ts';
 import { openStores } from './state/state-spec.ts';
 import { ensureTopics } from './topics-admin.ts';
+import { ensureState, stateMarkerKey } from './state-rebuild.ts';
 
 export interface RuntimeOptions {
   kafkaBrokers: string[];
@@ -78,6 +79,16 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
       throw new Error('reject() is bound per batch by processBatch');
     },
   };
+
+  if (redis && def.rebuild) {
+    const rebuildAdmin = kafka.admin();
+    await rebuildAdmin.connect();
+    try {
+      await ensureState(def, kafka, rebuildAdmin, redis, serde, ctx, log);
+    } finally {
+      await rebuildAdmin.disconnect();
+    }
+  }
 
   const exactlyOnce = def.semantics === 'exactly-once';
   const producer: Producer = kafka.producer({
@@ -178,6 +189,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   const shutdown = (fatal?: Error): Promise<void> => {
     stopping ??= (async () => {
       ready = false;
+      if (markerCheck) clearInterval(markerCheck);
       log.info('stopping: finishing the batch in hand, committing, leaving the group');
       await consumer.disconnect().catch((e: Error) => log.error({ err: e.message }, 'consumer disconnect failed'));
       await producer.disconnect().catch((e: Error) => log.error({ err: e.message }, 'producer disconnect failed'));
@@ -190,6 +202,23 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     })();
     return stopping;
   };
+  // Redis losing the state while we run would silently restart every window from empty: stop
+  // instead (exit 1); the restart rebuilds the state from Kafka before consuming again.
+  const markerCheck =
+    redis && def.rebuild
+      ? setInterval(() => {
+          redis.client.exists(stateMarkerKey(redis, def.name)).then(
+            (n) => {
+              if (n === 0) {
+                log.error('state marker vanished from Redis (state lost while running): stopping so a restart rebuilds it');
+                void shutdown(new Error('Redis state lost while running'));
+              }
+            },
+            () => undefined,
+          );
+        }, 15_000)
+      : null;
+  markerCheck?.unref();
   consumer.on(consumer.events.CRASH, (e) => {
     log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
     ready = false;

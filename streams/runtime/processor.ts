@@ -59,6 +59,11 @@ export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec
   /** Why this processor needs the semantics it declares (shown by `describe`). */
   semanticsReason: string;
   state?: D;
+  /**
+   * How to rebuild the state from the input topic after Redis loses it (state-rebuild.ts):
+   * replay `lookbackMs` before the committed position through `apply`, which updates state only.
+   */
+  rebuild?: { lookbackMs: number; apply: (records: InputRecord<T>[], ctx: HandlerContext<StoresOf<D>>) => Promise<void> };
   /** Semantic checks after decoding; return the reason a record is invalid, or null. */
   validate?: (value: T, record: InputRecord<T>) => string | null;
   /**
