@@ -1,0 +1,76 @@
+// Acceptance: training/serving parity. The same readings go through the stream's features (the
+// incremental Lua windows in the real Redis, and the in-memory twin) and through the training
+// code's features (models/maintenance/features.py, run as a separate Python process); every one of
+// the 42 features must agree to 1e-6 at every point the stream scored an arm.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisState } from '../../streams/runtime/state/redis-state.ts';
+import { FEATURE_NAMES, features } from '../../streams/maintenance/features.ts';
+import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
+import { edgeCaseReadings } from '../../streams/maintenance/test-readings.ts';
+import { endpoints, runId } from './helpers.ts';
+
+const FEATURES_PY = new URL('../../models/maintenance/features.py', import.meta.url).pathname;
+const PYTHON = process.env.STREAMSCORE_PYTHON ?? 'python3';
+
+let redis: RedisState;
+let dir: string;
+before(async () => {
+  redis = new RedisState(endpoints().redisUrl);
+  await redis.connect();
+  dir = mkdtempSync(join(tmpdir(), 'parity-'));
+});
+after(async () => {
+  await redis?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('stream features (Redis Lua and in-memory) equal the training features (Python) to 1e-6', { timeout: 180_000 }, async () => {
+  const readings = edgeCaseReadings({ arms: 4, hours: 36, seed: 5 });
+  const store = rollingWindows().open({ kind: 'redis', redis }, `it:${runId()}`);
+  const twin = rollingWindows().open({ kind: 'memory' }, 'twin');
+  const points: { arm_id: string; after: number }[] = [];
+  const viaRedis: Float64Array[] = [];
+  const viaMemory: Float64Array[] = [];
+  let late = 0;
+  for (let i = 0; i < readings.length; i += 17) {
+    const batch = readings.slice(i, i + 17);
+    const r = await store.apply(batch);
+    const m = await twin.apply(batch);
+    late += r.results.filter((x) => x === 'late').length;
+    const lastIndex = i + batch.length - 1;
+    for (const [arm, agg] of r.arms) {
+      points.push({ arm_id: arm, after: lastIndex });
+      viaRedis.push(features(agg));
+      viaMemory.push(features(m.arms.get(arm)!));
+    }
+  }
+  assert.ok(late > 0 && points.length > 300, `exercise lateness and many points (late ${late}, points ${points.length})`);
+  writeFileSync(join(dir, 'readings.jsonl'), readings.map((r) => JSON.stringify({ arm_id: r.arm, sensor: r.sensor, value: r.value, event_time: r.eventTime })).join('\n'));
+  writeFileSync(join(dir, 'points.json'), JSON.stringify(points));
+  const py = spawnSync(PYTHON, [FEATURES_PY, '--readings', join(dir, 'readings.jsonl'), '--points', join(dir, 'points.json'), '--out', join(dir, 'out.json')], { encoding: 'utf8' });
+  assert.equal(py.status, 0, `python features failed: ${py.stderr}`);
+  const expected = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { arm_id: string; features: Record<string, number | null> }[];
+  assert.equal(expected.length, points.length);
+  let worst = 0;
+  expected.forEach((e, k) => {
+    for (const [j, name] of FEATURE_NAMES.entries()) {
+      const want = e.features[name];
+      for (const [label, got] of [['redis', viaRedis[k][j]], ['memory', viaMemory[k][j]]] as const) {
+        const where = `${label} point ${k} (${e.arm_id} after ${points[k].after}) ${name}`;
+        if (want === null) {
+          assert.ok(Number.isNaN(got), `${where}: ${got}, python NaN`);
+          continue;
+        }
+        const err = Math.abs(got - want) / Math.max(1, Math.abs(want));
+        worst = Math.max(worst, err);
+        assert.ok(err <= 1e-6, `${where}: ${got} vs python ${want}`);
+      }
+    }
+  });
+  test.diagnostic?.(`worst relative error ${worst.toExponential(2)} over ${points.length} points x 42 features`);
+});
