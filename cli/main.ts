@@ -10,6 +10,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   infra: { summary: 'up | down | status [--json]: local Kafka + schema registry + Redis', load: () => import('./infra.ts') },
   topics: { summary: 'apply | list: create declared topics, register their schemas', load: () => import('./topics.ts') },
   run: { summary: '<processor> [--describe]: run a stream processor until SIGTERM', load: () => import('./run.ts') },
+  simulate: { summary: '--out DIR [--arms N --days D --interval-ms MS --seed S]: plant simulator -> training CSVs', load: () => import('./simulate.ts') },
+  alerts: { summary: 'tail [--from-beginning] [--limit N]: maintenance alerts as they arrive', load: () => import('./alerts.ts') },
+  'scoring-api': { summary: '[--port 8095]: FactoryGuard real-time scoring API (POST /v1/score)', load: () => import('./scoring-api.ts') },
   demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
 };
 

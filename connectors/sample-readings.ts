@@ -1,19 +1,10 @@
 // Seeded synthetic sensor readings for the demo and tests: a few arms, three sensors each, values
 // around plausible operating points with noise. (The plant simulator with degradation and failures
-// is issue #3's; this is only enough data to show the path end to end.)
+// is connectors/plant-simulator.ts; this is only enough data to show the path end to end.)
 import type { SensorReading } from '../schemas/generated/types.ts';
+import { seededRandom } from './random.ts';
 
-/** mulberry32: a tiny, well-known seeded PRNG, so the same seed gives the same readings everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 const OPERATING_POINT = {
   VIBRATION: { unit: 'mm/s', mean: 2.8, noise: 0.4 },

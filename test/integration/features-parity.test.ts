@@ -29,7 +29,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('stream features (Redis Lua and in-memory) equal the training features (Python) to 1e-6', { timeout: 180_000 }, async () => {
+test('stream features (Redis Lua and in-memory) equal the training features (Python) to 1e-6', { timeout: 180_000 }, async (t) => {
   const readings = edgeCaseReadings({ arms: 4, hours: 36, seed: 5 });
   const store = rollingWindows().open({ kind: 'redis', redis }, `it:${runId()}`);
   const twin = rollingWindows().open({ kind: 'memory' }, 'twin');
@@ -72,5 +72,5 @@ test('stream features (Redis Lua and in-memory) equal the training features (Pyt
       }
     }
   });
-  test.diagnostic?.(`worst relative error ${worst.toExponential(2)} over ${points.length} points x 42 features`);
+  t.diagnostic(`worst relative error ${worst.toExponential(2)} over ${points.length} points x 42 features`);
 });
