@@ -1,6 +1,7 @@
-// `npm test`: static checks, then every test (unit and integration) in one `node --test` run against
-// real services: KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL when set, else the embedded stack,
-// which is started here and stopped afterwards if this run started it.
+// `npm test`: static checks, the Python tests of models/, then every TypeScript test (unit and
+// integration) in one `node --test` run against real services: KAFKA_BROKERS / SCHEMA_REGISTRY_URL /
+// REDIS_URL when set, else the embedded stack, which is started here and stopped afterwards if this
+// run started it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { REPO_ROOT } from '../infra/stack/config.ts';
 import { down, endpointsEnv, status, up } from '../infra/stack/stack.ts';
 
 const TEST_GLOBS = ['schemas/**/*.test.ts', 'infra/**/*.test.ts', 'cli/**/*.test.ts', 'streams/**/*.test.ts', 'connectors/**/*.test.ts', 'test/**/*.test.ts'];
+const PYTHON = join(REPO_ROOT, '.venv', 'bin', 'python');
 
 function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   process.stderr.write(`\n== ${title}: ${[command, ...args].join(' ')}\n`);
@@ -21,6 +23,7 @@ function step(title: string, command: string, args: string[], env: NodeJS.Proces
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 step('type check', bin('tsc'), ['-p', '.']);
 step('generated types match schemas/', process.execPath, ['schemas/codegen.ts', '--check']);
+if (existsSync(PYTHON)) step('python tests (models/)', PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'models']);
 const compose = spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' });
 if (compose.status === 0) step('compose file', 'docker', ['compose', '-f', 'docker-compose.kafka.yml', 'config', '-q']);
 else process.stderr.write('\n== compose file: skipped, this docker client has no compose plugin\n');
@@ -30,7 +33,13 @@ const wasUp = before.every((s) => s.healthy);
 await up();
 let exitCode = 1;
 try {
-  const env = { ...process.env, ...endpointsEnv(), ...pick(process.env, ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL']), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const env = {
+    ...process.env,
+    ...endpointsEnv(),
+    ...pick(process.env, ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL']),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...(existsSync(PYTHON) ? { STREAMSCORE_PYTHON: PYTHON } : {}),
+  };
   const files = TEST_GLOBS.filter((g) => existsSync(join(REPO_ROOT, g.split('/')[0])));
   process.stderr.write(`\n== tests: node --test ${files.join(' ')}\n`);
   // One file at a time: integration tests share the broker and the 2-core machine.
