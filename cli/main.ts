@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   simulate: { summary: '--out DIR [--arms N --days D --interval-ms MS --seed S]: plant simulator -> training CSVs', load: () => import('./simulate.ts') },
   alerts: { summary: 'tail [--from-beginning] [--limit N]: maintenance alerts as they arrive', load: () => import('./alerts.ts') },
   'scoring-api': { summary: '[--port 8095]: FactoryGuard real-time scoring API (POST /v1/score)', load: () => import('./scoring-api.ts') },
+  gateway: { summary: 'replay FILE|- [--mapping M] [--speed N|max] | simulate [--arms N --interval-ms MS --duration 10m]: readings -> Kafka, store-and-forward', load: () => import('./gateway.ts') },
   demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
 };
 

@@ -2,10 +2,14 @@
 // broken gateway sends anyway: NaN, a value in the wrong unit, a clock far in the future.
 import type { SensorReading } from '../../schemas/generated/types.ts';
 
-/** The unit each sensor kind must be reported in, and the physically plausible range in that unit. */
+/**
+ * The unit each sensor kind must be reported in, and the physically plausible range in that unit.
+ * Temperatures go up to 1 200 degC (a type K thermocouple's range): real sources include turbine
+ * exhaust, e.g. C-MAPSS T50 at ~400-530 degC (connectors/mappings/cmapss-*.json).
+ */
 export const SENSOR_LIMITS: Record<SensorReading['sensor'], { unit: string; min: number; max: number }> = {
   VIBRATION: { unit: 'mm/s', min: 0, max: 200 },
-  TEMPERATURE: { unit: 'degC', min: -50, max: 300 },
+  TEMPERATURE: { unit: 'degC', min: -50, max: 1_200 },
   PRESSURE: { unit: 'bar', min: 0, max: 1_000 },
 };
 
