@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../infra/stack/config.ts';
 import { Gateway } from '../connectors/gateway/gateway.ts';
-import { muteKafkajsTimerWarning } from '../connectors/gateway/kafka-sink.ts';
 import { loadMapping, MappingError } from '../connectors/gateway/mapping.ts';
 import { fileSource, paced, simulatorSource, type SourceItem } from '../connectors/gateway/sources.ts';
 import { OptionError, parseDuration, parseNumber } from '../connectors/options.ts';
@@ -42,7 +41,6 @@ options:
 `;
 
 export async function run(args: string[]): Promise<number> {
-  muteKafkajsTimerWarning();
   const [mode, ...rest] = args;
   if (mode === '--help' || mode === '-h' || mode === 'help') {
     process.stdout.write(USAGE);

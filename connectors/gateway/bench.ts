@@ -14,7 +14,6 @@ import { createKafka } from '../../streams/runtime/kafka-client.ts';
 import { createLogger } from '../../streams/runtime/logger.ts';
 import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
 import { Gateway } from './gateway.ts';
-import { muteKafkajsTimerWarning } from './kafka-sink.ts';
 import { simulatorSource } from './sources.ts';
 
 const readings = Number(process.argv[2] ?? 300_000);
@@ -27,7 +26,6 @@ const freePort = async () => {
   await new Promise((r) => s.close(r));
   return port;
 };
-muteKafkajsTimerWarning();
 
 const dir = mkdtempSync(join(tmpdir(), 'ss-gateway-bench-'));
 const config = loadStackConfig({ ...process.env, KAFKA_BROKERS: undefined, STREAMSCORE_DATA_DIR: join(dir, 'broker'), STREAMSCORE_KAFKA_PORT: String(await freePort()), STREAMSCORE_KAFKA_CONTROLLER_PORT: String(await freePort()) });

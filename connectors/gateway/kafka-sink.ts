@@ -80,18 +80,3 @@ export class KafkaSink implements RecordSink {
     this.connected = false;
   }
 }
-
-/**
- * kafkajs 2.2.4 schedules a timer with a negative delay whenever its request queue holds a request
- * (one request in flight), and Node >= 23 prints a TimeoutNegativeWarning for each; the timer works
- * (it fires at once). Commands that produce call this so that one warning is not printed; every
- * other warning still is.
- */
-export function muteKafkajsTimerWarning(): void {
-  const defaults = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (w) => {
-    if (w.name === 'TimeoutNegativeWarning') return;
-    for (const l of defaults) l.call(process, w);
-  });
-}

@@ -9,6 +9,7 @@ import { formatHostPort, parseBrokers } from '../../infra/stack/config.ts';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 export function createKafka(clientId: string, brokers: string[], log: Logger): Kafka {
+  muteKafkajsTimerWarning();
   return new Kafka({
     clientId,
     brokers,
@@ -37,4 +38,22 @@ export function brokerList(raw: string): string[] {
   const brokers = parseBrokers(raw, problems);
   if (problems.length) throw new Error(problems.join('; '));
   return brokers.map(formatHostPort);
+}
+
+/**
+ * kafkajs 2.2.4 schedules a timer with a negative delay whenever its request queue holds a request
+ * (one request in flight), and Node >= 23 prints a TimeoutNegativeWarning for each; the timer works
+ * (it fires at once). Every kafkajs client is made here, so it is muted here; every other warning
+ * is still printed.
+ */
+let timerWarningMuted = false;
+export function muteKafkajsTimerWarning(): void {
+  if (timerWarningMuted) return;
+  timerWarningMuted = true;
+  const defaults = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name === 'TimeoutNegativeWarning') return;
+    for (const l of defaults) l.call(process, w);
+  });
 }
