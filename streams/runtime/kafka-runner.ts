@@ -161,10 +161,13 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
             metrics.recordsOut.inc({ processor: def.name, topic: m.topic });
             metrics.eventToOutputLatency.observe({ processor: def.name, topic: m.topic }, Math.max(0, ackedAt - m.sourceTimestamp) / 1000);
           }
-          for (const f of [...result.failures, ...report.produceFailures]) {
+          const failed = [...result.failures, ...report.produceFailures];
+          for (const f of failed) {
             metrics.recordFailed(def.name, topic, f.error.stage);
-            batchLog.warn({ offset: f.record.offset, stage: f.error.stage, errorClass: f.error.name, err: f.error.message, traceparent: f.record.headers.traceparent?.toString() }, 'record dead-lettered');
+            batchLog.info({ offset: f.record.offset, stage: f.error.stage, errorClass: f.error.name, err: f.error.message, traceparent: f.record.headers.traceparent?.toString() }, 'record dead-lettered');
           }
+          // One warning per batch, not per record: a flood of bad input must not become a flood of logs.
+          if (failed.length) batchLog.warn({ deadLettered: failed.length, first: { offset: failed[0].record.offset, errorClass: failed[0].error.name, err: failed[0].error.message } }, 'records dead-lettered');
         } finally {
           clearInterval(keepAlive);
           gate.release(raws.length);
