@@ -13,6 +13,7 @@ import { AvroSerde } from '../streams/runtime/serde.ts';
 import { sensorValidation } from '../streams/sensor-validation/topology.ts';
 import { serviceEnv } from './env.ts';
 import { applyTopics } from './topics.ts';
+import { demoFactoryGuard } from './demo-factoryguard.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -61,13 +62,17 @@ export async function run(args: string[]): Promise<number> {
   const dead = (await counter('streamscore_dlq_records_total').get()).values;
   say(`sensor-validation: ${out} readings validated -> ${TOPICS.sensorReadingsValidated.name}`);
   for (const d of dead) say(`  dead letters (${d.labels.stage}): ${d.value} -> ${dlqTopic(TOPICS.sensorReadings.name)}`);
+  await demoFactoryGuard(options, say);
   say('');
   say('where to look:');
   say(`  metrics        curl -s http://127.0.0.1:${processor.httpPort}/metrics | grep streamscore_`);
   say(`  schemas        curl -s ${options.schemaRegistryUrl}/subjects`);
   say(`  topics         npx streamscore topics list`);
   say(`  dead letters   kcat -b ${options.kafkaBrokers[0]} -C -t ${dlqTopic(TOPICS.sensorReadings.name)} -e -f '%k %h\\n'   (reason in headers)`);
-  say(`  processor      npx streamscore run sensor-validation --describe`);
+  say(`  processors     npx streamscore run sensor-validation --describe   |   npx streamscore run maintenance-scorer --describe`);
+  say(`  alerts         npx streamscore alerts tail --from-beginning`);
+  say(`  scoring API    npx streamscore scoring-api   then   curl -XPOST localhost:8095/v1/score -H 'content-type: application/json' -d @readings.json`);
+  say(`  gateway        npx streamscore gateway replay connectors/samples/cmapss-fd001-units1-2.txt --mapping connectors/mappings/cmapss-fd001.json --speed max`);
   say(`  stack          npx streamscore infra status   |   npx streamscore infra down`);
   if (follow) {
     say('following: the processor keeps running; Ctrl-C stops it');
