@@ -44,7 +44,7 @@ const producer = kafka.producer({ allowAutoTopicCreation: false });
 await producer.connect();
 
 function start(args: string[], extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'warn', ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'info', ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => l.includes('joined consumer group') && resolve(child));
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
@@ -59,7 +59,10 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /** Group offsets to the end, so a phase does not start with the previous phase's backlog. */
 async function skipBacklog(groupId: string, topic: string): Promise<void> {
-  await admin.resetOffsets({ groupId, topic, earliest: false }).catch(() => undefined);
+  // Explicit offsets: kafkajs' resetOffsets(latest) commits -1, which a consumer subscribed
+  // fromBeginning reads as "earliest".
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
 }
 
 async function measure(topic: string, latencyOf: (m: { value: Buffer | null; headers?: Record<string, unknown>; timestamp: string }) => Promise<number>, run: () => Promise<number>) {
