@@ -1,7 +1,7 @@
 // Load test of the FactoryGuard scoring API with autocannon (docs/benchmarks.md): POST /v1/score
 // with an arm's last N hours of one-per-minute readings, at fixed concurrency, against GET /healthz
 // on the same server in the same run as the baseline (what the HTTP stack alone costs).
-//   node loadtest/scoring-api.ts [--hours 6] [--connections 10] [--seconds 15] [--out loadtest/results/x.json]
+//   node loadtest/scoring-api.ts [--hours 6] [--connections 1,4,10] [--seconds 15] [--out loadtest/results/x.json]
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -13,7 +13,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 const hours = Number(arg('hours', '6'));
-const connections = Number(arg('connections', '10'));
+const connectionSweep = arg('connections', '1,4,10').split(',').map(Number);
 const seconds = Number(arg('seconds', '15'));
 const out = arg('out', `loadtest/results/scoring-api-${new Date().toISOString().slice(0, 10)}.json`);
 const root = new URL('..', import.meta.url).pathname;
@@ -40,12 +40,17 @@ if (import.meta.main) {
   });
   const body = requestBody('arm-bench', hours);
   const run = (opts: autocannon.Options) => new Promise<autocannon.Result>((resolve, reject) => autocannon(opts, (err, r) => (err ? reject(err) : resolve(r))));
-  const common = { url: `http://127.0.0.1:${port}`, connections, duration: seconds };
-  const baseline = await run({ ...common, url: `${common.url}/healthz` });
-  const scoring = await run({ ...common, url: `${common.url}/v1/score`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const summary = (r: autocannon.Result) => ({ requests: r.requests.total, rps: r.requests.average, meanMs: r.latency.mean, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors });
+  const rows = [];
+  for (const connections of connectionSweep) {
+    const common = { url: `http://127.0.0.1:${port}`, connections, duration: seconds };
+    const baseline = summary(await run({ ...common, url: `${common.url}/healthz` }));
+    const scoring = summary(await run({ ...common, url: `${common.url}/v1/score`, method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+    // Latencies of the baseline round to 0 ms, so the ratio is of throughput (requests/s).
+    rows.push({ connections, baseline, scoring, throughputRatio: scoring.rps / baseline.rps });
+  }
   server.kill('SIGTERM');
-  const summary = (r: autocannon.Result) => ({ requests: r.requests.total, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors });
-  const result = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, date: new Date().toISOString(), command: `node ${process.argv.slice(1).join(' ')}`, bodyBytes: body.length, readings: hours * 180, connections, seconds, baseline: summary(baseline), scoring: summary(scoring), p99Ratio: scoring.latency.p99 / baseline.latency.p99 };
+  const result = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, date: new Date().toISOString(), command: `node ${process.argv.slice(1).join(' ')}`, bodyBytes: body.length, readings: hours * 180, seconds, rows };
   mkdirSync(new URL('results/', import.meta.url), { recursive: true });
   writeFileSync(new URL(`../${out}`, import.meta.url), JSON.stringify(result, null, 2));
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
