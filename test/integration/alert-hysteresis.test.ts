@@ -1,23 +1,15 @@
 // The Lua alert state machine must behave exactly like the in-memory one on every scenario.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import { alertHysteresis } from '../../streams/maintenance/alert-hysteresis.ts';
 import { CASES, RULES, formatTransition, scoreFor } from '../../streams/maintenance/hysteresis-cases.ts';
-import { endpoints, runId } from './helpers.ts';
+import { runId, useRedis } from './helpers.ts';
 
-let redis: RedisState;
-before(async () => {
-  redis = new RedisState(endpoints().redisUrl);
-  await redis.connect();
-});
-after(async () => {
-  await redis?.close();
-});
+const redis = useRedis();
 
 for (const c of CASES) {
   test(`hysteresis (Redis Lua): ${c.name}`, async () => {
-    const store = alertHysteresis().open({ kind: 'redis', redis }, `it:${runId()}`);
+    const store = alertHysteresis().open({ kind: 'redis', redis: redis() }, `it:${runId()}`);
     const got: string[] = [];
     for (const [i, step] of c.steps.entries()) got.push(formatTransition((await store.apply([scoreFor(step, i)], RULES))[0]));
     assert.deepEqual(got, c.expected);

@@ -8,30 +8,26 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import { FEATURE_NAMES, features } from '../../streams/maintenance/features.ts';
 import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
 import { edgeCaseReadings } from '../../streams/maintenance/test-readings.ts';
-import { endpoints, runId } from './helpers.ts';
+import { runId, useRedis } from './helpers.ts';
 
 const FEATURES_PY = new URL('../../models/maintenance/features.py', import.meta.url).pathname;
 const PYTHON = process.env.STREAMSCORE_PYTHON ?? 'python3';
 
-let redis: RedisState;
+const redis = useRedis();
 let dir: string;
-before(async () => {
-  redis = new RedisState(endpoints().redisUrl);
-  await redis.connect();
+before(() => {
   dir = mkdtempSync(join(tmpdir(), 'parity-'));
 });
-after(async () => {
-  await redis?.close();
+after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('stream features (Redis Lua and in-memory) equal the training features (Python) to 1e-6', { timeout: 180_000 }, async (t) => {
   const readings = edgeCaseReadings({ arms: 4, hours: 36, seed: 5 });
-  const store = rollingWindows().open({ kind: 'redis', redis }, `it:${runId()}`);
+  const store = rollingWindows().open({ kind: 'redis', redis: redis() }, `it:${runId()}`);
   const twin = rollingWindows().open({ kind: 'memory' }, 'twin');
   const points: { arm_id: string; after: number }[] = [];
   const viaRedis: Float64Array[] = [];

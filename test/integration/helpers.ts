@@ -1,6 +1,7 @@
 // Shared plumbing of the integration tests: they talk to the real Kafka, registry and Redis whose
 // endpoints test/run.ts (or the user) puts in KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL.
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
 import type { Kafka, Message } from 'kafkajs';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { SensorReading } from '../../schemas/generated/types.ts';
@@ -9,6 +10,7 @@ import { createLogger } from '../../streams/runtime/logger.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import type { RuntimeOptions } from '../../streams/runtime/kafka-runner.ts';
+import { RedisState } from '../../streams/runtime/state/redis-state.ts';
 
 export function endpoints(): { kafkaBrokers: string[]; schemaRegistryUrl: string; redisUrl: string } {
   const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL } = process.env;
@@ -94,4 +96,20 @@ export async function collect(
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** A Redis connection for the tests of one file: opened before them, closed after. */
+export function useRedis(): () => RedisState {
+  let redis: RedisState | undefined;
+  before(async () => {
+    redis = new RedisState(endpoints().redisUrl);
+    await redis.connect();
+  });
+  after(async () => {
+    await redis?.close();
+  });
+  return () => {
+    if (!redis) throw new Error('useRedis(): Redis is opened in a before() hook; use it inside a test');
+    return redis;
+  };
 }

@@ -1,19 +1,11 @@
 // The latest-by-key store has a Redis (Lua) and an in-memory implementation; both must behave the
 // same, and the Redis one must make one round trip per batch and set TTLs on every key.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { latestByKey, type LatestByKeyStore } from '../../streams/runtime/state/latest-by-key.ts';
-import { RedisState } from '../../streams/runtime/state/redis-state.ts';
-import { endpoints, runId } from './helpers.ts';
+import { runId, useRedis } from './helpers.ts';
 
-let redis: RedisState;
-before(async () => {
-  redis = new RedisState(endpoints().redisUrl);
-  await redis.connect();
-});
-after(async () => {
-  await redis?.close();
-});
+const redis = useRedis();
 
 const spec = latestByKey({ ttlMs: 60_000 });
 
@@ -33,7 +25,7 @@ async function exercise(store: LatestByKeyStore) {
 
 test('Redis and in-memory latest-by-key agree', async () => {
   const ns = `it:${runId()}`;
-  const viaRedis = await exercise(spec.open({ kind: 'redis', redis }, ns));
+  const viaRedis = await exercise(spec.open({ kind: 'redis', redis: redis() }, ns));
   const inMemory = await exercise(spec.open({ kind: 'memory' }, ns));
   assert.deepEqual(viaRedis, inMemory);
   assert.deepEqual(viaRedis.first, [null, null, 5]);
@@ -43,14 +35,14 @@ test('Redis and in-memory latest-by-key agree', async () => {
 
 test('one EVALSHA per batch, namespaced keys with a TTL', async () => {
   const ns = `it:${runId()}`;
-  const store = spec.open({ kind: 'redis', redis }, ns);
+  const store = spec.open({ kind: 'redis', redis: redis() }, ns);
   await store.update([{ key: 'warm', order: 1, payload: '' }]); // loads the script (EVAL once)
-  const evalshaCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.client.info('commandstats'))?.[1] ?? 0);
+  const evalshaCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis().client.info('commandstats'))?.[1] ?? 0);
   const before = await evalshaCalls();
   await store.update(Array.from({ length: 500 }, (_, i) => ({ key: `arm-${i}`, order: i, payload: String(i) })));
   assert.equal((await evalshaCalls()) - before, 1);
-  const key = redis.key(ns, 'arm-42');
+  const key = redis().key(ns, 'arm-42');
   assert.equal(key, `ss:${ns}:arm-42`);
-  const ttl = await redis.client.pttl(key);
+  const ttl = await redis().client.pttl(key);
   assert.ok(ttl > 0 && ttl <= 60_000, `pttl ${ttl}`);
 });

@@ -1,21 +1,13 @@
 // The Lua rolling windows (incremental, in Redis) against the in-memory twin that recomputes every
 // aggregate from its buckets: same acceptance of each reading, same features after every batch.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import { FEATURE_NAMES, features } from '../../streams/maintenance/features.ts';
 import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
 import { edgeCaseReadings } from '../../streams/maintenance/test-readings.ts';
-import { endpoints, runId } from './helpers.ts';
+import { runId, useRedis } from './helpers.ts';
 
-let redis: RedisState;
-before(async () => {
-  redis = new RedisState(endpoints().redisUrl);
-  await redis.connect();
-});
-after(async () => {
-  await redis?.close();
-});
+const redis = useRedis();
 
 export function assertFeaturesClose(actual: Float64Array, expected: Float64Array, context: string, tolerance = 1e-9): void {
   for (let i = 0; i < expected.length; i++) {
@@ -32,7 +24,7 @@ export function assertFeaturesClose(actual: Float64Array, expected: Float64Array
 test('Lua incremental windows equal the from-scratch twin on out-of-order, gappy streams', { timeout: 120_000 }, async () => {
   const readings = edgeCaseReadings({ arms: 4, hours: 40, seed: 11 });
   const spec = rollingWindows();
-  const viaRedis = spec.open({ kind: 'redis', redis }, `it:${runId()}`);
+  const viaRedis = spec.open({ kind: 'redis', redis: redis() }, `it:${runId()}`);
   const inMemory = spec.open({ kind: 'memory' }, 'memory');
   const counts = { accepted: 0, late: 0, duplicate: 0 };
   for (let i = 0; i < readings.length; i += 97) {
