@@ -50,7 +50,7 @@ export function writeFeatures(a: ArmAggregates, out: Float64Array | Float32Array
       continue;
     }
     const means = agg.windows.map((w) => (w.n > 0 ? agg.ref + w.s1 / w.n : Number.NaN));
-    const stds = agg.windows.map((w) => (w.n > 0 ? Math.sqrt(Math.max(0, w.s2 / w.n - (w.s1 / w.n) ** 2)) : Number.NaN));
+    const stds = agg.windows.map((w) => (w.n > 0 ? populationStd(w) : Number.NaN));
     for (const m of means) out[i++] = m;
     for (const sd of stds) out[i++] = sd;
     for (const [num, den] of agg.ema) out[i++] = den > 0 ? agg.ref + num / den : Number.NaN;
@@ -58,6 +58,22 @@ export function writeFeatures(a: ArmAggregates, out: Float64Array | Float32Array
     out[i++] = means[0] - means[2];
     out[i++] = stds[2] > 0 ? stds[0] / stds[2] : Number.NaN;
   }
+}
+
+/**
+ * Relative size below which E[d²] − E[d]² is rounding noise, not variance. A stuck sensor (the
+ * same value over and over, != its reference) gives sums whose difference is ~1e-16 relative
+ * instead of 0, i.e. a std of ~1e-8 where the exact answer (the training code's) is 0 — and then a
+ * std ratio where the spec says NaN. The noise grows with the number of readings summed (10 Hz x
+ * 12 h = 432k), so the cut is 1e-9 of the mean square: a std under ~3e-5 of the values' RMS
+ * around the reference is reported as 0.
+ */
+const VARIANCE_NOISE = 1e-9;
+
+function populationStd(w: Sums): number {
+  const meanSquare = w.s2 / w.n;
+  const variance = meanSquare - (w.s1 / w.n) ** 2;
+  return variance <= VARIANCE_NOISE * meanSquare ? 0 : Math.sqrt(variance);
 }
 
 export function features(a: ArmAggregates): Float64Array {

@@ -1,6 +1,6 @@
 // Deterministic reading streams that exercise the window logic's edge cases: out-of-order
 // arrivals inside and beyond the allowed lateness, silent gaps longer than the 12 h ring, sensors
-// that start late. Shared by the Redis/memory contract test and the Python parity test.
+// that start late, a stuck sensor. Shared by the Redis/memory contract test and the Python parity test.
 import { seededRandom } from '../../connectors/sample-readings.ts';
 import { SENSORS } from './features.ts';
 import type { WindowReading } from './rolling-windows.ts';
@@ -23,7 +23,10 @@ export function edgeCaseReadings(options: { arms: number; hours: number; seed: n
         // Arrival jitter: mostly in order, sometimes minutes late (some beyond the 5-bucket lateness).
         const late = random() < 0.05 ? Math.floor(random() * 9 * 60_000) : 0;
         const base = sensor === 'VIBRATION' ? 3 : sensor === 'TEMPERATURE' ? 60 : 6;
-        out.push({ arm: name, sensor, value: base + (random() - 0.5) * base * 0.3, eventTime: t - late, offset: 0, arrival: t });
+        // Arm 1's temperature sensor sticks at one value (not its first) for hours 6-20: exact std 0.
+        const stuck = arm === 1 && sensor === 'TEMPERATURE' && t > start + 6 * 3_600_000 && t < start + 20 * 3_600_000;
+        const value = stuck ? 71.3 : base + (random() - 0.5) * base * 0.3;
+        out.push({ arm: name, sensor, value, eventTime: t - late, offset: 0, arrival: t });
       }
     }
   }
