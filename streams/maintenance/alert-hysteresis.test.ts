@@ -7,7 +7,7 @@ for (const c of CASES) {
   test(`hysteresis (memory): ${c.name}`, async () => {
     const store = new MemoryAlertHysteresis();
     const got: string[] = [];
-    for (const [i, step] of c.steps.entries()) got.push(formatTransition((await store.apply([scoreFor(step, i)], RULES))[0]));
+    for (const [i, step] of c.steps.entries()) got.push(formatTransition((await store.apply([scoreFor(step, i)], { ...RULES, ...c.rules }))[0]));
     assert.deepEqual(got, c.expected);
   });
 }

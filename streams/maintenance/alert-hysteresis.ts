@@ -1,5 +1,6 @@
 // State store kind `alert-hysteresis`: turns a stream of failure probabilities per arm into alert
-// episodes. RAISE when p >= threshold (and the cooldown since the last clear has passed); CLEAR
+// episodes. RAISE after `raiseAfter` consecutive scores >= threshold (and the cooldown since the last
+// clear has passed); CLEAR
 // after `clearAfter` consecutive scores below clearThreshold (< threshold), so a score hovering at
 // the threshold does not flap. One RAISED and one CLEARED per episode, also across redeliveries.
 import type { RedisState } from '../runtime/state/redis-state.ts';
@@ -7,6 +8,8 @@ import type { StateBackend, StateSpec } from '../runtime/state/state-spec.ts';
 
 export interface HysteresisRules {
   threshold: number;
+  /** Consecutive scores at or over the threshold before an alert is raised. */
+  raiseAfter: number;
   clearThreshold: number;
   clearAfter: number;
   cooldownMs: number;
@@ -46,7 +49,7 @@ class RedisAlertHysteresis implements AlertHysteresisStore {
   }
   async apply(scores: ScoredArm[], r: HysteresisRules) {
     if (scores.length === 0) return [];
-    const args: (string | number)[] = [r.threshold, r.clearThreshold, r.clearAfter, r.cooldownMs, TTL_MS];
+    const args: (string | number)[] = [r.threshold, r.clearThreshold, r.clearAfter, r.cooldownMs, TTL_MS, r.raiseAfter];
     for (const s of scores) args.push(s.probability, s.eventTime, s.offset, s.firstOffset);
     const out = (await this.redis.runScript(SCRIPT, scores.map((s) => this.redis.key(this.namespace, s.arm)), args)) as string[];
     return out.map(parseTransition);
@@ -55,6 +58,7 @@ class RedisAlertHysteresis implements AlertHysteresisStore {
 
 interface ArmAlertState {
   state: 'CLEAR' | 'RAISED';
+  above: number;
   below: number;
   id: string;
   raised: number;
@@ -69,13 +73,14 @@ export class MemoryAlertHysteresis implements AlertHysteresisStore {
   private readonly arms = new Map<string, ArmAlertState>();
   async apply(scores: ScoredArm[], r: HysteresisRules) {
     return scores.map((s) => {
-      const st = this.arms.get(s.arm) ?? { state: 'CLEAR', below: 0, id: '', raised: -1, cleared: -1, off: -1, ev: '', evOff: -1 };
+      const st = this.arms.get(s.arm) ?? { state: 'CLEAR', above: 0, below: 0, id: '', raised: -1, cleared: -1, off: -1, ev: '', evOff: -1 };
       this.arms.set(s.arm, st);
       if (s.offset <= st.off) return st.ev && st.evOff >= s.firstOffset && st.evOff <= s.offset ? parseTransition(st.ev) : null;
       let event = '';
       if (st.state === 'CLEAR') {
-        if (s.probability >= r.threshold && (st.cleared < 0 || s.eventTime - st.cleared >= r.cooldownMs)) {
-          Object.assign(st, { state: 'RAISED', below: 0, id: `${s.arm}-${s.eventTime}`, raised: s.eventTime });
+        st.above = s.probability >= r.threshold ? st.above + 1 : 0;
+        if (st.above >= r.raiseAfter && (st.cleared < 0 || s.eventTime - st.cleared >= r.cooldownMs)) {
+          Object.assign(st, { state: 'RAISED', above: 0, below: 0, id: `${s.arm}-${s.eventTime}`, raised: s.eventTime });
           event = `RAISED ${st.id} ${s.eventTime}`;
         }
       } else {

@@ -2,7 +2,7 @@
 // Lua store (integration test): both must produce exactly these transitions.
 import type { HysteresisRules, ScoredArm } from './alert-hysteresis.ts';
 
-export const RULES: HysteresisRules = { threshold: 0.7, clearThreshold: 0.4, clearAfter: 3, cooldownMs: 30 * 60_000 };
+export const RULES: HysteresisRules = { threshold: 0.7, raiseAfter: 1, clearThreshold: 0.4, clearAfter: 3, cooldownMs: 30 * 60_000 };
 const MIN = 60_000;
 
 export interface HysteresisCase {
@@ -11,9 +11,16 @@ export interface HysteresisCase {
   steps: { p: number; minute: number; replayOf?: number }[];
   /** Expected transition per step ('' for none). */
   expected: string[];
+  rules?: Partial<HysteresisRules>;
 }
 
 export const CASES: HysteresisCase[] = [
+  {
+    name: 'with raiseAfter 3, a single high score does not raise; three in a row do',
+    rules: { raiseAfter: 3 },
+    steps: [0.9, 0.2, 0.8, 0.9, 0.5, 0.75, 0.8, 0.95, 0.99].map((p, i) => ({ p, minute: i })),
+    expected: ['', '', '', '', '', '', '', 'RAISED a1-420000', ''],
+  },
   {
     name: 'one alert per episode: raise once, stay raised while high, clear after three low scores',
     steps: [0.2, 0.75, 0.9, 0.8, 0.35, 0.3, 0.2, 0.1].map((p, i) => ({ p, minute: i })),

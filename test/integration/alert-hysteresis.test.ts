@@ -11,7 +11,7 @@ for (const c of CASES) {
   test(`hysteresis (Redis Lua): ${c.name}`, async () => {
     const store = alertHysteresis().open({ kind: 'redis', redis: redis() }, `it:${runId()}`);
     const got: string[] = [];
-    for (const [i, step] of c.steps.entries()) got.push(formatTransition((await store.apply([scoreFor(step, i)], RULES))[0]));
+    for (const [i, step] of c.steps.entries()) got.push(formatTransition((await store.apply([scoreFor(step, i)], { ...RULES, ...c.rules }))[0]));
     assert.deepEqual(got, c.expected);
   });
 }
