@@ -1,6 +1,7 @@
 // Renders TreeSHAP contributions (log-odds) as sentences a maintenance engineer can act on, e.g.
 // "temperature 6 h mean 82.0 °C (+0.21); vibration 1 h std 3.1x its 12 h level (+0.17)".
 import type { FeatureContribution } from '../../schemas/generated/types.ts';
+import { topContributions } from './treeshap.ts';
 
 const UNITS: Record<string, string> = { vibration: 'mm/s', temperature: '°C', pressure: 'bar' };
 const WINDOW_WORDS: Record<string, string> = { '1h': '1 h', '6h': '6 h', '12h': '12 h' };
@@ -31,12 +32,9 @@ function signed(x: number): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
 }
 
-/** The `k` features with the largest |contribution|, as FeatureContribution records. */
-export function topContributions(names: readonly string[], values: ArrayLike<number>, contributions: ArrayLike<number>, k: number): FeatureContribution[] {
-  return [...names.keys()]
-    .sort((a, b) => Math.abs(contributions[b]) - Math.abs(contributions[a]))
-    .slice(0, k)
-    .map((i) => ({ feature: names[i], value: values[i], contribution: contributions[i], description: describeFeature(names[i], values[i]) }));
+/** The `k` largest contributions (treeshap.ts ranks them) as FeatureContribution records with words. */
+export function describedContributions(names: readonly string[], values: ArrayLike<number>, contributions: ArrayLike<number>, k: number): FeatureContribution[] {
+  return topContributions(names, values, contributions, k).map((c) => ({ feature: c.name, value: c.value, contribution: c.contribution, description: describeFeature(c.name, c.value) }));
 }
 
 export function summarize(arm: string, probability: number, top: FeatureContribution[], horizonHours = 24): string {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { validateReading } from '../sensor-validation/rules.ts';
-import { summarize, topContributions } from './explain.ts';
+import { describedContributions, summarize } from './explain.ts';
 import { FEATURE_NAMES, SENSORS, writeFeatures } from './features.ts';
 import type { FailureModel } from './model.ts';
 import { MemoryRollingWindows } from './rolling-windows.ts';
@@ -84,7 +84,7 @@ export async function startScoringApi(model: FailureModel, options: { port: numb
     const row = new Float64Array(FEATURE_NAMES.length);
     writeFeatures(arms.get(body.arm_id)!, row);
     const [p] = await model.predict(Float32Array.from(row), 1);
-    const top = topContributions(FEATURE_NAMES, row, model.explain(row), 5);
+    const top = describedContributions(FEATURE_NAMES, row, model.explain(row), 5);
     const alert = p >= rules.threshold;
     scored.inc({ alert: String(alert) });
     return {

@@ -7,7 +7,7 @@ import type { MaintenanceAlert, MaintenancePrediction, SensorReading } from '../
 import { LateEventError } from '../runtime/errors.ts';
 import { defineProcessor, type InputRecord, type OutputRecord } from '../runtime/processor.ts';
 import { alertHysteresis, type HysteresisRules, type ScoredArm } from './alert-hysteresis.ts';
-import { summarize, topContributions } from './explain.ts';
+import { describedContributions, summarize } from './explain.ts';
 import { BUCKET_MS, FEATURE_NAMES, LATENESS_BUCKETS, RING_BUCKETS, writeFeatures } from './features.ts';
 import type { FailureModel } from './model.ts';
 import { rollingWindows, type WindowReading } from './rolling-windows.ts';
@@ -91,7 +91,7 @@ export function maintenanceScorer(model: FailureModel) {
         if (!tr) return;
         const [arm, t] = scored[i];
         const contributions = model.explain(rows[i]);
-        const top = topContributions(FEATURE_NAMES, rows[i], contributions, EXPLANATION_FEATURES);
+        const top = describedContributions(FEATURE_NAMES, rows[i], contributions, EXPLANATION_FEATURES);
         const alert: MaintenanceAlert = {
           alert_id: tr.alertId,
           arm_id: arm,

@@ -1,6 +1,7 @@
 // The record path shared by the Kafka runner and the in-memory test driver:
 // decode -> validate -> handle -> encode, turning every non-retriable failure into a dead letter.
 // Retriable failures (registry or Redis unreachable) are thrown so the whole batch is retried.
+import type { KafkaMessage } from 'kafkajs';
 import { DEAD_LETTER_SCHEMA, dlqTopic, loadSchema } from '../../schemas/topics.ts';
 import { ProcessingError, StreamError, ValidationError, asStreamError, type FailureStage } from './errors.ts';
 import type { HandlerContext, InputRecord, OutputRecord, ProcessorDefinition } from './processor.ts';
@@ -205,4 +206,15 @@ function groupBy<T, K>(items: T[], keyOf: (t: T) => K): Map<K, T[]> {
     else m.set(k, [it]);
   }
   return m;
+}
+
+/** A kafkajs message as a RawRecord; of a repeated header, the last value counts. */
+export function toRawRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
+  const headers: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[v.length - 1] : v;
+    headers[k] = Buffer.isBuffer(first) ? first : Buffer.from(first);
+  }
+  return { topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: Number(m.timestamp), headers };
 }

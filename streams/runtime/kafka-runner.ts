@@ -1,10 +1,10 @@
 // Runs a ProcessorDefinition against real Kafka: consumer-group membership, decode, batch handling,
 // delivery + commits (delivery.ts), DLQ, backpressure, metrics/health, graceful shutdown.
 import { hostname } from 'node:os';
-import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, Producer } from 'kafkajs';
 import { dlqSpec, type TopicSpec } from '../../schemas/topics.ts';
 import { InFlightGate } from './backpressure.ts';
-import { deadLetterMessage, prepareSerde, processBatch, type RawRecord } from './batch.ts';
+import { deadLetterMessage, prepareSerde, processBatch, toRawRecord } from './batch.ts';
 import { deliver, maxBytesByTopic, nextOffset } from './delivery.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
 import { createKafka } from './kafka-client.ts';
@@ -228,14 +228,4 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     if (!e.payload.restart) void shutdown(e.payload.error);
   });
   return { name: def.name, metrics, httpPort: server?.port ?? null, isReady: () => ready, stop: () => shutdown(), stopped };
-}
-
-function toRawRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
-  const headers: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
-    if (v === undefined) continue;
-    const first = Array.isArray(v) ? v[v.length - 1] : v;
-    headers[k] = Buffer.isBuffer(first) ? first : Buffer.from(first);
-  }
-  return { topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: Number(m.timestamp), headers };
 }

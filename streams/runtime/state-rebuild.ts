@@ -11,7 +11,7 @@ import type { HandlerContext, InputRecord, ProcessorDefinition } from './process
 import type { AvroSerde } from './serde.ts';
 import type { Logger } from './logger.ts';
 import type { RedisState } from './state/redis-state.ts';
-import { stringHeaders } from './batch.ts';
+import { stringHeaders, toRawRecord } from './batch.ts';
 import { parseTraceparent } from './tracing.ts';
 
 export function stateMarkerKey(redis: RedisState, processor: string): string {
@@ -70,9 +70,10 @@ export async function ensureState(def: ProcessorDefinition, kafka: Kafka, admin:
               for (const m of batch.messages) {
                 if (Number(m.offset) < range.start || Number(m.offset) >= range.end) continue;
                 try {
-                  const value = await serde.decode(batch.topic, m.value);
-                  const headers = stringHeaders(m.headers as Record<string, Buffer>);
-                  const input: InputRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value, timestamp: Number(m.timestamp), headers, trace: parseTraceparent(headers.traceparent) };
+                  const raw = toRawRecord(batch.topic, batch.partition, m);
+                  const value = await serde.decode(raw.topic, raw.value);
+                  const headers = stringHeaders(raw.headers);
+                  const input: InputRecord = { topic: raw.topic, partition: raw.partition, offset: raw.offset, key: raw.key?.toString() ?? null, value, timestamp: raw.timestamp, headers, trace: parseTraceparent(headers.traceparent) };
                   if (!def.validate?.(value, input)) records.push(input);
                 } catch {
                   // It failed when first consumed too, and went to the dead-letter topic then.

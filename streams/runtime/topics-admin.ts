@@ -26,9 +26,8 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], log: Logger
       });
     } catch (err) {
       // Another instance may have created some of them between listTopics and createTopics.
-      const stillMissing = missing.filter((s) => !new Set<string>().has(s.name));
       const now = new Set(await admin.listTopics());
-      if (stillMissing.some((s) => !now.has(s.name))) throw err;
+      if (missing.some((s) => !now.has(s.name))) throw err;
     }
     log.info({ topics: missing.map((s) => s.name) }, 'created topics');
   }
