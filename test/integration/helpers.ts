@@ -76,6 +76,12 @@ export async function collect(
     await consumer.subscribe({ topics, fromBeginning: true });
     let resolveDone!: () => void;
     const finished = new Promise<void>((r) => (resolveDone = r));
+    // Also checked while no record arrives: `done` may be satisfied by an empty topic.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      const poll = setInterval(() => done(seen) && (clearInterval(poll), resolveDone()), 500);
+      poll.unref();
+      void finished.then(() => clearInterval(poll));
+    });
     await consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
