@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   alerts: { summary: 'tail [--from-beginning] [--limit N]: maintenance alerts as they arrive', load: () => import('./alerts.ts') },
   'scoring-api': { summary: '[--port 8095]: FactoryGuard real-time scoring API (POST /v1/score)', load: () => import('./scoring-api.ts') },
   gateway: { summary: 'replay FILE|- [--mapping M] [--speed N|max] | simulate [--arms N --interval-ms MS --duration 10m]: readings -> Kafka, store-and-forward', load: () => import('./gateway.ts') },
+  billing: { summary: 'produce --source synthetic|telco [...]: billing events -> telecom.billing-events.v1', load: () => import('./billing.ts') },
+  lake: { summary: 'sink [--lake DIR]: telecom.billing-events.v1 -> exactly-once Parquet lake', load: () => import('./lake.ts') },
+  spark: { summary: 'up | down | status [--json]: local Spark standalone cluster (1 master + 2 workers)', load: () => import('./spark.ts') },
+  churn: { summary: 'train | score --date YYYY-MM-DD | publish --date YYYY-MM-DD: SparkScale churn jobs', load: () => import('./churn.ts') },
   demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
 };
 

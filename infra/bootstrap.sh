@@ -15,18 +15,20 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
 fi
 # Python for the training-side tests (feature parity, TreeSHAP fixture, model code): a project venv
 # with models/maintenance/requirements-test.txt, reinstalled when that file changes.
-REQ=models/maintenance/requirements-test.txt
-if [ -f "$REQ" ]; then
-  command -v python3 >/dev/null || { echo "bootstrap: python3 (3.11+) is required" >&2; exit 1; }
-  if [ ! -x .venv/bin/python ]; then
-    echo "bootstrap: creating .venv" >&2
-    python3 -m venv .venv
-  fi
-  stamp=.venv/.requirements-test.sha256
+# PySpark for SparkScale (models/churn/requirements.txt) goes into the same venv: its pip package
+# (~430 MB, built from the sdist once, then cached by pip) carries Spark itself.
+command -v python3 >/dev/null || { echo "bootstrap: python3 (3.11+) is required" >&2; exit 1; }
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv" >&2
+  python3 -m venv .venv
+fi
+for REQ in models/maintenance/requirements-test.txt models/churn/requirements.txt; do
+  [ -f "$REQ" ] || continue
+  stamp=.venv/.$(echo "$REQ" | tr '/' '_').sha256
   want=$(sha256sum "$REQ" | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "bootstrap: installing $REQ into .venv" >&2
     .venv/bin/pip install --quiet --disable-pip-version-check -r "$REQ"
     echo "$want" > "$stamp"
   fi
-fi
+done

@@ -124,6 +124,7 @@ export const sampleBillingEvent: BillingEvent = {
   plan: 'unlimited-50',
   complaint_category: null,
   late_payment: true,
+  payment_method: 'electronic-check',
 };
 
 export const sampleChurnPrediction: ChurnPrediction = {

@@ -297,13 +297,15 @@ export interface BillingEvent {
   complaint_category: string | null;
   /** True on a PAYMENT made after the bill's due date; false on every other event. */
   late_payment: boolean;
+  /** How the subscriber pays, e.g. 'electronic-check', 'credit-card-auto'; set on BILL and PAYMENT when the billing system knows it. Added in v2: records written with v1 read it as null. */
+  payment_method: string | null;
 }
 
 /**
- * What happened.
+ * What happened. CANCELLATION (added in v2) ends the subscription: the churn label. A reader on v1 cannot read it, so consumers move to v2 before producers emit it.
  * Avro enum io.streamscore.telecom.BillingEventType
  */
-export type BillingEventType = 'CALL' | 'DATA_SESSION' | 'SMS' | 'COMPLAINT' | 'BILL' | 'PAYMENT' | 'PLAN_CHANGE';
+export type BillingEventType = 'CALL' | 'DATA_SESSION' | 'SMS' | 'COMPLAINT' | 'BILL' | 'PAYMENT' | 'PLAN_CHANGE' | 'CANCELLATION';
 
 // telecom/churn-prediction.avsc
 
