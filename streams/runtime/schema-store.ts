@@ -10,6 +10,8 @@ export interface SchemaStore {
   register(subject: string, schema: object): Promise<number>;
   /** The writer schema for a record's schema id. Throws UnknownSchemaError or RegistryUnavailableError. */
   writerType(id: number): Promise<avro.Type>;
+  /** Id of the subject's latest version, or null when the subject has none yet. */
+  latestId(subject: string): Promise<number | null>;
 }
 
 /** How long an unknown id is remembered, so a flood of poison records does not become a flood of HTTP calls. */
@@ -46,6 +48,15 @@ export class ConfluentSchemaStore implements SchemaStore {
       throw new RegistryUnavailableError(`schema registry unavailable while fetching schema ${id}: ${(err as Error).message}`, err);
     }
   }
+
+  async latestId(subject: string): Promise<number | null> {
+    try {
+      return await this.registry.getLatestSchemaId(subject);
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw new RegistryUnavailableError(`schema registry unavailable while looking up the latest ${subject}: ${(err as Error).message}`, err);
+    }
+  }
 }
 
 /** A registry in memory with the same id semantics (ids global, one per distinct schema). */
@@ -74,6 +85,10 @@ export class MemorySchemaStore implements SchemaStore {
     }
     if (!versions.includes(id)) this.subjects.set(subject, [...versions, id]);
     return id;
+  }
+
+  async latestId(subject: string): Promise<number | null> {
+    return this.subjects.get(subject)?.at(-1) ?? null;
   }
 
   async writerType(id: number): Promise<avro.Type> {

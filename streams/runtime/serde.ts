@@ -37,6 +37,18 @@ export class AvroSerde {
     if (!this.topics.has(topic)) this.topics.set(topic, { id: null, type: avro.Type.forSchema(schema as avro.Schema) });
   }
 
+  /**
+   * Replaces the reader schema of a topic this serde only consumes, e.g. with a newer registered
+   * version so that a new optional field is read instead of dropped (the Parquet sink follows the
+   * subject's latest schema). Cached writer->reader resolvers of the topic are dropped.
+   */
+  replaceReader(topic: string, type: avro.Type): void {
+    const current = this.topics.get(topic);
+    if (current?.id != null) throw new Error(`topic ${topic} is written by this serde; its schema is fixed by useTopic`);
+    this.topics.set(topic, { id: null, type });
+    for (const key of this.resolvers.keys()) if (key.startsWith(`${topic}\u0000`)) this.resolvers.delete(key);
+  }
+
   schemaId(topic: string): number | null {
     return this.topicSchema(topic).id;
   }

@@ -1,0 +1,138 @@
+// The lake's file protocol, which is what makes the sink exactly-once:
+//   1. a flush writes each file to `.<name>.tmp`, fsyncs it, renames it to its final name (atomic on
+//      one filesystem) and fsyncs the directory, so a final name never holds a partial file;
+//   2. the final name carries the topic partition and the offset range of the flush that wrote it;
+//   3. only after every file of a flush is renamed does the sink commit `last offset + 1` to Kafka.
+// On (re)assignment of a partition the sink deletes that partition's temp files and every final file
+// whose range starts at or after the committed offset: they belong to a flush whose commit never
+// happened, and consuming from the committed offset writes those records again. A file that starts
+// below the committed offset was committed. So after a kill -9 at any point no record is lost (not
+// committed -> consumed again) and none is duplicated (uncommitted files are removed first).
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Offsets are zero-padded so that names sort in offset order. */
+const OFFSET_DIGITS = 19;
+const PARTITION_DIR_PREFIX = 'event_date=';
+
+export interface LakeFileName {
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+}
+
+export function lakeFileName(f: LakeFileName): string {
+  const pad = (o: bigint) => o.toString().padStart(OFFSET_DIGITS, '0');
+  return `${f.topic}+${f.partition}+${pad(f.firstOffset)}+${pad(f.lastOffset)}.zstd.parquet`;
+}
+
+const NAME = /^(.+)\+(\d+)\+(\d+)\+(\d+)\.zstd\.parquet$/;
+
+export function parseLakeFileName(name: string): LakeFileName | null {
+  const m = NAME.exec(name);
+  if (!m) return null;
+  return { topic: m[1], partition: Number(m[2]), firstOffset: BigInt(m[3]), lastOffset: BigInt(m[4]) };
+}
+
+function tempName(finalName: string): string {
+  return `.${finalName}.tmp`;
+}
+
+/** `event_date=YYYY-MM-DD` of a UTC epoch-millis time. */
+export function datePartition(epochMs: number): string {
+  return `${PARTITION_DIR_PREFIX}${new Date(epochMs).toISOString().slice(0, 10)}`;
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `bytes` durably under `dir/name`: temp file, fsync, atomic rename, fsync of the directory. */
+export async function writeFileAtomically(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, tempName(name));
+  const fd = openSync(tmp, 'w');
+  try {
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, name));
+  fsyncDir(dir);
+}
+
+export interface LakeFile extends LakeFileName {
+  dir: string;
+  name: string;
+}
+
+/** Every final and temp file of one topic partition under a dataset directory. */
+export function listPartitionFiles(datasetDir: string, topic: string, partition: number): { files: LakeFile[]; temps: string[] } {
+  const files: LakeFile[] = [];
+  const temps: string[] = [];
+  let dirs: string[];
+  try {
+    dirs = readdirSync(datasetDir).filter((d) => d.startsWith(PARTITION_DIR_PREFIX));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { files, temps };
+    throw err;
+  }
+  for (const d of dirs) {
+    const dir = join(datasetDir, d);
+    for (const name of readdirSync(dir)) {
+      const isTemp = name.startsWith('.') && name.endsWith('.tmp');
+      const parsed = parseLakeFileName(isTemp ? name.slice(1, -'.tmp'.length) : name);
+      if (!parsed || parsed.topic !== topic || parsed.partition !== partition) continue;
+      if (isTemp) temps.push(join(dir, name));
+      else files.push({ ...parsed, dir, name });
+    }
+  }
+  return { files, temps };
+}
+
+export interface RecoveryReport {
+  removedTemps: number;
+  removedUncommitted: LakeFile[];
+  committedFiles: number;
+}
+
+/**
+ * Makes the lake agree with the committed offset of one partition (null: the group never committed).
+ * Throws when files exist but nothing was committed: those were written under another consumer group
+ * (or the group's offsets expired), and consuming from the start would duplicate them.
+ */
+export function recoverPartition(datasetDir: string, topic: string, partition: number, committed: bigint | null): RecoveryReport {
+  const { files, temps } = listPartitionFiles(datasetDir, topic, partition);
+  for (const t of temps) rmSync(t, { force: true });
+  if (committed === null) {
+    if (files.length > 0) {
+      throw new Error(
+        `${datasetDir} already holds ${files.length} file(s) of ${topic} partition ${partition}, but the sink's consumer group has no committed offset for it; ` +
+          'run the sink with the group that wrote them, or point it at an empty lake directory',
+      );
+    }
+    return { removedTemps: temps.length, removedUncommitted: [], committedFiles: 0 };
+  }
+  const straddling = files.find((f) => f.firstOffset < committed && f.lastOffset >= committed);
+  if (straddling) {
+    // Only an offset reset by hand lands inside a committed flush; resuming there would duplicate part of the file.
+    throw new Error(
+      `the committed offset ${committed} of ${topic} partition ${partition} falls inside ${straddling.name}; ` +
+        `reset the group to ${straddling.firstOffset} (rewrite the file) or ${straddling.lastOffset + 1n} (keep it)`,
+    );
+  }
+  const uncommitted = files.filter((f) => f.firstOffset >= committed);
+  for (const f of uncommitted) rmSync(join(f.dir, f.name), { force: true });
+  const dirs = new Set(uncommitted.map((f) => f.dir));
+  for (const d of dirs) fsyncDir(d);
+  return { removedTemps: temps.length, removedUncommitted: uncommitted, committedFiles: files.length - uncommitted.length };
+}
