@@ -64,6 +64,8 @@ export async function run(args: string[]): Promise<number> {
       maxBufferedBytes: mb('max-buffer-mb'),
       rotateMs: values.rotate === undefined ? undefined : parseDuration('rotate', values.rotate),
       metricsPort: port === 'off' ? null : parseNumber('metrics-port', port, { integer: true, min: 0 }),
+      // How long a killed sink holds its partitions before the group hands them on (as for processors).
+      sessionTimeoutMs: env.STREAMSCORE_SESSION_TIMEOUT_MS ? parseNumber('STREAMSCORE_SESSION_TIMEOUT_MS', env.STREAMSCORE_SESSION_TIMEOUT_MS, { integer: true, min: 6_000 }) : undefined,
     });
     process.stderr.write(`parquet sink: ${dataset.topic.name} -> ${sink.datasetDir}${sink.httpPort ? ` (metrics on http://127.0.0.1:${sink.httpPort}/metrics)` : ''}\n`);
     const onSignal = () => void sink.stop();

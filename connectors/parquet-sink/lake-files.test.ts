@@ -48,12 +48,16 @@ test('recovery removes the files of an uncommitted flush and temp files, and kee
   assert.equal(listPartitionFiles(dir, TOPIC, 1).files.length, 1);
 });
 
-test('recovery refuses files without a committed offset, and a committed offset inside a file', () => {
-  const dir = lakeWith([{ date: '2026-06-01', partition: 2, first: 0n, last: 99n }]);
-  assert.throws(() => recoverPartition(dir, TOPIC, 2, null), /no committed offset/);
-  assert.throws(() => recoverPartition(dir, TOPIC, 2, 50n), /falls inside/);
-  assert.equal(recoverPartition(dir, TOPIC, 2, 100n).committedFiles, 1);
-  assert.deepEqual(recoverPartition(join(dir, 'missing'), TOPIC, 2, null), { removedTemps: 0, removedUncommitted: [], committedFiles: 0 });
+test('recovery resumes at the earliest offset when nothing was committed, and refuses a resume point inside a file', () => {
+  const dir = lakeWith([
+    { date: '2026-06-01', partition: 2, first: 0n, last: 99n },
+    { date: '2026-06-01', partition: 2, first: 100n, last: 199n },
+  ]);
+  assert.throws(() => recoverPartition(dir, TOPIC, 2, 50n), /resumes at offset 50, inside .*\+0000000000000000000\+0000000000000000099/);
+  // Killed after renaming its first flush, before committing: the group has no offset, reading restarts at 0.
+  assert.equal(recoverPartition(dir, TOPIC, 2, 0n).removedUncommitted.length, 2);
+  assert.equal(listPartitionFiles(dir, TOPIC, 2).files.length, 0);
+  assert.deepEqual(recoverPartition(join(dir, 'missing'), TOPIC, 2, 0n), { removedTemps: 0, removedUncommitted: [], committedFiles: 0 });
 });
 
 test('an atomic write leaves only the final file', async () => {

@@ -106,31 +106,23 @@ export interface RecoveryReport {
 }
 
 /**
- * Makes the lake agree with the committed offset of one partition (null: the group never committed).
- * Throws when files exist but nothing was committed: those were written under another consumer group
- * (or the group's offsets expired), and consuming from the start would duplicate them.
+ * Makes the lake agree with where consumption of one partition resumes: the group's committed offset,
+ * or the partition's earliest offset when the group never committed (the sink reads from the
+ * beginning). Files at or after that point are removed, because consuming writes them again.
  */
-export function recoverPartition(datasetDir: string, topic: string, partition: number, committed: bigint | null): RecoveryReport {
+export function recoverPartition(datasetDir: string, topic: string, partition: number, resumeAt: bigint): RecoveryReport {
   const { files, temps } = listPartitionFiles(datasetDir, topic, partition);
   for (const t of temps) rmSync(t, { force: true });
-  if (committed === null) {
-    if (files.length > 0) {
-      throw new Error(
-        `${datasetDir} already holds ${files.length} file(s) of ${topic} partition ${partition}, but the sink's consumer group has no committed offset for it; ` +
-          'run the sink with the group that wrote them, or point it at an empty lake directory',
-      );
-    }
-    return { removedTemps: temps.length, removedUncommitted: [], committedFiles: 0 };
-  }
-  const straddling = files.find((f) => f.firstOffset < committed && f.lastOffset >= committed);
+  const straddling = files.find((f) => f.firstOffset < resumeAt && f.lastOffset >= resumeAt);
   if (straddling) {
-    // Only an offset reset by hand lands inside a committed flush; resuming there would duplicate part of the file.
+    // Only an offset reset by hand (or retention deleting part of a file's range) lands inside a
+    // committed flush; resuming there would duplicate part of the file.
     throw new Error(
-      `the committed offset ${committed} of ${topic} partition ${partition} falls inside ${straddling.name}; ` +
+      `consumption of ${topic} partition ${partition} resumes at offset ${resumeAt}, inside ${straddling.name}; ` +
         `reset the group to ${straddling.firstOffset} (rewrite the file) or ${straddling.lastOffset + 1n} (keep it)`,
     );
   }
-  const uncommitted = files.filter((f) => f.firstOffset >= committed);
+  const uncommitted = files.filter((f) => f.firstOffset >= resumeAt);
   for (const f of uncommitted) rmSync(join(f.dir, f.name), { force: true });
   const dirs = new Set(uncommitted.map((f) => f.dir));
   for (const d of dirs) fsyncDir(d);

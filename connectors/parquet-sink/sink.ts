@@ -219,10 +219,13 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   const preparePartition = async (partition: number): Promise<void> => {
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const entry = offsets.partitions.find((p) => p.partition === partition);
-    const committed = entry && entry.offset !== '-1' ? BigInt(entry.offset) : null;
-    const report = recoverPartition(datasetDir, topic, partition, committed);
+    // Never committed: the consumer starts at the partition's earliest offset (fromBeginning).
+    const resumeAt = entry && entry.offset !== '-1'
+      ? BigInt(entry.offset)
+      : BigInt((await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? '0');
+    const report = recoverPartition(datasetDir, topic, partition, resumeAt);
     if (report.removedTemps || report.removedUncommitted.length) {
-      log.warn({ partition, committed: committed?.toString() ?? null, removedTemps: report.removedTemps, removedUncommitted: report.removedUncommitted.map((f) => `${f.dir}/${f.name}`) }, 'removed files of a flush that was never committed (restart after a crash); their records are consumed again');
+      log.warn({ partition, resumeAt: resumeAt.toString(), removedTemps: report.removedTemps, removedUncommitted: report.removedUncommitted.map((f) => `${f.dir}/${f.name}`) }, 'removed files of a flush that was never committed (restart after a crash); their records are consumed again');
     }
     prepared.add(partition);
   };
