@@ -52,9 +52,10 @@ export async function run(args: string[]): Promise<number> {
     if (!dataset) throw new OptionError(`--dataset ${values.dataset} is not one of ${Object.keys(LAKE_DATASETS).join(', ')}`);
     const mb = (k: 'max-file-mb' | 'max-buffer-mb') => (values[k] === undefined ? undefined : parseNumber(k, values[k]!, { min: 1 }) * 1024 * 1024);
     const port = values['metrics-port'] ?? env.METRICS_PORT ?? '0';
+    const topic = values.topic ? { ...dataset.topic, name: values.topic } : dataset.topic;
     const sink = await startParquetSink({
       ...dataset,
-      topic: values.topic ? { ...dataset.topic, name: values.topic } : dataset.topic,
+      topic,
       brokers: brokerList(env.KAFKA_BROKERS!),
       registryUrl: env.SCHEMA_REGISTRY_URL!,
       lakeDir: values.lake ?? defaultLakeDir(env),
@@ -67,7 +68,7 @@ export async function run(args: string[]): Promise<number> {
       // How long a killed sink holds its partitions before the group hands them on (as for processors).
       sessionTimeoutMs: env.STREAMSCORE_SESSION_TIMEOUT_MS ? parseNumber('STREAMSCORE_SESSION_TIMEOUT_MS', env.STREAMSCORE_SESSION_TIMEOUT_MS, { integer: true, min: 6_000 }) : undefined,
     });
-    process.stderr.write(`parquet sink: ${dataset.topic.name} -> ${sink.datasetDir}${sink.httpPort ? ` (metrics on http://127.0.0.1:${sink.httpPort}/metrics)` : ''}\n`);
+    process.stderr.write(`parquet sink: ${topic.name} -> ${sink.datasetDir}${sink.httpPort ? ` (metrics on http://127.0.0.1:${sink.httpPort}/metrics)` : ''}\n`);
     const onSignal = () => void sink.stop();
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
