@@ -1,0 +1,116 @@
+// `streamscore churn train | score | publish`: the SparkScale batch jobs. Training and scoring are
+// PySpark programs (models/churn/train.py, score.py) run by the venv's Python as Spark drivers on the
+// local standalone cluster (`streamscore spark up`, started here when needed) or on SPARK_MASTER_URL;
+// `--local` runs them in-process on local[*] instead, as an explicit choice. `score` then publishes
+// the day's partition to telecom.churn-predictions.v1 (connectors/churn-publisher).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../infra/stack/config.ts';
+import { loadSparkConfig } from '../infra/spark/config.ts';
+import { sparkMasterUrl, sparkSubmitEnv, sparkUp } from '../infra/spark/cluster.ts';
+import { defaultLakeDir } from '../connectors/parquet-sink/datasets.ts';
+import { publishPredictions } from '../connectors/churn-publisher/publisher.ts';
+import { brokerList } from '../streams/runtime/kafka-client.ts';
+import { serviceEnv } from './env.ts';
+
+const USAGE = `usage: streamscore churn <command> [options]
+
+  train   --cutoff YYYY-MM-DD [--cutoff ...] [--grid tiny|default] [--out DIR] [--card FILE]
+          features from the lake as of each cut-off, LogisticRegression vs RandomForest (CrossValidator),
+          the better one saved as ONE PipelineModel (models/churn/artifacts/) + MODEL_CARD.md
+  score   --date YYYY-MM-DD [--no-publish] [--force]
+          the daily batch: scores the day's active subscribers into
+          <lake>/telecom/churn_predictions/score_date=DATE/, then publishes them to the topic
+  publish --date YYYY-MM-DD [--force]
+          publishes an already scored day (skipped when that exact content was published before)
+
+common: --lake DIR (default STREAMSCORE_LAKE_DIR or .data/lake)
+        --local  run Spark in-process on local[*] instead of the standalone cluster
+`;
+
+const OPTIONS = {
+  cutoff: { type: 'string', multiple: true },
+  date: { type: 'string' },
+  grid: { type: 'string' },
+  out: { type: 'string' },
+  card: { type: 'string' },
+  lake: { type: 'string' },
+  local: { type: 'boolean', default: false },
+  'no-publish': { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+} as const;
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Runs a models/churn program as a Spark driver; resolves with its exit code. Output passes through. */
+function runSparkJob(script: string, args: string[], lakeDir: string): Promise<number> {
+  const config = loadSparkConfig();
+  const env = { ...process.env, ...sparkSubmitEnv(config), STREAMSCORE_LAKE_DIR: lakeDir };
+  const child = spawn(config.python, [join(REPO_ROOT, 'models', 'churn', script), ...args], { cwd: REPO_ROOT, env, stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/** The master for a job: local[*] when asked, else the running (or just started) standalone cluster. */
+async function masterFor(local: boolean): Promise<string> {
+  if (local) return 'local[*]';
+  await sparkUp();
+  return sparkMasterUrl();
+}
+
+export async function run(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  let values;
+  try {
+    ({ values } = parseArgs({ args: rest, options: OPTIONS }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const lakeDir = values.lake ?? defaultLakeDir();
+  const needDate = (): string | null => {
+    if (values.date && DATE.test(values.date)) return values.date;
+    process.stderr.write(`--date YYYY-MM-DD is required${values.date ? ` (got ${JSON.stringify(values.date)})` : ''}\n\n${USAGE}`);
+    return null;
+  };
+  const publish = async (date: string): Promise<number> => {
+    const env = serviceEnv();
+    const result = await publishPredictions({ lakeDir, date, brokers: brokerList(env.KAFKA_BROKERS!), registryUrl: env.SCHEMA_REGISTRY_URL!, force: values.force });
+    process.stdout.write(`${JSON.stringify({ published: result.published, skipped: result.skipped, rows: result.rows, topic: result.topic, sha256: result.hash })}\n`);
+    return 0;
+  };
+
+  switch (command) {
+    case 'train': {
+      const cutoffs = values.cutoff ?? [];
+      if (!cutoffs.length || cutoffs.some((c) => !DATE.test(c))) {
+        process.stderr.write(`--cutoff YYYY-MM-DD is required (one or more)\n\n${USAGE}`);
+        return 2;
+      }
+      const master = await masterFor(values.local);
+      const jobArgs = ['--master', master, '--lake', lakeDir, ...cutoffs.flatMap((c) => ['--cutoff', c])];
+      if (values.grid) jobArgs.push('--grid', values.grid);
+      if (values.out) jobArgs.push('--out', values.out);
+      if (values.card) jobArgs.push('--card', values.card);
+      return runSparkJob('train.py', jobArgs, lakeDir);
+    }
+    case 'score': {
+      const date = needDate();
+      if (!date) return 2;
+      const master = await masterFor(values.local);
+      const code = await runSparkJob('score.py', ['--master', master, '--lake', lakeDir, '--date', date], lakeDir);
+      if (code !== 0 || values['no-publish']) return code;
+      return publish(date);
+    }
+    case 'publish': {
+      const date = needDate();
+      return date ? publish(date) : 2;
+    }
+    default:
+      process.stderr.write(USAGE);
+      return 2;
+  }
+}
