@@ -14,8 +14,8 @@ const USAGE = `usage: streamscore lake sink [options]
   --topic NAME         read this topic instead of the dataset's own (same schema), e.g. a replay topic
   --group ID           consumer group (default parquet-sink.<topic>)
   --max-file-records N rows per partition flush before a new file (default 500000)
-  --max-file-mb N      serialized MB per partition flush before a new file (default 64)
-  --max-buffer-mb N    serialized MB buffered across partitions before an early flush (default 256)
+  --max-file-mb N      estimated memory (MB) of one partition's buffer before a new file (default 128, ~130k rows)
+  --max-buffer-mb N    estimated memory (MB) of all buffers before the largest is flushed early (default 384)
   --rotate 60s         flush a partition whose oldest buffered record is this old (default 60s)
   --metrics-port P     /metrics /healthz /readyz (default METRICS_PORT or a free port; 'off' disables)
 `;
