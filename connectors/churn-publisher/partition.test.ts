@@ -7,7 +7,8 @@ import { Bool, Field, Float64, List, Table as ArrowTable, TimestampMicrosecond, 
 import type { DataType, Vector } from 'apache-arrow';
 import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import { PublishError } from './errors.ts';
-import { defaultLakeDir, listPartFiles, partitionDir, readPartFile, scoreDateDays } from './partition.ts';
+import { defaultLakeDir } from '../parquet-sink/datasets.ts';
+import { listPartFiles, partitionDir, readPartFile, scoreDateDays } from './partition.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'streamscore-partition-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -16,11 +16,6 @@ export const SUCCESS_MARKER = '_SUCCESS';
 
 const DAY_MS = 86_400_000;
 
-/** The lake root: STREAMSCORE_LAKE_DIR, default <repo>/.data/lake. */
-export function defaultLakeDir(env: NodeJS.ProcessEnv = process.env, repoRoot = REPO_ROOT): string {
-  return resolve(repoRoot, env.STREAMSCORE_LAKE_DIR?.trim() || join('.data', 'lake'));
-}
-
 export function partitionDir(lakeDir: string, date: string): string {
   return join(lakeDir, PREDICTIONS_TABLE, `score_date=${date}`);
 }

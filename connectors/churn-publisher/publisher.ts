@@ -22,7 +22,8 @@ import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
 import { PublishError } from './errors.ts';
 import { contentHash, encodeRows, publishDecision, readManifest, writeManifest } from './manifest.ts';
 import type { EncodedRow } from './manifest.ts';
-import { defaultLakeDir, listPartFiles, partitionDir, readPartFile, scoreDateDays } from './partition.ts';
+import { defaultLakeDir } from '../parquet-sink/datasets.ts';
+import { listPartFiles, partitionDir, readPartFile, scoreDateDays } from './partition.ts';
 
 /** Messages per produce request inside the transaction (~200 B each: well under 1 MiB per batch). */
 const SEND_BATCH = 2_000;

@@ -1,8 +1,8 @@
 // Which topics land in the lake, where, and partitioned by which time field. The Python jobs read
 // the same paths (docs/sparkscale.md is the contract).
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TOPICS, type TopicSpec } from '../../schemas/topics.ts';
-import { loadStackConfig } from '../../infra/stack/config.ts';
+import { REPO_ROOT } from '../../infra/stack/config.ts';
 
 export interface LakeDataset {
   topic: TopicSpec;
@@ -16,8 +16,7 @@ export const LAKE_DATASETS = {
   'billing-events': { topic: TOPICS.billingEvents, dataset: 'telecom/billing_events', timeField: 'event_time' },
 } as const satisfies Record<string, LakeDataset>;
 
-/** STREAMSCORE_LAKE_DIR, else `<data dir>/lake` (the embedded stack's data dir, `.data` by default). */
-export function defaultLakeDir(env: NodeJS.ProcessEnv = process.env): string {
-  const explicit = env.STREAMSCORE_LAKE_DIR?.trim();
-  return explicit ? resolve(explicit) : resolve(loadStackConfig(env).dataDir, 'lake');
+/** The lake root: STREAMSCORE_LAKE_DIR, default <repo>/.data/lake (the Python jobs resolve it the same way). */
+export function defaultLakeDir(env: NodeJS.ProcessEnv = process.env, repoRoot = REPO_ROOT): string {
+  return resolve(repoRoot, env.STREAMSCORE_LAKE_DIR?.trim() || join('.data', 'lake'));
 }
