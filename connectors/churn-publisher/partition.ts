@@ -2,11 +2,10 @@
 // Spark batch job writes it (part-*.parquet, _SUCCESS, .crc side files). Reads its part files with
 // parquet-wasm (Parquet -> Arrow IPC) and apache-arrow, and maps each row to a ChurnPrediction.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DataType, tableFromIPC } from 'apache-arrow';
 import type { Table, Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
-import { REPO_ROOT } from '../../infra/stack/config.ts';
 import type { ChurnPrediction } from '../../schemas/generated/types.ts';
 import { PublishError } from './errors.ts';
 
