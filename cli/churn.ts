@@ -19,7 +19,7 @@ const USAGE = `usage: streamscore churn <command> [options]
   train   --cutoff YYYY-MM-DD [--cutoff ...] [--grid tiny|default] [--out DIR] [--card FILE]
           features from the lake as of each cut-off, LogisticRegression vs RandomForest (CrossValidator),
           the better one saved as ONE PipelineModel (models/churn/artifacts/) + MODEL_CARD.md
-  score   --date YYYY-MM-DD [--no-publish] [--force]
+  score   --date YYYY-MM-DD [--model-dir DIR] [--no-publish] [--force]
           the daily batch: scores the day's active subscribers into
           <lake>/telecom/churn_predictions/score_date=DATE/, then publishes them to the topic
   publish --date YYYY-MM-DD [--force]
@@ -35,6 +35,7 @@ const OPTIONS = {
   grid: { type: 'string' },
   out: { type: 'string' },
   card: { type: 'string' },
+  'model-dir': { type: 'string' },
   lake: { type: 'string' },
   local: { type: 'boolean', default: false },
   'no-publish': { type: 'boolean', default: false },
@@ -44,7 +45,7 @@ const OPTIONS = {
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Runs a models/churn program as a Spark driver; resolves with its exit code. Output passes through. */
-function runSparkJob(script: string, args: string[], lakeDir: string): Promise<number> {
+export function runSparkJob(script: string, args: string[], lakeDir: string): Promise<number> {
   const config = loadSparkConfig();
   const env = { ...process.env, ...sparkSubmitEnv(config), STREAMSCORE_LAKE_DIR: lakeDir };
   const child = spawn(config.python, [join(REPO_ROOT, 'models', 'churn', script), ...args], { cwd: REPO_ROOT, env, stdio: 'inherit' });
@@ -101,7 +102,9 @@ export async function run(args: string[]): Promise<number> {
       const date = needDate();
       if (!date) return 2;
       const master = await masterFor(values.local);
-      const code = await runSparkJob('score.py', ['--master', master, '--lake', lakeDir, '--date', date], lakeDir);
+      const jobArgs = ['--master', master, '--lake', lakeDir, '--date', date];
+      if (values['model-dir']) jobArgs.push('--model-dir', values['model-dir']);
+      const code = await runSparkJob('score.py', jobArgs, lakeDir);
       if (code !== 0 || values['no-publish']) return code;
       return publish(date);
     }

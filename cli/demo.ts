@@ -14,6 +14,7 @@ import { sensorValidation } from '../streams/sensor-validation/topology.ts';
 import { serviceEnv } from './env.ts';
 import { applyTopics } from './topics.ts';
 import { demoFactoryGuard } from './demo-factoryguard.ts';
+import { demoSparkScale } from './demo-sparkscale.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -63,6 +64,7 @@ export async function run(args: string[]): Promise<number> {
   say(`sensor-validation: ${out} readings validated -> ${TOPICS.sensorReadingsValidated.name}`);
   for (const d of dead) say(`  dead letters (${d.labels.stage}): ${d.value} -> ${dlqTopic(TOPICS.sensorReadings.name)}`);
   await demoFactoryGuard(options, say);
+  const sparkScaleOk = await demoSparkScale(options, say);
   say('');
   say('where to look:');
   say(`  metrics        curl -s http://127.0.0.1:${processor.httpPort}/metrics | grep streamscore_`);
@@ -73,11 +75,13 @@ export async function run(args: string[]): Promise<number> {
   say(`  alerts         npx streamscore alerts tail --from-beginning`);
   say(`  scoring API    npx streamscore scoring-api   then   curl -XPOST localhost:8095/v1/score -H 'content-type: application/json' -d @readings.json`);
   say(`  gateway        npx streamscore gateway replay connectors/samples/cmapss-fd001-units1-2.txt --mapping connectors/mappings/cmapss-fd001.json --speed max`);
-  say(`  stack          npx streamscore infra status   |   npx streamscore infra down`);
+  say(`  churn scores   kcat -b ${options.kafkaBrokers[0]} -C -t ${TOPICS.churnPredictions.name} -e -c 5   |   Spark UI http://127.0.0.1:8090`);
+  say(`  sparkscale     npx streamscore billing produce --source telco && npx streamscore lake sink   then   npx streamscore churn train --cutoff 2026-06-30 / churn score --date 2026-06-30`);
+  say(`  stack          npx streamscore infra status   |   npx streamscore infra down   |   npx streamscore spark down`);
   if (follow) {
     say('following: the processor keeps running; Ctrl-C stops it');
     await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   }
   await processor.stop();
-  return out >= expected ? 0 : 1;
+  return out >= expected && sparkScaleOk ? 0 : 1;
 }
