@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tableToIPC } from 'apache-arrow';
-import * as parquet from 'parquet-wasm';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import { sampleBillingEvent } from '../../schemas/sample-records.ts';
-import { lakeColumns, rowsToTable } from './arrow-columns.ts';
+import { lakeColumns } from './arrow-columns.ts';
+import { encodeParquet } from './lake-files.ts';
 import { readParquetFile } from './lake-reader.ts';
 
 const BILLING = loadSchema(TOPICS.billingEvents.schema);
@@ -35,7 +34,7 @@ test('rows survive a ZSTD Parquet round trip with types, nulls and provenance in
     { value: { ...sampleBillingEvent }, partition: 4, offset: 17n },
     { value: { ...sampleBillingEvent, event_id: 'evt-2', event_type: 'CALL', amount: null, currency: null, call_duration_s: 61.5, late_payment: false, payment_method: null }, partition: 4, offset: 9_007_199_254_740_993n },
   ];
-  const bytes = parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(rowsToTable(columns, rows), 'stream')), new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.ZSTD).build());
+  const bytes = encodeParquet(columns, rows);
   const file = join(mkdtempSync(join(tmpdir(), 'pq-')), 'x.parquet');
   writeFileSync(file, bytes);
   const table = readParquetFile(file);

@@ -11,6 +11,9 @@
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tableToIPC } from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { rowsToTable, type LakeColumn, type LakeRow } from './arrow-columns.ts';
 
 /** Offsets are zero-padded so that names sort in offset order. */
 const OFFSET_DIGITS = 19;
@@ -68,6 +71,27 @@ export async function writeFileAtomically(dir: string, name: string, bytes: Uint
   }
   renameSync(tmp, join(dir, name));
   fsyncDir(dir);
+}
+
+/** One ZSTD Parquet file of rows (parquet-rs in WebAssembly: v1 pages, TIMESTAMP(MILLIS, UTC) logical type). */
+export function encodeParquet(columns: LakeColumn[], rows: LakeRow[]): Uint8Array {
+  const props = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.ZSTD).setCreatedBy('streamscore parquet-sink').build();
+  return parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(rowsToTable(columns, rows), 'stream')), props);
+}
+
+/** Writes one flush: a file named `name` in each date partition it has rows for, each atomically. */
+export async function writeFlush(datasetDir: string, name: string, columns: LakeColumn[], rowsByDate: Map<string, LakeRow[]>): Promise<{ rows: number; bytes: number; files: number }> {
+  let rows = 0;
+  let bytes = 0;
+  let files = 0;
+  for (const [date, dateRows] of [...rowsByDate].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const encoded = encodeParquet(columns, dateRows);
+    await writeFileAtomically(join(datasetDir, date), name, encoded);
+    rows += dateRows.length;
+    bytes += encoded.length;
+    files += 1;
+  }
+  return { rows, bytes, files };
 }
 
 export interface LakeFile extends LakeFileName {

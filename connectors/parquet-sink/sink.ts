@@ -11,10 +11,8 @@
 // with the reason; nothing else is skipped.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { tableToIPC } from 'apache-arrow';
 import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import * as parquet from 'parquet-wasm';
 import avro from 'avsc';
 import { DEAD_LETTER_SCHEMA, dlqSpec, dlqTopic, loadSchema, subjectFor, type TopicSpec } from '../../schemas/topics.ts';
 import { deadLetterMessage, toRawRecord, type Failure, type RawRecord } from '../../streams/runtime/batch.ts';
@@ -25,8 +23,8 @@ import { createLogger, type Logger } from '../../streams/runtime/logger.ts';
 import { ConfluentSchemaStore, type SchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
-import { lakeColumns, rowsToTable, type LakeColumn, type LakeRow } from './arrow-columns.ts';
-import { datePartition, lakeFileName, recoverPartition, writeFileAtomically } from './lake-files.ts';
+import { lakeColumns, type LakeColumn, type LakeRow } from './arrow-columns.ts';
+import { datePartition, lakeFileName, recoverPartition, writeFlush } from './lake-files.ts';
 
 export interface ParquetSinkOptions {
   brokers: string[];
@@ -187,8 +185,6 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   const exclusive = new Exclusive();
   let ready = false;
   let stopping = false;
-  const parquetProps = () => new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.ZSTD).setCreatedBy('streamscore parquet-sink').build();
-
   const bufferedRecords = () => [...buffers.values()].reduce((n, b) => n + b.records, 0);
   const bufferedBytes = () => [...buffers.values()].reduce((n, b) => n + b.bytes, 0);
 
@@ -197,17 +193,7 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
     if (!buffer || buffer.lastOffset === null || buffer.firstOffset === null) return;
     const endTimer = metrics.flushDuration.startTimer({ topic, reason });
     const name = lakeFileName({ topic, partition, firstOffset: buffer.firstOffset, lastOffset: buffer.lastOffset });
-    let rows = 0;
-    let bytes = 0;
-    let files = 0;
-    for (const [date, dateRows] of [...buffer.rowsByDate].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const table = rowsToTable(columns, dateRows);
-      const encoded = parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, 'stream')), parquetProps());
-      await writeFileAtomically(join(datasetDir, date), name, encoded);
-      rows += dateRows.length;
-      bytes += encoded.length;
-      files += 1;
-    }
+    const { rows, bytes, files } = await writeFlush(datasetDir, name, columns, buffer.rowsByDate);
     await consumer.commitOffsets([{ topic, partition, offset: (buffer.lastOffset + 1n).toString() }]);
     buffers.delete(partition);
     metrics.records.inc(labels, rows);
