@@ -13,7 +13,7 @@ Definitions (each aggregate only sees events with ``event_time`` before the end 
   call_minutes_trend        (r30 - r60) / (r30 + r60) of call minutes per observed day in the last 30
                             days (r30) and the 60 days before (r60): -1 stopped calling, 0 unchanged
                             (or nothing to compare: no calls, or tenure under 31 days), +1 started
-  data_mb_trend             the same for DATA_SESSION MB
+  data_mb_trend             the same for DATA_SESSION MB (data_sessions_30d/90d, their counts, are not model inputs)
   sms_90d                   SMS count
   complaints_total/_30d     COMPLAINT counts; top_complaint_category_30d (not a model input) its mode
   late_payments_total/_90d  PAYMENT events with late_payment
@@ -119,8 +119,9 @@ def _midnight_after(cutoff: Column, days: int) -> Column:
 
 
 def _trend(recent: Column, prior: Column, recent_days: Column, prior_days: Column) -> Column:
-    r30, r60 = recent / recent_days, prior / prior_days
-    return F.when((prior_days > 0) & (r30 + r60 > 0), (r30 - r60) / (r30 + r60)).otherwise(F.lit(0.0))
+    # try_divide: null, not an ANSI-mode error, for an empty window; the when() then gives 0
+    r30, r60 = F.try_divide(recent, recent_days), F.try_divide(prior, prior_days)
+    return F.when((prior_days > 0) & (r30 + r60 > 0), F.try_divide(r30 - r60, r30 + r60)).otherwise(F.lit(0.0))
 
 
 def features_as_of(events: DataFrame, cutoffs: date | list[date], *, with_label: bool) -> DataFrame:
@@ -154,6 +155,7 @@ def features_as_of(events: DataFrame, cutoffs: date | list[date], *, with_label:
         count(recent & (kind == "CALL")).alias("calls_30d"), count(usage & (kind == "CALL")).alias("calls_90d"),
         (total(recent & (kind == "CALL"), "call_duration_s") / 60).alias("call_minutes_30d"),
         (total(usage & (kind == "CALL"), "call_duration_s") / 60).alias("call_minutes_90d"),
+        count(recent & (kind == "DATA_SESSION")).alias("data_sessions_30d"), count(usage & (kind == "DATA_SESSION")).alias("data_sessions_90d"),
         total(recent & (kind == "DATA_SESSION"), "data_mb").alias("data_mb_30d"),
         total(usage & (kind == "DATA_SESSION"), "data_mb").alias("data_mb_90d"),
         count(usage & (kind == "SMS")).alias("sms_90d"),
@@ -192,7 +194,7 @@ def features_as_of(events: DataFrame, cutoffs: date | list[date], *, with_label:
         tenure.alias("tenure_days"),
         (F.col("data_mb_90d") / observed_90).alias("avg_daily_data_mb_90d"),
         _trend(F.col("data_mb_30d"), F.col("data_mb_90d") - F.col("data_mb_30d"), observed_30, observed_prior_60).alias("data_mb_trend"),
-        "calls_30d", "calls_90d", "call_minutes_30d", "call_minutes_90d",
+        "data_sessions_30d", "data_sessions_90d", "calls_30d", "calls_90d", "call_minutes_30d", "call_minutes_90d",
         _trend(F.col("call_minutes_30d"), F.col("call_minutes_90d") - F.col("call_minutes_30d"), observed_30, observed_prior_60)
         .alias("call_minutes_trend"),
         "sms_90d", "complaints_total", "complaints_30d", "top_complaint_category_30d", "late_payments_total", "late_payments_90d",

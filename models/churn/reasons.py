@@ -5,14 +5,16 @@ an explanation of the model's score (the pipeline has no per-row attributions). 
 matching three kept, null when none matches:
   1. any complaint in the last 30 days        '3 complaints in 30 days (mostly network)'
   2. any late payment in the last 90 days     '2 late payments in 90 days'
-  3. call minutes per day down >= 30 %        'calls down 40% vs prior 60 days'
-  4. data MB per day down >= 30 %             'data use down 55% vs prior 60 days'
+  3. calls per day down >= 50 %               'calls down 60% vs prior 60 days'
+  4. data sessions per day down >= 50 %       'data sessions down 55% vs prior 60 days'
   5. the latest plan is month-to-month        'month-to-month contract'
   6. no non-bill event for >= 14 days         'no activity for 21 days'
   7. pays by electronic check                 'pays by electronic check'
   8. first event under 90 days ago            'customer for 45 days'
-The trends are features.py's symmetric ratios s = (r30 - r60) / (r30 + r60); the change of the
-daily rate r30 / r60 - 1 is 2s / (1 - s).
+The usage rules compare event counts per day, last 30 days against the 60 before, and only for a
+subscriber with both windows full (tenure >= 89 days) and >= 20 events in the prior 60 days: with
+a few events a month, 30 days against 60 moves by half on chance alone. (Counts, not the model's
+minute and MB trends: a few long calls swing minutes far more than counts.)
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from pyspark.sql import functions as F
 
 MONTH_TO_MONTH = r"(?i)month[-_ ]?to[-_ ]?month"
 ELECTRONIC_CHECK = r"(?i)electronic[-_ ]?check"
-USAGE_DROP = 0.30
+USAGE_DROP_PERCENT = 50
+USAGE_MIN_PRIOR_EVENTS = 20
+FULL_WINDOWS_DAYS = 89  # from this tenure_days on, the 90-day window holds only days as a customer
 INACTIVE_DAYS = 14
 NEW_CUSTOMER_DAYS = 90
 MAX_REASONS = 3
@@ -32,22 +36,26 @@ def _plural(n: Column, word: str) -> Column:
     return F.concat(n.cast("string"), F.lit(f" {word}"), F.when(n == 1, F.lit("")).otherwise(F.lit("s")))
 
 
-def _drop_percent(trend: Column) -> Column:
-    return F.round(-200 * trend / (1 - trend)).cast("int")
+def usage_drop_percent(recent: str, last_90: str) -> Column:
+    """Percent fall of the daily count ``recent`` (last 30 days) against the 60 days before it
+    (``last_90`` - ``recent``); null when there is not enough to compare (module docstring)."""
+    prior = F.col(last_90) - F.col(recent)
+    enough = (F.col("tenure_days") >= FULL_WINDOWS_DAYS) & (prior >= USAGE_MIN_PRIOR_EVENTS)
+    return F.when(enough, F.round(100 * (1 - 2 * F.col(recent) / prior))).cast("int")
 
 
 def top_reasons() -> Column:
     complaints, category = F.col("complaints_30d"), F.col("top_complaint_category_30d")
     late = F.col("late_payments_90d")
-    calls_drop, data_drop = _drop_percent(F.col("call_minutes_trend")), _drop_percent(F.col("data_mb_trend"))
+    calls_drop, data_drop = usage_drop_percent("calls_30d", "calls_90d"), usage_drop_percent("data_sessions_30d", "data_sessions_90d")
     idle, tenure = F.col("days_since_last_activity"), F.col("tenure_days")
+    category_note = F.when(category.isNotNull(), F.concat(F.when(complaints > 1, F.lit(" (mostly ")).otherwise(F.lit(" (")),
+                                                          category, F.lit(")"))).otherwise(F.lit(""))
     rules = [
-        F.when(complaints > 0, F.concat(_plural(complaints, "complaint"), F.lit(" in 30 days"),
-                                        F.when(category.isNotNull(), F.concat(F.when(complaints > 1, F.lit(" (mostly ")).otherwise(F.lit(" (")),
-                                                                              category, F.lit(")"))).otherwise(F.lit("")))),
+        F.when(complaints > 0, F.concat(_plural(complaints, "complaint"), F.lit(" in 30 days"), category_note)),
         F.when(late > 0, F.concat(_plural(late, "late payment"), F.lit(" in 90 days"))),
-        F.when(calls_drop >= 100 * USAGE_DROP, F.format_string("calls down %d%% vs prior 60 days", calls_drop)),
-        F.when(data_drop >= 100 * USAGE_DROP, F.format_string("data use down %d%% vs prior 60 days", data_drop)),
+        F.when(calls_drop >= USAGE_DROP_PERCENT, F.format_string("calls down %d%% vs prior 60 days", calls_drop)),
+        F.when(data_drop >= USAGE_DROP_PERCENT, F.format_string("data sessions down %d%% vs prior 60 days", data_drop)),
         F.when(F.col("plan_latest").rlike(MONTH_TO_MONTH), F.lit("month-to-month contract")),
         F.when(idle >= INACTIVE_DAYS, F.format_string("no activity for %d days", idle)),
         F.when(F.col("payment_method_latest").rlike(ELECTRONIC_CHECK), F.lit("pays by electronic check")),

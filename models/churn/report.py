@@ -83,7 +83,8 @@ def profile_feature_plan(events: DataFrame, cutoffs: list[date]) -> dict:
 
 PROFILE_STEPS = ("scan", "shuffle", "dedup", "aggregate")
 STEP_WHY = {
-    "scan": "reading and decoding the Parquet columns of every file up to the last label day",
+    "scan": "opening, reading and decoding the Parquet files up to the last label day{files}: per-file costs (footer, "
+            "column chunks) dominate when the sink has written many small files",
     "shuffle": "the `Exchange hashpartitioning(user_id)`: every event row serialized, spilled to local disk and fetched by user, "
                "since the event_id de-duplication needs all of a user's rows in one partition (no partial aggregation can shrink it)",
     "dedup": "the `Sort` of every event row by (user_id, event_id) for the `SortAggregate` that drops duplicate event_ids "
@@ -97,18 +98,22 @@ def _without_ids(plan_text: str) -> str:
     return re.sub(r"#[0-9]+|, \[plan_id=[0-9]+\]", "", plan_text)
 
 
-def bottleneck(facts: dict, profile: dict | None, timings: dict) -> str:
+def bottleneck(facts: dict, profile: dict | None, timings: dict, data: dict | None = None) -> str:
+    """The cost paragraph of the card: the plan's shape, the measured step times and the largest
+    step named with why it costs. ``data``: lake_files_hash of the files read."""
     parts = [f"The feature plan ([physical-plan.txt](artifacts/physical-plan.txt)) has {facts['scans']} Parquet scan(s) "
              f"(partition filter {' / '.join(f'`{f}`' for f in facts['partition_filters']) or 'none'}; {facts['read_columns']} columns read), "
              f"{len(facts['exchanges'])} Exchange(s) (`{_without_ids(facts['exchanges'][0]) if facts['exchanges'] else ''}`), "
              f"{len(facts['sorts'])} Sort(s) and the aggregates {', '.join(facts['aggregates'])}: one shuffle of the raw events, "
              "after which de-duplication and the per-user aggregation for all cut-offs run in the same partitions."]
+    files = (f" ({data['files']:,} files, {data['bytes'] / 1e6:.1f} MB, {data['bytes'] / max(data['files'], 1) / 1e3:.0f} kB a file)"
+             if data else "")
     if profile:
         total = sum(profile.values()) or 1.0
         main = max(profile, key=profile.get)
         parts.append("Timed step by step (growing prefixes of that plan, warm JVM): "
                      + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f} %)" for k, v in profile.items()) + ". "
-                     f"**Main bottleneck: {main}** — {STEP_WHY[main]}.")
+                     f"**Main bottleneck: {main}** — {STEP_WHY[main].format(files=files)}.")
     else:
         parts.append("The plan was not timed step by step (--no-profile).")
     features_s = timings.get("feature table", 0.0)
@@ -131,6 +136,18 @@ def _num(x, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def _choice_note(metrics: dict, chosen: str) -> str:
+    other = next(k for k in metrics if k != chosen)
+    gap = metrics[chosen]["cv_area_under_pr"] - metrics[other]["cv_area_under_pr"]
+    spread = max(metrics[chosen]["cv_area_under_pr_std"], metrics[other]["cv_area_under_pr_std"])
+    held = {k: metrics[k]["heldout"]["areaUnderPR"] for k in (chosen, other)}
+    if gap >= spread:
+        return (f"{metrics[chosen]['estimator']} leads by {gap:.3f} CV AUC-PR, more than the spread over folds ({spread:.3f}); "
+                f"held out: {held[chosen]:.3f} against {held[other]:.3f}.")
+    return (f"The lead of {gap:.3f} CV AUC-PR is within the spread over folds ({spread:.3f}): the two models are not told apart "
+            f"by this data, and the choice is close to a coin toss (held out: {held[chosen]:.3f} against {held[other]:.3f}).")
+
+
 def model_card(meta: dict) -> str:
     m, chosen = meta["metrics"], meta["chosen"]
     bal, rows = meta["class_balance"], meta["row_counts"]
@@ -145,7 +162,8 @@ def model_card(meta: dict) -> str:
         f"| Training data | `{data['lake']}`: {data['files']:,} files, {data['bytes'] / 1e6:.1f} MB up to event_date {data['through_event_date']}, "
         f"sha256 of the file list and sizes `{data['sha256']}` |",
         f"| Data | {meta['data_description']} |",
-        f"| Cut-offs | {', '.join(meta['cutoffs'])} (label: CANCELLATION within 30 days after each) |",
+        f"| Cut-offs | {', '.join(meta['cutoffs'])} (label: CANCELLATION within 30 days after each"
+        + ("" if meta["label_window_complete"] else "; **the lake ends before the last label window does: labels are incomplete**") + ") |",
         f"| Spark | {meta['spark']['version']} on `{meta['spark']['master']}` |", "",
         "## Intended use",
         "Scores every active subscriber once a day (`score.py --date D`) with the probability of a CANCELLATION in the 30 days",
@@ -172,13 +190,13 @@ def model_card(meta: dict) -> str:
         f"Tuning: {meta['split']['folds']}-fold cross-validation over user folds on areaUnderPR. The model is chosen on the "
         "cross-validated areaUnderPR, so the held-out numbers below did not take part in any choice. The threshold is the one with the "
         "best F1 on out-of-fold predictions of the training users (0.01 grid); held-out precision and recall are at that threshold.", "",
-        "| model | best params | CV AUC-PR | held-out AUC-ROC | held-out AUC-PR | threshold | held-out precision | held-out recall | flagged |",
+        "| model | best params | CV AUC-PR (± std over folds) | held-out AUC-ROC | held-out AUC-PR | threshold | held-out precision | held-out recall | flagged |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {'**' + v['estimator'] + '** (chosen)' if k == chosen else v['estimator']} | {json.dumps(v['params'])} | {_num(v['cv_area_under_pr'])} "
+        *[f"| {'**' + v['estimator'] + '** (chosen)' if k == chosen else v['estimator']} | {json.dumps(v['params'])} | {_num(v['cv_area_under_pr'])} ± {_num(v['cv_area_under_pr_std'])} "
           f"| {_num(v['heldout']['areaUnderROC'])} | {_num(v['heldout']['areaUnderPR'])} | {v['threshold']:.2f} "
           f"| {_pct(v['heldout']['at_threshold']['precision'])} | {_pct(v['heldout']['at_threshold']['recall'])} "
           f"| {v['heldout']['at_threshold']['flagged']:,} / {v['heldout']['at_threshold']['rows']:,} |" for k, v in m.items()], "",
-        f"Held-out base rate: {_pct(bal['heldout']['positive_rate'])} (the AUC-PR of a random ranking).", "",
+        f"Held-out base rate: {_pct(bal['heldout']['positive_rate'])} (the AUC-PR of a random ranking). {_choice_note(m, chosen)}", "",
         "## Cost and bottleneck",
         meta["bottleneck"], "",
         "Stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in meta["timings_s"].items()) + ".", "",
@@ -194,7 +212,9 @@ def model_card(meta: dict) -> str:
         "  forest's probability is an average of leaf frequencies. The threshold balances precision and recall by F1; a",
         "  retention team's capacity may call for another.",
         "- Events with the same event_id count once (producer retries); events arriving after a score ran are not in it.",
-        "- A user's history starts at their first event in the lake: tenure is capped by how far back the lake goes.", "",
+        "- A user's history starts at their first event in the lake: tenure is capped by how far back the lake goes.",
+        *(["- One cut-off: every training row describes the same day, so the model has seen one state of the customer base."]
+          if len(meta["cutoffs"]) == 1 else []), "",
         "## How to retrain",
         "```bash",
         f".venv/bin/python models/churn/train.py --lake {data['lake']} --cutoff {' --cutoff '.join(meta['cutoffs'])} --master spark://127.0.0.1:7077",

@@ -25,8 +25,8 @@ from pyspark.sql import functions as F
 
 from features import (CATEGORICAL_FEATURES, LABEL, LABEL_HORIZON_DAYS, NUMERIC_FEATURES, billing_events_dir, event_counts,
                       features_as_of, lake_root, read_billing_events)
-from modeling import (GRIDS, HELDOUT_PERCENT, MODEL_KINDS, best_params, evaluate, evaluator, choose_threshold, out_of_fold, tune,
-                      with_split)
+from modeling import (GRIDS, HELDOUT_PERCENT, MODEL_KINDS, best_index, best_params, choose_threshold, evaluate, evaluator, out_of_fold,
+                      tune, with_split)
 from report import (bottleneck, code_version, formatted_plan, lake_files_hash, model_card, plan_facts, profile_feature_plan,
                     write_meta)
 from spark_session import HERE, log, spark_session, stage
@@ -65,6 +65,8 @@ def parse_args(argv):
     ap.add_argument("--folds", type=int, default=3, help="cross-validation folds over training users")
     ap.add_argument("--grid", choices=sorted(GRIDS), default="default", help="parameter grids (tiny: tests and quick runs)")
     ap.add_argument("--data-description", default=TELCO_DATA, help="what the lake is, for the model card")
+    ap.add_argument("--allow-partial-label-window", action="store_true",
+                    help="train although the lake ends before the last cut-off + 30 days (timing runs only: labels miss late churners)")
     ap.add_argument("--no-profile", action="store_true", help="skip timing the feature plan step by step (4 more passes over the lake)")
     ap.add_argument("--driver-memory", default="2g")
     ap.add_argument("--no-ui", action="store_true", help="no Spark UI (tests)")
@@ -94,9 +96,13 @@ def train_model(spark, args, timings: dict | None = None) -> dict:
     with stage("read and check lake", timings):
         events = read_billing_events(spark, lake)
         counts = event_counts(events.where(F.col("event_date") <= F.lit(through)))
-    if not counts["last_event_date"] or counts["last_event_date"] < through.isoformat():
-        raise SystemExit(f"labels need events through {through} (cut-off {max(cutoffs)} + {LABEL_HORIZON_DAYS} days); "
-                         f"the lake ends at {counts['last_event_date']}: use an earlier --cutoff")
+    label_window_complete = bool(counts["last_event_date"]) and counts["last_event_date"] >= through.isoformat()
+    if not label_window_complete:
+        problem = (f"labels need events through {through} (cut-off {max(cutoffs)} + {LABEL_HORIZON_DAYS} days); "
+                   f"the lake ends at {counts['last_event_date']}")
+        if not args.allow_partial_label_window:
+            raise SystemExit(f"{problem}: use an earlier --cutoff")
+        log(f"WARNING {problem}: cancellations after it are missing from the labels (--allow-partial-label-window)")
 
     table = with_split(features_as_of(events, cutoffs, with_label=True), args.folds)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -132,6 +138,7 @@ def train_model(spark, args, timings: dict | None = None) -> dict:
             heldout_metrics = evaluate(cv.bestModel, heldout, threshold)
         models[kind] = cv.bestModel
         results[kind] = {"estimator": MODEL_KINDS[kind], "params": best_params(cv), "cv_area_under_pr": max(cv.avgMetrics),
+                         "cv_area_under_pr_std": cv.stdMetrics[best_index(cv)],
                          "cv_grid": [{"params": {p.name: v for p, v in pm.items()}, "area_under_pr": m}
                                      for pm, m in zip(cv.getEstimatorParamMaps(), cv.avgMetrics)],
                          "threshold": threshold, "heldout": heldout_metrics}
@@ -159,7 +166,7 @@ def train_model(spark, args, timings: dict | None = None) -> dict:
         "estimator": MODEL_KINDS[chosen], "params": results[chosen]["params"], "chosen": chosen,
         "choice_rule": "higher cross-validated areaUnderPR (held-out users take no part in the choice)",
         "threshold": results[chosen]["threshold"], "threshold_rule": "best F1 on out-of-fold predictions, 0.01 grid",
-        "label": f"CANCELLATION in (cut-off, cut-off + {LABEL_HORIZON_DAYS} d]",
+        "label": f"CANCELLATION in (cut-off, cut-off + {LABEL_HORIZON_DAYS} d]", "label_window_complete": label_window_complete,
         "numeric_features": list(NUMERIC_FEATURES), "categorical_features": list(CATEGORICAL_FEATURES),
         "pipeline_stages": [type(s).__name__ for s in models[chosen].stages],
         "metrics": results, "class_balance": class_balance, "cutoffs": [str(c) for c in cutoffs],
@@ -173,7 +180,7 @@ def train_model(spark, args, timings: dict | None = None) -> dict:
     facts = plan_facts(plan)
     meta["physical_plan"] = {"file": "physical-plan.txt", **facts}
     meta["physical_plan"]["profile_s"] = profile
-    meta["bottleneck"] = bottleneck(facts, profile, timings)
+    meta["bottleneck"] = bottleneck(facts, profile, timings, meta["training_data"])
     write_meta(args.out / "model-meta.json", meta)
     args.card.write_text(model_card(meta))
     log(f"chose {MODEL_KINDS[chosen]}; wrote {model_dir}, {args.out / 'model-meta.json'}, {args.card}")

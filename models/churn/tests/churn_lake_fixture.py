@@ -77,6 +77,7 @@ OTHERS = [
 EXPECTED_U_A = {
     "tenure_days": 180, "calls_30d": 2, "calls_90d": 5, "call_minutes_30d": 15.0, "call_minutes_90d": 75.0,
     "call_minutes_trend": (0.5 - 1.0) / (0.5 + 1.0), "avg_daily_data_mb_90d": 10.0, "data_mb_trend": 0.0, "sms_90d": 2,
+    "data_sessions_30d": 1, "data_sessions_90d": 2,
     "complaints_total": 4, "complaints_30d": 3, "top_complaint_category_30d": "network", "late_payments_total": 2,
     "late_payments_90d": 1, "avg_bill_amount_last3": 70.0, "plan_latest": "one-year-fiber", "payment_method_latest": "credit-card-auto",
     "plan_changes_total": 1, "days_since_last_activity": 0, "cancelled_by_cutoff": False, "label": 1.0,

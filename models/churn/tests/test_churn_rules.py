@@ -4,8 +4,9 @@ from pyspark.sql import functions as F
 
 from churn_modules import modeling, reasons, report
 
-REASON_COLUMNS = ("complaints_30d long, top_complaint_category_30d string, late_payments_90d long, call_minutes_trend double, "
-                  "data_mb_trend double, plan_latest string, days_since_last_activity int, payment_method_latest string, tenure_days int")
+REASON_COLUMNS = ("complaints_30d long, top_complaint_category_30d string, late_payments_90d long, plan_latest string, "
+                  "days_since_last_activity int, payment_method_latest string, tenure_days int, "
+                  "calls_30d long, calls_90d long, data_sessions_30d long, data_sessions_90d long")
 
 
 def test_split_keeps_each_user_on_one_side(spark):
@@ -30,18 +31,27 @@ def test_threshold_is_the_best_f1_on_the_grid(spark):
 
 def test_top_reasons_follow_the_documented_rules(spark):
     rows = [
-        (3, "network", 2, -0.25, 0.0, "Month-to-month-fiber", 0, "credit-card-auto", 400),  # r30 / r60 = 0.6: calls down 40 %
-        (0, None, 0, -0.1, 0.1, "two-year-dsl", 3, "credit-card-auto", 400),  # calls down 18 %: under 30 %, no reason
-        (1, None, 0, 0.0, -1.0, None, 20, "electronic-check", 45),
+        # 5 calls in 30 days after 40 in the 60 before: a day's rate down 75 %
+        (3, "network", 2, "Month-to-month-fiber", 0, "credit-card-auto", 400, 5, 45, 0, 0),
+        # calls down 75 % on 16 calls before: too few; data sessions up from nothing
+        (0, None, 0, "two-year/dsl", 3, "credit-card-auto", 400, 2, 18, 10, 10),
+        # data sessions stopped after 20
+        (1, None, 0, None, 20, "electronic-check", 400, 0, 0, 0, 20),
+        # calls down 33 %: under 50 %
+        (0, None, 0, "one-year/dsl", 0, "mailed-check", 400, 20, 80, 0, 0),
+        # 45 days a customer: the prior 60 days are not all its own, no usage comparison
+        (0, None, 0, "one-year/dsl", 0, "mailed-check", 45, 0, 25, 0, 0),
     ]
     df = spark.createDataFrame(rows, REASON_COLUMNS)
     got = [r[0] for r in df.select(reasons.top_reasons()).collect()]
     assert got == [
-        ["3 complaints in 30 days (mostly network)", "2 late payments in 90 days", "calls down 40% vs prior 60 days"],
+        ["3 complaints in 30 days (mostly network)", "2 late payments in 90 days", "calls down 75% vs prior 60 days"],
         None,
-        ["1 complaint in 30 days", "data use down 100% vs prior 60 days", "no activity for 20 days"],
+        ["1 complaint in 30 days", "data sessions down 100% vs prior 60 days", "no activity for 20 days"],
+        None,
+        ["customer for 45 days"],
     ]
-    assert [r[0] for r in df.select(reasons.segment()).collect()] == ["month-to-month-fiber", "two-year-dsl", None]
+    assert [r[0] for r in df.select(reasons.segment()).collect()] == ["month-to-month-fiber", "two-year/dsl", None, "one-year/dsl", "one-year/dsl"]
 
 
 def test_high_value_is_at_or_above_the_cut(spark):
@@ -66,6 +76,8 @@ def test_lake_hash_covers_the_read_partitions_only(tmp_path):
     assert report.lake_files_hash(events, date(2026, 6, 30))["sha256"] != first["sha256"]
 
 
-@pytest.mark.parametrize("trend, percent", [(-0.25, 40), (-1.0, 100), (0.0, 0)])
-def test_drop_percent_inverts_the_symmetric_trend(spark, trend, percent):
-    assert spark.range(1).select(reasons._drop_percent(F.lit(trend))).first()[0] == percent
+@pytest.mark.parametrize("tenure, recent, last_90, percent", [(400, 5, 45, 75), (400, 0, 20, 100), (400, 30, 50, -200),
+                                                             (400, 1, 20, None), (88, 0, 40, None)])
+def test_usage_drop_percent(spark, tenure, recent, last_90, percent):
+    df = spark.createDataFrame([(tenure, recent, last_90)], "tenure_days int, calls_30d long, calls_90d long")
+    assert df.select(reasons.usage_drop_percent("calls_30d", "calls_90d")).first()[0] == percent
