@@ -224,7 +224,7 @@ async function registerSchema(o: GatewayOptions, topic: string): Promise<AvroSer
     const cached = existsSync(cachePath) ? (JSON.parse(readFileSync(cachePath, 'utf8')) as typeof key & { id: number }) : null;
     if (!cached || cached.registry !== key.registry || cached.subject !== key.subject || cached.schema !== key.schema) throw err;
     o.log.warn({ err: (err as Error).message, schemaId: cached.id }, 'schema registry unreachable; using the schema id cached by an earlier run');
-    const serde = new AvroSerde({ register: async () => cached.id, writerType: async () => { throw err; }, latestId: async () => cached.id });
+    const serde = new AvroSerde({ register: async () => cached.id, writerType: async () => { throw err; }, latestId: async () => cached.id, schemaJson: async () => schema });
     await serde.useTopic(topic, schema);
     return serde;
   }

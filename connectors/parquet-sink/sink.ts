@@ -161,9 +161,9 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   let columns: LakeColumn[] = [];
   const seenWriterIds = new Set<number>();
   const useReader = async (id: number | null): Promise<void> => {
-    const type = id === null ? avro.Type.forSchema(loadSchema(o.topic.schema) as avro.Schema) : await store.writerType(id);
-    serde.replaceReader(topic, type);
-    columns = lakeColumns(type.schema() as object);
+    const schema = id === null ? loadSchema(o.topic.schema) : await store.schemaJson(id);
+    serde.replaceReader(topic, avro.Type.forSchema(schema as avro.Schema));
+    columns = lakeColumns(schema);
     readerId = id;
     log.info({ schemaId: id, columns: columns.map((c) => c.name) }, 'lake columns follow the topic schema');
   };

@@ -12,6 +12,12 @@ export interface SchemaStore {
   writerType(id: number): Promise<avro.Type>;
   /** Id of the subject's latest version, or null when the subject has none yet. */
   latestId(subject: string): Promise<number | null>;
+  /**
+   * The schema of an id as registered, JSON-parsed. Unlike writerType() it keeps every attribute:
+   * avsc drops `logicalType` from types it has no implementation for, and the Parquet sink needs it
+   * to write timestamp columns.
+   */
+  schemaJson(id: number): Promise<object>;
 }
 
 /** How long an unknown id is remembered, so a flood of poison records does not become a flood of HTTP calls. */
@@ -19,10 +25,29 @@ const UNKNOWN_ID_TTL_MS = 30_000;
 
 export class ConfluentSchemaStore implements SchemaStore {
   private readonly registry: SchemaRegistry;
+  private readonly url: string;
   private readonly unknownIds = new Map<number, number>();
+  private readonly jsonById = new Map<number, object>();
 
   constructor(url: string) {
+    this.url = url.replace(/\/+$/, '');
     this.registry = new SchemaRegistry({ host: url, clientId: 'streamscore', retry: { retries: 2 } });
+  }
+
+  async schemaJson(id: number): Promise<object> {
+    const cached = this.jsonById.get(id);
+    if (cached) return cached;
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/schemas/ids/${id}`, { signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      throw new RegistryUnavailableError(`schema registry unavailable while fetching schema ${id}: ${(err as Error).message}`, err);
+    }
+    if (res.status === 404) throw new UnknownSchemaError(id);
+    if (!res.ok) throw new RegistryUnavailableError(`schema registry answered ${res.status} for schema ${id}`);
+    const schema = JSON.parse(((await res.json()) as { schema: string }).schema) as object;
+    this.jsonById.set(id, schema);
+    return schema;
   }
 
   async register(subject: string, schema: object): Promise<number> {
@@ -62,6 +87,7 @@ export class ConfluentSchemaStore implements SchemaStore {
 /** A registry in memory with the same id semantics (ids global, one per distinct schema). */
 export class MemorySchemaStore implements SchemaStore {
   private readonly byId = new Map<number, avro.Type>();
+  private readonly jsonById = new Map<number, object>();
   private readonly idByCanonical = new Map<string, number>();
   readonly subjects = new Map<string, number[]>();
 
@@ -81,6 +107,7 @@ export class MemorySchemaStore implements SchemaStore {
     if (id === undefined) {
       id = this.byId.size + 1;
       this.byId.set(id, type);
+      this.jsonById.set(id, schema);
       this.idByCanonical.set(canonical, id);
     }
     if (!versions.includes(id)) this.subjects.set(subject, [...versions, id]);
@@ -89,6 +116,12 @@ export class MemorySchemaStore implements SchemaStore {
 
   async latestId(subject: string): Promise<number | null> {
     return this.subjects.get(subject)?.at(-1) ?? null;
+  }
+
+  async schemaJson(id: number): Promise<object> {
+    const schema = this.jsonById.get(id);
+    if (!schema) throw new UnknownSchemaError(id);
+    return schema;
   }
 
   async writerType(id: number): Promise<avro.Type> {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, dlqTopic, loadSchema } from '../../schemas/topics.ts';
 import { startParquetSink, type RunningSink } from '../../connectors/parquet-sink/sink.ts';
+import { readParquetFile } from '../../connectors/parquet-sink/lake-reader.ts';
 import { collect, endpoints, quietLog, runId, testKafka } from './helpers.ts';
 import { billingEvent, billingSchemaV1, billingSerde, groupCaughtUp, produceEvents, readLake, throwawayBillingTopic, waitFor } from './lake-helpers.ts';
 
@@ -57,6 +58,9 @@ test('billing events land once per record in date partitions; poison goes to the
   assert.equal(rows.length, 2_000, 'every good record exactly once');
   assert.equal(new Set(rows.map((r) => `${r.row.kafka_partition}/${r.row.kafka_offset}`)).size, 2_000);
   assert.deepEqual(rows.map((r) => r.row.event_id).sort(), [...v1Events, ...v2Events].map((e) => e.event_id).sort());
+  // Column types come from the registered schema with its logical types (Spark reads a TimestampType).
+  const [file] = new Set(rows.map((r) => r.file));
+  assert.equal(String(readParquetFile(file).schema.fields.find((f) => f.name === 'event_time')!.type), 'Timestamp<MILLISECOND, UTC>');
   for (const r of rows) assert.equal(r.partitionDir, `event_date=${new Date(Number(r.row.event_time)).toISOString().slice(0, 10)}`);
   assert.deepEqual([...new Set(rows.map((r) => r.partitionDir))].sort(), ['event_date=2026-06-01', 'event_date=2026-06-02', 'event_date=2026-06-03']);
   // Size rotation: no file holds more than one flush of 200 records.
