@@ -27,7 +27,8 @@ def git(*args: str) -> str:
 
 
 def code_version() -> dict:
-    dirty = git("status", "--porcelain", "--", "models/churn")
+    # The run's own outputs (artifacts/, the card) do not make the code dirty.
+    dirty = git("status", "--porcelain", "--", "models/churn", ":!models/churn/artifacts", ":!models/churn/MODEL_CARD.md")
     return {"commit": git("rev-parse", "HEAD"), "short": git("rev-parse", "--short=7", "HEAD"),
             "models_churn_dirty": bool(dirty and dirty != "unknown")}
 
