@@ -3,7 +3,7 @@
 // command we started (main class + a path inside our data dir), so a recycled pid, or someone
 // else's JVM, is never touched.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -194,4 +194,44 @@ export function fileContains(path: string, needle: string): boolean {
 
 export function seconds(sinceMs: number): string {
   return `${((Date.now() - sinceMs) / 1000).toFixed(1)} s`;
+}
+/**
+ * Runs `fn` holding an exclusive lock file (its content is the holder's pid): a second caller waits
+ * up to `waitMs`, and a lock left by a dead process is taken over.
+ */
+export async function withFileLock<T>(o: { lock: string; what: string; waitMs: number; log: Log }, fn: () => Promise<T>): Promise<T> {
+  const { lock, log } = o;
+  ensureDir(dirname(lock));
+  const holder = () => {
+    const pid = readPidFile(lock);
+    return pid !== null && pid !== process.pid && isAlive(pid) && cmdlineMatches(readCmdline(pid), ['node']) ? pid : null;
+  };
+  const deadline = Date.now() + o.waitMs;
+  for (let logged = false; ;) {
+    // Written aside and hard-linked in: the lock never exists without its pid (link fails if it exists).
+    const mine = `${lock}.${process.pid}`;
+    writeFileSync(mine, `${process.pid}\n`);
+    try {
+      linkSync(mine, lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(mine, { force: true });
+    }
+    const pid = holder();
+    if (pid === null) {
+      rmSync(lock, { force: true }); // stale
+      continue;
+    }
+    if (Date.now() >= deadline) throw new StackError(`another ${o.what} (pid ${pid}) still holds ${lock}`, { hint: 'wait for it to finish' });
+    if (!logged) log(`waiting for another ${o.what} (pid ${pid})...`);
+    logged = true;
+    await waitUntil(() => holder() === null, Math.max(0, deadline - Date.now()), 500);
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }

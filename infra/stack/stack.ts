@@ -1,16 +1,14 @@
 // The local stack as a whole: `up` (Kafka, then the registry, then Redis, one at a time on a small
 // box), `down` (only what `up` started, found by our pid files) and `status`. External services
 // (KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL) are probed, never started or stopped.
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOOPBACK, loadStackConfig } from './config.ts';
 import type { Managed, StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import type { ServiceName } from './errors.ts';
 import { kafkaService } from './kafka.ts';
-import {
-  cmdlineMatches, ensureDir, isAlive, ownedPid, portFree, readCmdline, readPidFile, seconds, stderrLog, waitUntil,
-} from './process.ts';
+import { ensureDir, ownedPid, portFree, seconds, stderrLog, waitUntil, withFileLock } from './process.ts';
 import type { Log } from './process.ts';
 import { redisService } from './redis.ts';
 import { registryService } from './registry.ts';
@@ -175,38 +173,6 @@ function updateRecord(config: StackConfig, change: (record: StackRecord) => void
  * One `infra up`/`down` at a time per data dir: a second one waits (two test runners may both call
  * `up`), and a lock left by a dead process is taken over.
  */
-async function withLock<T>(dataDir: string, log: Log, fn: () => Promise<T>): Promise<T> {
-  const lock = join(ensureDir(dataDir), 'stack.lock');
-  const holder = () => {
-    const pid = readPidFile(lock);
-    return pid !== null && pid !== process.pid && isAlive(pid) && cmdlineMatches(readCmdline(pid), ['node']) ? pid : null;
-  };
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (let logged = false; ;) {
-    // Written aside and hard-linked in: the lock never exists without its pid (link fails if it exists).
-    const mine = `${lock}.${process.pid}`;
-    writeFileSync(mine, `${process.pid}\n`);
-    try {
-      linkSync(mine, lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      rmSync(mine, { force: true });
-    }
-    const pid = holder();
-    if (pid === null) {
-      rmSync(lock, { force: true }); // stale
-      continue;
-    }
-    if (Date.now() >= deadline) throw new StackError(`another \`streamscore infra\` command (pid ${pid}) still holds ${lock}`, { hint: 'wait for it to finish' });
-    if (!logged) log(`waiting for another \`streamscore infra\` command (pid ${pid})...`);
-    logged = true;
-    await waitUntil(() => holder() === null, Math.max(0, deadline - Date.now()), 500);
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { force: true });
-  }
+function withLock<T>(dataDir: string, log: Log, fn: () => Promise<T>): Promise<T> {
+  return withFileLock({ lock: join(ensureDir(dataDir), 'stack.lock'), what: '`streamscore infra` command', waitMs: LOCK_WAIT_MS, log }, fn);
 }
