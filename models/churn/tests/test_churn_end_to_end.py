@@ -71,3 +71,15 @@ def test_cutoff_without_a_full_label_horizon_is_refused(spark, dev_lake, tmp_pat
     args = train.parse_args(["--lake", str(dev_lake), "--cutoff", "2026-07-15", "--out", str(tmp_path), "--card", str(tmp_path / "c.md")])
     with pytest.raises(SystemExit, match="labels need events through 2026-08-14.*use an earlier --cutoff"):
         train.train_model(spark, args)
+
+
+def test_committed_production_model_loads_and_scores(spark, dev_lake, tmp_path):
+    """The PipelineModel in git (models/churn/artifacts) loads in this session and scores a lake."""
+    production = CHURN_DIR / "artifacts"
+    meta = json.loads((production / "model-meta.json").read_text())
+    summary = score.score_day(spark, dev_lake, date(2026, 7, 15), production, predictions_lake=tmp_path)
+    assert summary["model_version"] == meta["model_version"] and summary["users_scored"] > 0
+    written = spark.read.parquet(summary["output"])
+    assert written.count() == summary["users_scored"]
+    assert written.where((F.col("churn_probability") < 0) | (F.col("churn_probability") > 1)).count() == 0
+    assert written.select("churn_probability").distinct().count() > 1  # it ranks, not a constant
