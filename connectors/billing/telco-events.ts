@@ -17,6 +17,7 @@ import { REPO_ROOT } from '../../infra/stack/config.ts';
 import type { BillingEvent } from '../../schemas/generated/types.ts';
 import { Rng, mixSeed } from '../random.ts';
 import { type PaymentMethod, billingEvent, centsToAmount, compactDate } from './billing-events.ts';
+import { poisson } from './subscriber-model.ts';
 
 export const TELCO_SHARED_CSV = join(REPO_ROOT, '..', 'shared', 'data', 'telco-churn-ibm', 'Telco-Customer-Churn.csv');
 export const TELCO_SAMPLE_CSV = join(REPO_ROOT, 'connectors', 'samples', 'telco-churn-sample.csv');
@@ -235,18 +236,7 @@ export function customerEvents(c: TelcoCustomer, cutoff = DEFAULT_CUTOFF): Billi
 }
 
 function countFor(perDay: number, hash: number): number {
-  if (perDay === 0) return 0;
-  // Poisson by inversion of one hashed uniform.
-  const u = hash / 4294967296;
-  let p = Math.exp(-perDay);
-  let cdf = p;
-  let k = 0;
-  while (u > cdf && k < 100) {
-    k++;
-    p *= perDay / k;
-    cdf += p;
-  }
-  return k;
+  return perDay === 0 ? 0 : poisson(perDay, hash / 4294967296);
 }
 
 /** 07:00-23:00: when people call and browse. */

@@ -12,6 +12,7 @@ import type { SparkConfig, WorkerShape } from './config.ts';
 import { masterIdentity, startMaster, startWorker, waitForWorkers, workerIdentity } from './daemons.ts';
 import { withSparkLock } from './lock.ts';
 import { fetchMasterState, masterHealth } from './master-state.ts';
+import type { SparkWorkerState } from './master-state.ts';
 import { pysparkRuntime, submitEnv } from './pyspark-runtime.ts';
 
 const STOP_GRACE_MS = 15_000;
@@ -35,17 +36,11 @@ export interface SparkClusterRecord extends WorkerShape {
   startedAt: string;
 }
 
-export interface SparkWorkerStatus {
+/** A worker as the master reports it, plus what `spark up` knows of it. */
+export interface SparkWorkerStatus extends Omit<SparkWorkerState, 'host'> {
   /** Our worker number (1..N) when `spark up` started it; null for a worker someone else registered. */
   index: number | null;
   pid: number | null;
-  id: string;
-  webUiUrl: string;
-  state: string;
-  cores: number;
-  coresUsed: number;
-  memoryMb: number;
-  memoryUsedMb: number;
 }
 
 export interface SparkClusterStatus {
