@@ -134,15 +134,8 @@ class KafkaBillingSink implements BillingSink {
   /** Creates the topic if missing (declared settings of telecom.billing-events.v1), registers the schema, connects. */
   static async open(topic: string, d: Extract<BillingDestination, { kind: 'kafka' }>, log: Logger): Promise<KafkaBillingSink> {
     // A bounded retry budget (the client's, ~1 min) so a dead broker fails the run instead of
-    // hanging it. kafkajs warns that this "may invalidate EoS guarantees": that is about resending
-    // after a failed send, which this producer never does (a failed send ends the run), so that one
-    // warning is dropped.
-    const quiet = Object.create(log) as Logger;
-    quiet.warn = ((fields: object, msg?: string) => {
-      if (typeof msg === 'string' && msg.startsWith('Limiting retries for the idempotent producer')) return;
-      log.warn(fields, msg);
-    }) as Logger['warn'];
-    const kafka = createKafka('streamscore-billing-producer', d.brokers, quiet);
+    // hanging it; a failed send ends the run, it is never resent as a new batch.
+    const kafka = createKafka('streamscore-billing-producer', d.brokers, log, { boundedIdempotentRetries: true });
     const admin = kafka.admin();
     await admin.connect();
     try {

@@ -99,7 +99,9 @@ export async function publishPredictions(options: PublishOptions): Promise<Publi
   log(`churn-publisher: publishing ${rows.length} records to ${spec.name}: ${decision.reason}`);
 
   const logger = options.logger ?? createLogger({ component: 'churn-publisher' }).child({}, { level: process.env.LOG_LEVEL ?? 'warn' });
-  const kafka = createKafka(`churn-publisher-${hostname()}`, options.brokers, withoutEosRetryWarning(logger));
+  // Bounded retries keep a dead broker from hanging the batch job; a send that fails after them
+  // aborts the whole transaction, so no partial day is ever visible.
+  const kafka = createKafka(`churn-publisher-${hostname()}`, options.brokers, logger, { boundedIdempotentRetries: true });
   const serde = new AvroSerde(new ConfluentSchemaStore(options.registryUrl));
   const schemaId = await serde.useTopic(spec.name, schema);
   const admin = kafka.admin();
@@ -162,19 +164,4 @@ function collectInvalid(type: avro.Type, rows: readonly ChurnPrediction[], file:
     invalid.count++;
     if (invalid.examples.length < MAX_REPORTED_INVALID) invalid.examples.push(`${file} row ${i} (user_id ${JSON.stringify(row.user_id)}): ${paths.join(', ')}`);
   }
-}
-
-/**
- * kafkajs warns on every idempotent producer with bounded retries that this "may invalidate EoS
- * guarantees". Here it cannot: a send that fails after its retries aborts the whole transaction,
- * so no partial day is ever visible. Bounded retries keep a dead broker from hanging the batch job
- * forever, so that one warning goes to debug.
- */
-function withoutEosRetryWarning(logger: Logger): Logger {
-  const wrapped = Object.create(logger) as Logger;
-  wrapped.warn = ((obj: unknown, msg?: string, ...rest: unknown[]) => {
-    if (typeof msg === 'string' && msg.startsWith('Limiting retries for the idempotent producer')) return logger.debug(obj as object, msg);
-    return logger.warn(obj as object, msg, ...rest);
-  }) as Logger['warn'];
-  return wrapped;
 }

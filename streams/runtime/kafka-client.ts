@@ -1,6 +1,7 @@
 // One place that builds kafkajs clients, so retry, timeouts and logging are the same everywhere.
 // kafkajs logs through pino; its INFO chatter (joins, commits) is kept at debug level.
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type ConsumerConfig, type LogEntry } from 'kafkajs';
+import type { TopicSpec } from '../../schemas/topics.ts';
 import type { Logger } from './logger.ts';
 import { formatHostPort, parseBrokers } from '../../infra/stack/config.ts';
 
@@ -8,7 +9,19 @@ import { formatHostPort, parseBrokers } from '../../infra/stack/config.ts';
 // Java-compatible) partitioner knowingly.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
-export function createKafka(clientId: string, brokers: string[], log: Logger): Kafka {
+/** kafkajs' warning for every idempotent producer whose retries are bounded. */
+const BOUNDED_RETRY_WARNING = 'Limiting retries for the idempotent producer';
+
+export interface KafkaClientOptions {
+  /**
+   * The caller bounds an idempotent producer's retries on purpose and never resends a failed batch
+   * as a new one (it resends it unchanged, or fails the whole run or transaction): kafkajs' warning
+   * that this "may invalidate EoS guarantees" does not apply, so it is logged at debug.
+   */
+  boundedIdempotentRetries?: boolean;
+}
+
+export function createKafka(clientId: string, brokers: string[], log: Logger, options: KafkaClientOptions = {}): Kafka {
   muteKafkajsTimerWarning();
   return new Kafka({
     clientId,
@@ -24,12 +37,27 @@ export function createKafka(clientId: string, brokers: string[], log: Logger): K
       // kafkajs logs each error response at ERROR before retrying it (coordinator loading, concurrent
       // transactions during startup); failures that survive its retries reach our code as exceptions.
       const retried = (entry.namespace === 'Connection' && message.startsWith('Response ')) || 'retryCount' in extra;
-      if (retried) log.debug(fields, message);
+      if (retried || (options.boundedIdempotentRetries && message.startsWith(BOUNDED_RETRY_WARNING))) log.debug(fields, message);
       else if (entry.level === logLevel.ERROR) log.error(fields, message);
       else if (entry.level === logLevel.WARN) log.warn(fields, message);
       else log.debug(fields, message);
     },
   });
+}
+
+/**
+ * Consumer settings shared by processors and sinks: read_committed; a session timeout (how long a
+ * killed member holds its partitions) with heartbeats at a third of it, at most 3 s; a fetch size
+ * that fits the largest record any input allows.
+ */
+export function groupConsumerConfig(groupId: string, inputs: TopicSpec[], sessionTimeoutMs = 30_000): ConsumerConfig {
+  return {
+    groupId,
+    readUncommitted: false,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+    maxBytesPerPartition: Math.max(1_048_576, ...inputs.map((t) => t.maxMessageBytes)),
+  };
 }
 
 /** `host:port,...` (KAFKA_BROKERS) to the list kafkajs takes; the same parser the stack config uses. */
