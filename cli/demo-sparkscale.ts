@@ -10,6 +10,7 @@ import { TOPICS, loadSchema, type TopicSpec } from '../schemas/topics.ts';
 import type { ChurnPrediction } from '../schemas/generated/types.ts';
 import { REPO_ROOT } from '../infra/stack/config.ts';
 import { sparkStatus, sparkUp } from '../infra/spark/cluster.ts';
+import { waitUntil } from '../infra/stack/process.ts';
 import { produceBillingEvents } from '../connectors/billing/producer.ts';
 import { TELCO_SAMPLE_CSV, readTelcoCsv, telcoEvents } from '../connectors/billing/telco-events.ts';
 import { LAKE_DATASETS } from '../connectors/parquet-sink/datasets.ts';
@@ -54,8 +55,7 @@ export async function demoSparkScale(options: RuntimeOptions, say: (line: string
 
   const sink = await startParquetSink({ ...LAKE_DATASETS['billing-events'], topic, lakeDir, groupId: `parquet-sink.${topic.name}`, rotateMs: 2_000, metricsPort: null, log, brokers: options.kafkaBrokers, registryUrl: options.schemaRegistryUrl });
   const total = async () => (await sink.metrics.records.get()).values.reduce((n, v) => n + v.value, 0);
-  const deadline = Date.now() + 120_000;
-  while ((await total()) < produced.produced && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  await waitUntil(async () => (await total()) >= produced.produced, 120_000);
   const landed = await total();
   const files = (await sink.metrics.files.get()).values.reduce((n, v) => n + v.value, 0);
   await sink.stop();
@@ -92,14 +92,13 @@ async function readPredictions(kafka: ReturnType<typeof createKafka>, serde: Avr
   const latest = new Map<string, ChurnPrediction>();
   await consumer.connect();
   await consumer.subscribe({ topic: TOPICS.churnPredictions.name, fromBeginning: true });
-  const deadline = Date.now() + 60_000;
   await consumer.run({
     eachMessage: async ({ message }) => {
       const p = (await serde.decode(TOPICS.churnPredictions.name, message.value)) as ChurnPrediction;
       if (ids.has(p.user_id)) latest.set(p.user_id, p);
     },
   });
-  while (latest.size < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  await waitUntil(() => latest.size >= expected, 60_000);
   await consumer.disconnect();
   return latest;
 }

@@ -12,7 +12,6 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
 import { TOPICS } from '../schemas/topics.ts';
 import { serviceEnv } from '../cli/env.ts';
 import { up } from '../infra/stack/stack.ts';
@@ -21,6 +20,7 @@ import { subscriberEvents } from '../connectors/billing/subscriber-simulator.ts'
 import { datasetFiles } from '../connectors/parquet-sink/lake-reader.ts';
 import { brokerList, createKafka } from '../streams/runtime/kafka-client.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
+import { groupCommittedToEnd } from '../streams/runtime/topics-admin.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,12 +46,6 @@ function* firstN<T>(items: Iterable<T>, n: number): Generator<T> {
     if (i++ >= n) return;
     yield item;
   }
-}
-
-async function caughtUp(a: Admin, groupId: string, topic: string): Promise<boolean> {
-  const ends = await a.fetchTopicOffsets(topic);
-  const [committed] = await a.fetchOffsets({ groupId, topics: [topic] });
-  return ends.every((e) => e.high === '0' || committed.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
 }
 
 /** Raw consumer: reads every record of the topic and counts it. */
@@ -91,7 +85,7 @@ async function sinkRun(topic: string): Promise<{ seconds: number; peakRssBytes: 
   });
   let peak = 0;
   try {
-    while (!(await caughtUp(admin, groupId, topic))) {
+    while (!(await groupCommittedToEnd(admin, groupId, topic))) {
       if (child.exitCode !== null) throw new Error(`the sink exited ${child.exitCode}`);
       peak = Math.max(peak, vm(child.pid!, 'VmHWM'));
       await sleep(200);

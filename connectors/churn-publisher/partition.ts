@@ -1,11 +1,11 @@
 // One day of churn predictions in the lake: `<lake>/telecom/churn_predictions/score_date=D/`, as the
 // Spark batch job writes it (part-*.parquet, _SUCCESS, .crc side files). Reads its part files with
 // parquet-wasm (Parquet -> Arrow IPC) and apache-arrow, and maps each row to a ChurnPrediction.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, tableFromIPC } from 'apache-arrow';
+import { DataType } from 'apache-arrow';
 import type { Table, Vector } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import { readParquetFile } from '../parquet-sink/lake-reader.ts';
 import type { ChurnPrediction } from '../../schemas/generated/types.ts';
 import { PublishError } from './errors.ts';
 
@@ -98,7 +98,7 @@ export interface PartFile {
 export function readPartFile(file: string, scoreDate: number): PartFile {
   let table: Table;
   try {
-    table = tableFromIPC(readParquet(readFileSync(file)).intoIPCStream());
+    table = readParquetFile(file);
   } catch (err) {
     throw new PublishError(`${file} is not readable Parquet: ${(err as Error).message ?? err}`, { cause: err });
   }

@@ -18,7 +18,7 @@ import { DEAD_LETTER_SCHEMA, dlqSpec, dlqTopic, loadSchema, subjectFor, type Top
 import { deadLetterMessage, toRawRecord, type Failure, type RawRecord } from '../../streams/runtime/batch.ts';
 import { RegistryUnavailableError, StreamError, ValidationError, asStreamError } from '../../streams/runtime/errors.ts';
 import { startHealthServer, type HealthServer } from '../../streams/runtime/health-server.ts';
-import { createKafka } from '../../streams/runtime/kafka-client.ts';
+import { createKafka, groupConsumerConfig } from '../../streams/runtime/kafka-client.ts';
 import { createLogger, type Logger } from '../../streams/runtime/logger.ts';
 import { ConfluentSchemaStore, type SchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
@@ -63,6 +63,12 @@ export interface RunningSink {
   /** Flushes every buffer now (tests, operators); resolves when committed. */
   flush(): Promise<void>;
   stopped: Promise<void>;
+}
+
+/** A consumed record in offset order: its lake row, or null when it went to the dead-letter topic. */
+interface DecodedRecord {
+  offset: bigint;
+  row: { row: LakeRow; date: string; bytes: number } | null;
 }
 
 interface PartitionBuffer {
@@ -170,13 +176,7 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   await useReader(await store.latestId(subjectFor(topic)));
 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
-  const consumer: Consumer = kafka.consumer({
-    groupId,
-    readUncommitted: false,
-    sessionTimeout: o.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((o.sessionTimeoutMs ?? 30_000) / 3)),
-    maxBytesPerPartition: Math.max(1_048_576, o.topic.maxMessageBytes),
-  });
+  const consumer: Consumer = kafka.consumer(groupConsumerConfig(groupId, [o.topic], o.sessionTimeoutMs));
   await producer.connect();
   await consumer.connect();
 
@@ -223,8 +223,8 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   };
 
   /** Decodes a batch completely before touching the buffer, so a retried batch never half-appends. */
-  const decodeBatch = async (raws: RawRecord[]): Promise<{ decoded: { offset: bigint; row: { row: LakeRow; date: string; bytes: number } | null }[]; failures: Failure[] }> => {
-    const decoded: { offset: bigint; row: { row: LakeRow; date: string; bytes: number } | null }[] = [];
+  const decodeBatch = async (raws: RawRecord[]): Promise<{ decoded: DecodedRecord[]; failures: Failure[] }> => {
+    const decoded: DecodedRecord[] = [];
     const failures: Failure[] = [];
     for (const raw of raws) {
       const offset = BigInt(raw.offset);

@@ -7,7 +7,7 @@ import { InFlightGate } from './backpressure.ts';
 import { deadLetterMessage, prepareSerde, processBatch, toRawRecord } from './batch.ts';
 import { deliver, maxBytesByTopic, nextOffset } from './delivery.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
-import { createKafka } from './kafka-client.ts';
+import { createKafka, groupConsumerConfig } from './kafka-client.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { describeTopology, type HandlerContext, type ProcessorDefinition } from './processor.ts';
@@ -99,13 +99,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
     ...(exactlyOnce ? { transactionalId: `${def.name}-${options.instanceId ?? hostname()}`, transactionTimeout: 60_000 } : {}),
   });
-  const consumer: Consumer = kafka.consumer({
-    groupId: def.name,
-    readUncommitted: false,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
-    maxBytesPerPartition: Math.max(1_048_576, ...def.inputs.map((t) => t.maxMessageBytes)),
-  });
+  const consumer: Consumer = kafka.consumer(groupConsumerConfig(def.name, def.inputs, options.sessionTimeoutMs));
   await producer.connect();
   await consumer.connect();
 

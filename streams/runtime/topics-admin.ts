@@ -48,3 +48,10 @@ export async function registerSchemas(store: SchemaStore, specs: TopicSpec[]): P
   for (const s of specs) ids.set(subjectFor(s.name), await store.register(subjectFor(s.name), loadSchema(s.schema)));
   return ids;
 }
+
+/** True when `groupId` has committed the high watermark of every non-empty partition of `topic`. */
+export async function groupCommittedToEnd(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return ends.every((e) => e.high === '0' || committed.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
+}

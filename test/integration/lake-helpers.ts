@@ -1,6 +1,5 @@
 // Plumbing of the Parquet-sink tests: a throwaway copy of the billing topic, billing events written
 // with the v1 or the current (v2) schema, and reading a lake back.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { TOPICS, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
 import type { BillingEvent } from '../../schemas/generated/types.ts';
@@ -8,6 +7,8 @@ import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { datasetFiles, readParquetFile } from '../../connectors/parquet-sink/lake-reader.ts';
 import { endpoints } from './helpers.ts';
+import { waitUntil } from '../../infra/stack/process.ts';
+import { groupCommittedToEnd } from '../../streams/runtime/topics-admin.ts';
 
 const DAY_MS = 86_400_000;
 export const T0 = Date.UTC(2026, 5, 1, 6, 0, 0);
@@ -85,11 +86,7 @@ export function readLake(datasetDir: string): LakeRowRead[] {
 }
 
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
-  }
+  if (!(await waitUntil(check, timeoutMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** True when the group's committed offsets equal the topic's high watermarks on every partition. */
@@ -97,10 +94,7 @@ export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    // An empty partition has nothing to commit.
-    return ends.every((e) => e.high === '0' || committed.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
+    return await groupCommittedToEnd(admin, groupId, topic);
   } finally {
     await admin.disconnect();
   }
