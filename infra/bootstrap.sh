@@ -4,6 +4,7 @@
 # from Debian, both on demand in `streamscore infra up`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "bootstrap: $(df -h --output=avail . | tail -1 | tr -d ' ') disk free here, $(awk '/MemAvailable/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo 2>/dev/null) memory available" >&2
 for tool in java mvn; do
   command -v "$tool" >/dev/null || { echo "bootstrap: $tool is required (Java 17+ and Maven) to run Kafka and the schema registry" >&2; exit 1; }
 done
@@ -28,7 +29,9 @@ for REQ in models/maintenance/requirements-test.txt models/churn/requirements.tx
   want=$(sha256sum "$REQ" | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "bootstrap: installing $REQ into .venv" >&2
-    .venv/bin/pip install --quiet --disable-pip-version-check -r "$REQ"
+    # No pip cache: on a fresh machine it is never read again, and for pyspark it would hold the
+    # ~430 MB sdist and the wheel built from it next to the installed copy.
+    .venv/bin/pip install --quiet --disable-pip-version-check --no-cache-dir -r "$REQ"
     echo "$want" > "$stamp"
   fi
 done

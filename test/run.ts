@@ -1,14 +1,20 @@
 // `npm test`: static checks, the Python tests of models/, then every TypeScript test (unit and
-// integration) in one `node --test` run against real services: KAFKA_BROKERS / SCHEMA_REGISTRY_URL /
-// REDIS_URL when set, else the embedded stack, which is started here and stopped afterwards if this
-// run started it.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// integration) against real services: KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL when set, else
+// the embedded stack, which is started here and stopped afterwards if this run started it.
+// Test files run one at a time (they share the broker and a 2-core machine), each in its own
+// `node --test`, so every file gets a wall-clock line with the host's free memory and disk, a file
+// that hangs is killed and named, and the run ends with a summary: the slowest and the failed files.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeHost, recentOomKills } from '../infra/stack/host.ts';
 import { REPO_ROOT } from '../infra/stack/config.ts';
 import { down, endpointsEnv, status, up } from '../infra/stack/stack.ts';
 
-const TEST_GLOBS = ['schemas/**/*.test.ts', 'infra/**/*.test.ts', 'cli/**/*.test.ts', 'streams/**/*.test.ts', 'connectors/**/*.test.ts', 'test/**/*.test.ts'];
+/** Where test files live, in the order they run. */
+const TEST_ROOTS = ['schemas', 'infra', 'cli', 'streams', 'connectors', 'test'];
+/** A file still running after this is killed and reported (the longest, the SparkScale demo, takes ~4 min). */
+const FILE_TIMEOUT_MS = 20 * 60_000;
 const PYTHON = join(REPO_ROOT, '.venv', 'bin', 'python');
 
 function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
@@ -28,6 +34,7 @@ const compose = spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' })
 if (compose.status === 0) step('compose file', 'docker', ['compose', '-f', 'docker-compose.kafka.yml', 'config', '-q']);
 else process.stderr.write('\n== compose file: skipped, this docker client has no compose plugin\n');
 
+process.stderr.write(`\n== host: ${describeHost([REPO_ROOT])}\n`);
 const before = await status();
 const wasUp = before.every((s) => s.healthy);
 await up();
@@ -40,11 +47,7 @@ try {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...(existsSync(PYTHON) ? { STREAMSCORE_PYTHON: PYTHON } : {}),
   };
-  const files = TEST_GLOBS.filter((g) => existsSync(join(REPO_ROOT, g.split('/')[0])));
-  process.stderr.write(`\n== tests: node --test ${files.join(' ')}\n`);
-  // One file at a time: integration tests share the broker and the 2-core machine.
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files], { cwd: REPO_ROOT, stdio: 'inherit', env });
-  exitCode = r.status ?? 1;
+  exitCode = await runTestFiles(testFiles(), env);
 } finally {
   if (!wasUp) await down();
 }
@@ -52,4 +55,76 @@ process.exit(exitCode);
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
   return Object.fromEntries(names.filter((n) => env[n]).map((n) => [n, env[n] as string]));
+}
+
+function testFiles(): string[] {
+  return TEST_ROOTS.filter((root) => existsSync(join(REPO_ROOT, root))).flatMap((root) =>
+    readdirSync(join(REPO_ROOT, root), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.test.ts') && !f.split('/').includes('node_modules'))
+      .map((f) => `${root}/${f}`)
+      .sort(),
+  );
+}
+
+interface FileResult {
+  file: string;
+  ms: number;
+  /** node --test's exit status, or why it did not finish. */
+  outcome: 'pass' | 'fail' | 'killed (hung)';
+  /** From node --test's closing lines; null where it printed none (killed). */
+  tests: { pass: number; fail: number; cancelled: number } | null;
+}
+
+const describeCounts = (t: FileResult['tests']) => (t ? `${t.pass} passed, ${t.fail} failed, ${t.cancelled} cancelled` : 'no test summary');
+
+/** Runs each file in its own `node --test`, echoing its output; returns the exit code for the whole run. */
+async function runTestFiles(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  process.stderr.write(`\n== tests: ${files.length} files under ${TEST_ROOTS.join(', ')}, one at a time\n`);
+  const results: FileResult[] = [];
+  const started = Date.now();
+  for (const [i, file] of files.entries()) {
+    const result = await runTestFile(file, env);
+    results.push(result);
+    process.stderr.write(`== [${i + 1}/${files.length}] ${file}: ${result.outcome} in ${(result.ms / 1000).toFixed(1)} s (${describeCounts(result.tests)}); ${describeHost([REPO_ROOT])}\n`);
+  }
+  const failed = results.filter((r) => r.outcome !== 'pass');
+  const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 8);
+  const sum = (k: 'pass' | 'fail' | 'cancelled') => results.reduce((n, r) => n + (r.tests?.[k] ?? 0), 0);
+  const lines = [
+    `== test summary: ${results.length - failed.length}/${results.length} files passed in ${((Date.now() - started) / 60_000).toFixed(1)} min; tests: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('cancelled')} cancelled`,
+    `   slowest: ${slowest.map((r) => `${r.file} ${(r.ms / 1000).toFixed(0)} s`).join(', ')}`,
+    ...failed.map((r) => `   FAILED ${r.file}: ${r.outcome} after ${(r.ms / 1000).toFixed(1)} s (${describeCounts(r.tests)}); its output is above`),
+    `   host now: ${describeHost([REPO_ROOT])}`,
+    ...(failed.length ? recentOomKills().map((l) => `   kernel: ${l}`) : []),
+  ];
+  process.stderr.write(`\n${lines.join('\n')}\n`);
+  return failed.length ? 1 : 0;
+}
+
+function runTestFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
+  const started = Date.now();
+  return new Promise((resolvePromise) => {
+    // --test-force-exit: a file whose tests are done ends even if a client left a socket open.
+    const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-timeout=300000', file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let tail = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString('utf8')).slice(-4_000);
+    });
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const count = (name: string) => new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(tail)?.[1];
+      resolvePromise({
+        file,
+        ms: Date.now() - started,
+        outcome: hung ? 'killed (hung)' : code === 0 ? 'pass' : 'fail',
+        tests: count('pass') === undefined ? null : { pass: Number(count('pass')), fail: Number(count('fail') ?? 0), cancelled: Number(count('cancelled') ?? 0) },
+      });
+    });
+  });
 }

@@ -98,7 +98,7 @@ export async function sparkUp({ config = loadSparkConfig(), log = stderrLog, ...
         await assertFree(ports.slice(0, 2));
         log(`spark: starting master ${masterUrlOf(config)} (web UI ${masterUiUrlOf(config)}) with pyspark ${runtime.pysparkVersion}, Java ${runtime.javaMajor ?? '?'}...`);
         startedNow.push(() => stopOwned(masterIdentity(config), STOP_GRACE_MS));
-        await startMaster(config, runtime);
+        await startMaster(config, runtime, log);
       }
       const toStart = ports.slice(2).map((p, i) => ({ index: i + 1, port: p })).filter((w) => ownedPid(workerIdentity(config, w.index)) === null);
       for (const w of toStart) await assertFree([w.port]);

@@ -6,8 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LOOPBACK } from '../stack/config.ts';
 import { StackError } from '../stack/errors.ts';
-import { ensureDir, ownedPid, spawnDetached, tailFile, waitUntil, writePidFile } from '../stack/process.ts';
-import type { ProcessIdentity } from '../stack/process.ts';
+import { ensureDir, ownedPid, readPidFile, spawnDetached, startFailureMessage, tailFile, waitUntil, writePidFile } from '../stack/process.ts';
+import type { Log, ProcessIdentity } from '../stack/process.ts';
 import { masterUiUrlOf, masterUrlOf } from './config.ts';
 import type { SparkConfig, WorkerShape } from './config.ts';
 import { fetchMasterState } from './master-state.ts';
@@ -56,28 +56,37 @@ function writeProperties(path: string, props: Record<string, string>): void {
   writeFileSync(path, `# written by \`streamscore spark up\`; rewritten on every start\n${Object.entries(props).map(([k, v]) => `${k} ${v}`).join('\n')}\n`);
 }
 
-/** Starts the master and waits until its JSON says ALIVE; on failure stops it and throws with the log's tail. */
-export async function startMaster(config: SparkConfig, runtime: PysparkRuntime): Promise<number> {
+/**
+ * Starts the master and waits until its JSON says ALIVE; on failure throws with how it ended, the
+ * log's tail and the host's free memory and disk. A master that dies before writing a single line
+ * (its launcher JVM killed, as the OOM killer does) is started once more before giving up.
+ */
+export async function startMaster(config: SparkConfig, runtime: PysparkRuntime, log: Log = () => {}): Promise<number> {
   if (config.cluster.managed !== 'embedded') throw new StackError('the Spark cluster is external (SPARK_MASTER_URL); nothing to start');
   const { masterPort, uiPort } = config.cluster;
   // The REST submission server (port 6066) is not used: jobs connect with spark://.
   writeProperties(masterProps(config), { 'spark.master.rest.enabled': 'false' });
-  const pid = spawnDetached(join(runtime.sparkHome, 'bin', 'spark-class'), [
-    MASTER_CLASS, '--host', LOOPBACK, '--port', String(masterPort), '--webui-port', String(uiPort), '--properties-file', masterProps(config),
-  ], { logFile: masterLog(config), cwd: config.paths.root, env: daemonEnv(config, runtime) });
-  writePidFile(masterIdentity(config).pidFile, pid);
   const uiUrl = masterUiUrlOf(config) as string;
-  let died = false;
-  const ready = await waitUntil(async () => {
-    if (ownedPid(masterIdentity(config)) === null) return (died = true);
-    return (await fetchMasterState(uiUrl, 2_000).catch(() => null))?.status === 'ALIVE';
-  }, MASTER_READY_MS, 500);
-  if (!ready || died) {
-    throw new StackError(`Spark master ${died ? `exited during start` : `not ALIVE within ${MASTER_READY_MS / 1000} s`}; last lines of ${masterLog(config)}:\n${tailFile(masterLog(config), 30)}`, {
-      hint: 'fix the cause above, then `streamscore spark up` again',
-    });
+  const earlier: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const pid = spawnDetached(join(runtime.sparkHome, 'bin', 'spark-class'), [
+      MASTER_CLASS, '--host', LOOPBACK, '--port', String(masterPort), '--webui-port', String(uiPort), '--properties-file', masterProps(config),
+    ], { logFile: masterLog(config), cwd: config.paths.root, env: daemonEnv(config, runtime) });
+    writePidFile(masterIdentity(config).pidFile, pid);
+    let died = false;
+    const ready = await waitUntil(async () => {
+      if (ownedPid(masterIdentity(config)) === null) return (died = true);
+      return (await fetchMasterState(uiUrl, 2_000).catch(() => null))?.status === 'ALIVE';
+    }, MASTER_READY_MS, 500);
+    if (ready && !died) return pid;
+    const failure = await startFailureMessage('Spark master', pid, died, MASTER_READY_MS, masterLog(config), 30);
+    if (died && attempt === 1 && tailFile(masterLog(config)) === '') {
+      log(`spark: ${failure.split('\n')[0]} without a line of output; starting it once more`);
+      earlier.push(failure);
+      continue;
+    }
+    throw new StackError([...earlier.map((f) => `first attempt: ${f}`), failure].join('\n'), { hint: 'fix the cause above, then `streamscore spark up` again' });
   }
-  return pid;
 }
 
 export function startWorker(config: SparkConfig, runtime: PysparkRuntime, index: number, shape: WorkerShape): number {
@@ -106,7 +115,8 @@ export async function waitForWorkers(config: SparkConfig, workers: number): Prom
     return alive >= workers;
   }, WORKERS_READY_MS, 500);
   if (dead !== undefined) {
-    throw new StackError(`Spark worker ${dead} exited during start; last lines of ${workerLog(config, dead)}:\n${tailFile(workerLog(config, dead), 30)}`);
+    const pid = readPidFile(workerIdentity(config, dead).pidFile) ?? -1;
+    throw new StackError(await startFailureMessage(`Spark worker ${dead}`, pid, true, WORKERS_READY_MS, workerLog(config, dead), 30));
   }
   if (!ready) {
     const tails = Array.from({ length: workers }, (_, i) => `--- ${workerLog(config, i + 1)}\n${tailFile(workerLog(config, i + 1), 15)}`).join('\n');

@@ -9,7 +9,7 @@ import { kafkaJava } from './java.ts';
 import { CLUSTER_ID, kafkaServerProperties, renderProperties } from './kafka-properties.ts';
 import { requestApiVersions } from './kafka-protocol.ts';
 import {
-  assertPortsFree, ensureDir, fileContains, isAlive, ownedPid, runTool, seconds, spawnDetached, stopOwned, tailFile, waitUntil, writePidFile,
+  assertPortsFree, ensureDir, fileContains, isAlive, ownedPid, runTool, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil, writePidFile,
 } from './process.ts';
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
@@ -125,10 +125,7 @@ async function start(config: StackConfig, log: Log): Promise<number> {
   }, READY_TIMEOUT_MS, 500);
   if (exited || !ready) {
     await stopOwned(identity(config), 5_000); // also drops the pid file of a process that exited
-    throw new StackError(
-      `kafka ${exited ? 'exited during start' : `not ready within ${READY_TIMEOUT_MS / 1000} s`}; last lines of ${p.out}:\n${tailFile(p.out, 40)}`,
-      { service: 'kafka' },
-    );
+    throw new StackError(await startFailureMessage('kafka', pid, exited, READY_TIMEOUT_MS, p.out), { service: 'kafka' });
   }
   log(`kafka ready in ${seconds(started)} (pid ${pid})`);
   return pid;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  cmdlineMatches, findOnPath, isAlive, ownedPid, parseCmdline, portFree, readCmdline, readPidFile, stopOwned, waitUntil, writePidFile,
+  cmdlineMatches, detachedExitOf, findOnPath, isAlive, ownedPid, parseCmdline, portFree, readCmdline, readPidFile, spawnDetached, startFailureMessage,
+  stopOwned, waitUntil, writePidFile,
 } from './process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamscore-process-'));
@@ -93,6 +94,25 @@ describe('ownedPid / stopOwned', () => {
     const id = { pidFile: join(dir, 'c.pid'), cmdlineNeedles: ['stubborn-marker'] };
     writePidFile(id.pidFile, pid);
     assert.deepEqual(await stopOwned(id, 300), { pid, killed: true });
+  });
+});
+
+describe('spawnDetached exits and start failures', () => {
+  it('remembers how a detached daemon ended: an exit code, or the signal that killed it', async () => {
+    const exited = spawnDetached('/bin/sh', ['-c', 'echo bye; exit 3'], { logFile: join(dir, 'exit3.log'), cwd: dir });
+    const killed = spawnDetached('/bin/sh', ['-c', 'kill -9 $$'], { logFile: join(dir, 'killed.log'), cwd: dir });
+    assert.ok(await waitUntil(() => detachedExitOf(exited) !== null && detachedExitOf(killed) !== null, 5_000, 20));
+    assert.equal(detachedExitOf(exited), 'exit code 3');
+    assert.equal(detachedExitOf(killed), 'killed by SIGKILL');
+    assert.equal(detachedExitOf(process.pid), null);
+  });
+
+  it('a start failure says how the daemon ended, that its log is empty, and what the host has left', async () => {
+    const pid = spawnDetached('/bin/sh', ['-c', 'kill -9 $$'], { logFile: join(dir, 'silent.log'), cwd: dir });
+    const message = await startFailureMessage('demo daemon', pid, true, 60_000, join(dir, 'silent.log'));
+    assert.match(message, /^demo daemon exited during start \(killed by SIGKILL\); last lines of .*silent\.log:\n\(the log is empty\)\nhost: memory [\d.]+ GiB free of [\d.]+ GiB; disk free [\d.]+ GiB at /);
+    const slow = await startFailureMessage('demo daemon', pid, false, 60_000, join(dir, 'exit3.log'));
+    assert.match(slow, /^demo daemon not ready within 60 s; last lines of .*exit3\.log:\nbye\nhost: /);
   });
 });
 

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StackError } from './errors.ts';
+import { describeHost } from './host.ts';
 import type { ServiceName } from './errors.ts';
 
 export type Log = (line: string) => void;
@@ -104,18 +105,44 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
 }
 
 /** Starts a long-running process in its own session, stdout+stderr to `logFile` (truncated). */
+/** How each process spawned by spawnDetached in this process ended, by pid (Node reaps its own children). */
+const detachedExits = new Map<number, { code: number | null; signal: NodeJS.Signals | null }>();
+
+/**
+ * "exit code 1" / "killed by SIGKILL" for a process this process spawned detached and that has
+ * ended, else null. SIGKILL with an empty log is the kernel's OOM killer's signature.
+ */
+export function detachedExitOf(pid: number): string | null {
+  const e = detachedExits.get(pid);
+  if (!e) return null;
+  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+}
+
 export function spawnDetached(command: string, args: string[], opts: { logFile: string; cwd: string; env?: NodeJS.ProcessEnv }): number {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'w');
   try {
     const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', fd, fd] });
     if (child.pid === undefined) throw new StackError(`could not start ${command}`);
+    const pid = child.pid;
     child.on('error', () => {}); // reported through the pid/health checks instead
+    child.on('exit', (code, signal) => detachedExits.set(pid, { code, signal }));
     child.unref();
-    return child.pid;
+    return pid;
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Why a daemon we started did not come up: how it ended (when it did), its log's tail and what the
+ * host has left. Waits a moment for the exit status, which arrives after /proc shows the process gone.
+ */
+export async function startFailureMessage(what: string, pid: number, exited: boolean, readyMs: number, logFile: string, lines = 40): Promise<string> {
+  if (exited) await waitUntil(() => detachedExitOf(pid) !== null, 2_000, 50);
+  const ended = detachedExitOf(pid);
+  const how = exited ? `exited during start${ended ? ` (${ended})` : ''}` : `not ready within ${readyMs / 1000} s`;
+  return `${what} ${how}; last lines of ${logFile}:\n${tailFile(logFile, lines) || '(the log is empty)'}\nhost: ${describeHost([dirname(logFile)])}`;
 }
 
 /** Runs a tool to completion, capturing its output; throws with the output's tail when it fails. */

@@ -8,7 +8,7 @@ import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { registryJava } from './java.ts';
 import {
-  assertPortsFree, ensureDir, isAlive, ownedPid, runTool, seconds, spawnDetached, stopOwned, tailFile, waitUntil, writePidFile,
+  assertPortsFree, ensureDir, isAlive, ownedPid, runTool, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil, writePidFile,
 } from './process.ts';
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
@@ -104,10 +104,7 @@ async function start(config: StackConfig, log: Log): Promise<number> {
   }, READY_TIMEOUT_MS, 500);
   if (exited || !ready) {
     await stopOwned(identity(config), 5_000); // also drops the pid file of a process that exited
-    throw new StackError(
-      `schema registry ${exited ? 'exited during start' : `not ready within ${READY_TIMEOUT_MS / 1000} s`}; last lines of ${p.out}:\n${tailFile(p.out, 40)}`,
-      { service: 'schema-registry' },
-    );
+    throw new StackError(await startFailureMessage('schema registry', pid, exited, READY_TIMEOUT_MS, p.out), { service: 'schema-registry' });
   }
   log(`schema-registry ready in ${seconds(started)} (pid ${pid})`);
   return pid;

@@ -10,7 +10,7 @@ import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { UnknownSchemaError } from '../../streams/runtime/errors.ts';
 import { collect, endpoints, reading, runId, testKafka } from './helpers.ts';
 
-test('every declared topic has its value subject registered, with BACKWARD compatibility', { timeout: 60_000 }, async () => {
+test('every declared topic has its value subject registered, with BACKWARD compatibility', async () => {
   await applyTopics(process.env);
   const { schemaRegistryUrl } = endpoints();
   const subjects = (await (await fetch(`${schemaRegistryUrl}/subjects`)).json()) as string[];
