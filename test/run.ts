@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeHost, recentOomKills } from '../infra/stack/host.ts';
+import { describeHost, hostBrief, recentOomKills } from '../infra/stack/host.ts';
 import { REPO_ROOT } from '../infra/stack/config.ts';
 import { down, endpointsEnv, status, up } from '../infra/stack/stack.ts';
 
@@ -29,7 +29,9 @@ function step(title: string, command: string, args: string[], env: NodeJS.Proces
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 step('type check', bin('tsc'), ['-p', '.']);
 step('generated types match schemas/', process.execPath, ['schemas/codegen.ts', '--check']);
-if (existsSync(PYTHON)) step('python tests (models/)', PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'models']);
+/** `node test/run.ts gateway spark`: only the test files whose path contains one of the words (and no Python tests). */
+const only = process.argv.slice(2);
+if (existsSync(PYTHON) && only.length === 0) step('python tests (models/)', PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'models']);
 const compose = spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' });
 if (compose.status === 0) step('compose file', 'docker', ['compose', '-f', 'docker-compose.kafka.yml', 'config', '-q']);
 else process.stderr.write('\n== compose file: skipped, this docker client has no compose plugin\n');
@@ -47,7 +49,7 @@ try {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...(existsSync(PYTHON) ? { STREAMSCORE_PYTHON: PYTHON } : {}),
   };
-  exitCode = await runTestFiles(testFiles(), env);
+  exitCode = await runTestFiles(testFiles().filter((f) => only.length === 0 || only.some((w) => f.includes(w))), env);
 } finally {
   if (!wasUp) await down();
 }
@@ -73,9 +75,13 @@ interface FileResult {
   outcome: 'pass' | 'fail' | 'killed (hung)';
   /** From node --test's closing lines; null where it printed none (killed). */
   tests: { pass: number; fail: number; cancelled: number } | null;
+  /** A process started by the file outlived it, holding its output open. */
+  outputHeld: boolean;
 }
 
-const describeCounts = (t: FileResult['tests']) => (t ? `${t.pass} passed, ${t.fail} failed, ${t.cancelled} cancelled` : 'no test summary');
+function describeCounts(t: FileResult['tests']): string {
+  return t ? `${t.pass} passed, ${t.fail} failed, ${t.cancelled} cancelled` : 'no test summary';
+}
 
 /** Runs each file in its own `node --test`, echoing its output; returns the exit code for the whole run. */
 async function runTestFiles(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -85,15 +91,18 @@ async function runTestFiles(files: string[], env: NodeJS.ProcessEnv): Promise<nu
   for (const [i, file] of files.entries()) {
     const result = await runTestFile(file, env);
     results.push(result);
-    process.stderr.write(`== [${i + 1}/${files.length}] ${file}: ${result.outcome} in ${(result.ms / 1000).toFixed(1)} s (${describeCounts(result.tests)}); ${describeHost([REPO_ROOT])}\n`);
+    const held = result.outputHeld ? '; a process it started is still running and holds its output' : '';
+    process.stderr.write(`== [${i + 1}/${files.length}] ${file}: ${result.outcome} in ${(result.ms / 1000).toFixed(1)} s (${describeCounts(result.tests)}${held}; ${hostBrief(REPO_ROOT)})\n`);
   }
   const failed = results.filter((r) => r.outcome !== 'pass');
+  const leaky = results.filter((r) => r.outputHeld);
   const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 8);
   const sum = (k: 'pass' | 'fail' | 'cancelled') => results.reduce((n, r) => n + (r.tests?.[k] ?? 0), 0);
   const lines = [
     `== test summary: ${results.length - failed.length}/${results.length} files passed in ${((Date.now() - started) / 60_000).toFixed(1)} min; tests: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('cancelled')} cancelled`,
     `   slowest: ${slowest.map((r) => `${r.file} ${(r.ms / 1000).toFixed(0)} s`).join(', ')}`,
     ...failed.map((r) => `   FAILED ${r.file}: ${r.outcome} after ${(r.ms / 1000).toFixed(1)} s (${describeCounts(r.tests)}); its output is above`),
+    ...(leaky.length ? [`   left processes running: ${leaky.map((r) => r.file).join(', ')}`] : []),
     `   host now: ${describeHost([REPO_ROOT])}`,
     ...(failed.length ? recentOomKills().map((l) => `   kernel: ${l}`) : []),
   ];
@@ -105,25 +114,41 @@ function runTestFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> 
   const started = Date.now();
   return new Promise((resolvePromise) => {
     // --test-force-exit: a file whose tests are done ends even if a client left a socket open.
-    const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-timeout=300000', file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-timeout=300000', file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      tail = (tail + chunk.toString('utf8')).slice(-4_000);
-    });
+    const echo = (to: NodeJS.WriteStream) => (chunk: Buffer) => {
+      to.write(chunk);
+      tail = (tail + chunk.toString('utf8')).slice(-64_000);
+    };
+    child.stdout.on('data', echo(process.stdout));
+    child.stderr.on('data', echo(process.stderr));
     let hung = false;
     const timer = setTimeout(() => {
       hung = true;
       child.kill('SIGKILL');
     }, FILE_TIMEOUT_MS);
-    child.on('close', (code) => {
+    child.once('exit', (code) => {
       clearTimeout(timer);
-      const count = (name: string) => new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(tail)?.[1];
-      resolvePromise({
-        file,
-        ms: Date.now() - started,
-        outcome: hung ? 'killed (hung)' : code === 0 ? 'pass' : 'fail',
-        tests: count('pass') === undefined ? null : { pass: Number(count('pass')), fail: Number(count('fail') ?? 0), cancelled: Number(count('cancelled') ?? 0) },
+      const finish = (outputHeld: boolean) => {
+        const count = (name: string) => new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(tail)?.[1];
+        resolvePromise({
+          file,
+          ms: Date.now() - started,
+          outcome: hung ? 'killed (hung)' : code === 0 ? 'pass' : 'fail',
+          tests: count('pass') === undefined ? null : { pass: Number(count('pass')), fail: Number(count('fail') ?? 0), cancelled: Number(count('cancelled') ?? 0) },
+          outputHeld,
+        });
+      };
+      // A process the file started and left running can hold the output pipe open for as long as it
+      // lives; the run goes on without it, and the file's line says so.
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(true);
+      }, 3_000);
+      child.once('close', () => {
+        clearTimeout(grace);
+        finish(false);
       });
     });
   });

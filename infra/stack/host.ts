@@ -56,3 +56,9 @@ export function recentOomKills(max = 5): string[] {
   if (r.status !== 0 || typeof r.stdout !== 'string') return [];
   return r.stdout.split('\n').filter((l) => /out of memory|oom-kill|killed process/i.test(l)).slice(-max);
 }
+
+/** One path, few words, for a line per step: "mem 20.1 GiB free, disk 74.0 GiB free, load 2.10". */
+export function hostBrief(path: string): string {
+  const r = hostResources([path]);
+  return `mem ${gib(r.memAvailableMb)} free, disk ${gib(r.diskFreeMb[path] ?? null)} free, load ${r.load1.toFixed(2)}`;
+}
