@@ -47,6 +47,11 @@ export function kafkaServerProperties({ host, port, controllerPort, logDirs }: K
     'replica.fetch.max.bytes': MAX_MESSAGE_BYTES,
     // Default is 5 min; check retention every minute so short-retention test topics shrink promptly.
     'log.retention.check.interval.ms': 60_000,
+    // Each partition's offset and time indexes are preallocated at this size (default 10 MiB each):
+    // sparse files on ext4, but real bytes on a file system without holes, where a test run's few
+    // hundred partitions would take gigabytes. 1 MiB indexes a 512 MiB segment at the default
+    // 4 KiB interval; a segment whose index fills just rolls early.
+    'log.index.size.max.bytes': 1_048_576,
   };
 }
 
