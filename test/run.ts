@@ -14,7 +14,7 @@ import { down, endpointsEnv, status, up } from '../infra/stack/stack.ts';
 /** Where test files live, in the order they run. */
 const TEST_ROOTS = ['schemas', 'infra', 'cli', 'streams', 'connectors', 'test'];
 /** A file still running after this is killed and reported (the longest, the SparkScale demo, takes ~4 min). */
-const FILE_TIMEOUT_MS = 20 * 60_000;
+const FILE_TIMEOUT_MS = 30 * 60_000;
 const PYTHON = join(REPO_ROOT, '.venv', 'bin', 'python');
 
 function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
