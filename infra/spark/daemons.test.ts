@@ -36,7 +36,7 @@ describe('startMaster failures', () => {
     assert.ok(err instanceof StackError, String(err));
     assert.equal(readFileSync(starts, 'utf8'), 'start\nstart\n');
     assert.equal(logged.length, 1);
-    assert.match(logged[0], /Spark master exited during start \(killed by SIGKILL\).*without a line of output; starting it once more/);
+    assert.equal(logged[0], 'spark: the master exited during start (killed by SIGKILL) without a line of output; starting it once more');
     assert.match(err.message, /^first attempt: Spark master exited during start \(killed by SIGKILL\); last lines of .*master\.log:\n\(the log is empty\)\nhost: memory /);
     assert.match(err.message, /\nSpark master exited during start \(killed by SIGKILL\); .*\n\(the log is empty\)\nhost: /);
   });

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LOOPBACK } from '../stack/config.ts';
 import { StackError } from '../stack/errors.ts';
-import { ensureDir, ownedPid, readPidFile, spawnDetached, startFailureMessage, tailFile, waitUntil, writePidFile } from '../stack/process.ts';
+import { detachedExitOf, ensureDir, ownedPid, readPidFile, spawnDetached, startFailureMessage, tailFile, waitUntil, writePidFile } from '../stack/process.ts';
 import type { Log, ProcessIdentity } from '../stack/process.ts';
 import { masterUiUrlOf, masterUrlOf } from './config.ts';
 import type { SparkConfig, WorkerShape } from './config.ts';
@@ -81,7 +81,7 @@ export async function startMaster(config: SparkConfig, runtime: PysparkRuntime, 
     if (ready && !died) return pid;
     const failure = await startFailureMessage('Spark master', pid, died, MASTER_READY_MS, masterLog(config), 30);
     if (died && attempt === 1 && tailFile(masterLog(config)) === '') {
-      log(`spark: ${failure.split('\n')[0]} without a line of output; starting it once more`);
+      log(`spark: the master exited during start (${detachedExitOf(pid) ?? 'exit status unknown'}) without a line of output; starting it once more`);
       earlier.push(failure);
       continue;
     }
