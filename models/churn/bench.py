@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 import score
 import train
 from features import billing_events_dir, lake_root, validate_schema
-from spark_session import log, resolve_master, spark_session
+from spark_session import log, resolve_master, spark_job
 
 
 def run(spark, args) -> dict:
@@ -100,11 +100,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     extra = {"spark.cores.max": str(args.cores_max)} if args.cores_max else {}
     log(f"bench {args.command} on {resolve_master(args.master)}")
-    spark = spark_session(f"churn-bench-{args.command}", args.master, ui=not args.no_ui, extra=extra)
-    try:
+    with spark_job(f"churn-bench-{args.command}", args.master, ui=not args.no_ui, extra=extra) as spark:
         result = run(spark, args) if args.command == "run" else scale(spark, args)
-    finally:
-        spark.stop()
     print(json.dumps(result), flush=True)
     return 0
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_session import log, spark_session
+from spark_session import log, spark_job
 
 CONTRACTS = (("month-to-month", 0.55, 1.4), ("one-year", 0.76, 0.2), ("two-year", 1.0, -0.6))  # (name, cumulative share, risk)
 INTERNET = (("fiber", 0.44, 0.5), ("dsl", 0.78, 0.0), ("none", 1.0, -0.4))
@@ -137,10 +137,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--master", help="Spark master (default: $SPARK_MASTER_URL, else spark://127.0.0.1:7077)")
     args = ap.parse_args(argv)
-    spark = spark_session("churn-devlake", args.master)
-    n = write_lake(spark, args.out.resolve(), n_users=args.users, start=args.start, end=args.end, v2_from=args.v2_from, seed=args.seed)
+    with spark_job("churn-devlake", args.master) as spark:
+        n = write_lake(spark, args.out.resolve(), n_users=args.users, start=args.start, end=args.end, v2_from=args.v2_from, seed=args.seed)
     log(f"wrote {n:,} events of {args.users:,} users to {args.out}/telecom/billing_events")
-    spark.stop()
     return 0
 
 

@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 from features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, event_counts, features_as_of, lake_root, read_billing_events
 from modeling import churn_probability
 from reasons import HIGH_VALUE_SHARE, high_value, segment, top_reasons
-from spark_session import HERE, log, spark_session, stage
+from spark_session import HERE, log, spark_job, stage
 
 OUTPUT_COLUMNS = ("user_id", "churn_probability", "model_name", "model_version", "scored_at", "segment", "high_value", "top_reasons")
 
@@ -95,11 +95,8 @@ def main(argv=None) -> int:
     ap.add_argument("--driver-memory", default="2g")
     ap.add_argument("--no-ui", action="store_true", help="no Spark UI (tests)")
     args = ap.parse_args(argv)
-    spark = spark_session("churn-score", args.master, ui=not args.no_ui, driver_memory=args.driver_memory)
-    try:
+    with spark_job("churn-score", args.master, ui=not args.no_ui, driver_memory=args.driver_memory) as spark:
         summary = score_day(spark, lake_root(args.lake), args.date, args.model_dir, allow_stale_lake=args.allow_stale_lake)
-    finally:
-        spark.stop()
     print(json.dumps(summary), flush=True)
     return 0
 

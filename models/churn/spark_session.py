@@ -72,3 +72,13 @@ def spark_session(app_name: str, master: str | None = None, *, ui: bool = True, 
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+@contextmanager
+def spark_job(app_name: str, master: str | None = None, **session_options):
+    """A job's session (``spark_session``'s arguments), stopped when the job ends, failed or not."""
+    spark = spark_session(app_name, master, **session_options)
+    try:
+        yield spark
+    finally:
+        spark.stop()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from modeling import (GRIDS, HELDOUT_PERCENT, MODEL_KINDS, best_index, best_para
                       tune, with_split)
 from report import (bottleneck, code_version, formatted_plan, lake_files_hash, model_card, plan_facts, profile_feature_plan,
                     write_meta)
-from spark_session import HERE, log, spark_session, stage
+from spark_session import HERE, log, spark_job, stage
 
 MODEL_NAME_PREFIX = "churn-30d"
 TELCO_DATA = ("the Telco-derived lake (IBM Telco customer-churn snapshot turned into event histories by the billing producer): "
@@ -76,12 +77,10 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     timings = {}
-    with stage("spark session", timings):
-        spark = spark_session("churn-train", args.master, ui=not args.no_ui, driver_memory=args.driver_memory)
-    try:
+    with ExitStack() as job:
+        with stage("spark session", timings):
+            spark = job.enter_context(spark_job("churn-train", args.master, ui=not args.no_ui, driver_memory=args.driver_memory))
         train_model(spark, args, timings)
-    finally:
-        spark.stop()
     return 0
 
 

@@ -6,6 +6,5 @@ from churn_modules import spark_session
 @pytest.fixture(scope="session")
 def spark():
     """One local[2] session for the whole suite: starting Spark costs seconds, every test reuses it."""
-    session = spark_session.spark_session("churn-tests", "local[2]", ui=False, driver_memory="1g")
-    yield session
-    session.stop()
+    with spark_session.spark_job("churn-tests", "local[2]", ui=False, driver_memory="1g") as session:
+        yield session
