@@ -28,13 +28,19 @@ function configIn(name: string) {
   return loadSparkConfig({ STREAMSCORE_DATA_DIR: join(scratch, name, 'data'), STREAMSCORE_SPARK_MASTER_PORT: '1', STREAMSCORE_SPARK_UI_PORT: '2', STREAMSCORE_SPARK_WORKER_UI_PORT: '3' });
 }
 
+/** Runs startMaster against a stand-in spark-class that runs `body`; it must fail. */
+async function failedStart(name: string, body: string): Promise<{ err: StackError; starts: string; logged: string[] }> {
+  const { runtime, starts } = fakeSparkHome(name, body);
+  const logged: string[] = [];
+  const err = await startMaster(configIn(name), runtime, (l) => logged.push(l)).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof StackError, String(err));
+  return { err, starts: readFileSync(starts, 'utf8'), logged };
+}
+
 describe('startMaster failures', () => {
   it('a master killed before its first line is started once more; the error names both ends', async () => {
-    const { runtime, starts } = fakeSparkHome('silent', 'kill -9 $$');
-    const logged: string[] = [];
-    const err = await startMaster(configIn('silent'), runtime, (l) => logged.push(l)).then(() => null, (e: unknown) => e);
-    assert.ok(err instanceof StackError, String(err));
-    assert.equal(readFileSync(starts, 'utf8'), 'start\nstart\n');
+    const { err, starts, logged } = await failedStart('silent', 'kill -9 $$');
+    assert.equal(starts, 'start\nstart\n');
     assert.equal(logged.length, 1);
     assert.equal(logged[0], 'spark: the master exited during start (killed by SIGKILL) without a line of output; starting it once more');
     assert.match(err.message, /^first attempt: Spark master exited during start \(killed by SIGKILL\); last lines of .*master\.log:\n\(the log is empty\)\nhost: memory /);
@@ -42,11 +48,8 @@ describe('startMaster failures', () => {
   });
 
   it('a master that says why it stops is not retried: the error carries its words and exit code', async () => {
-    const { runtime, starts } = fakeSparkHome('talks', 'echo "Error: JAVA_HOME is not a JDK" >&2; exit 1');
-    const logged: string[] = [];
-    const err = await startMaster(configIn('talks'), runtime, (l) => logged.push(l)).then(() => null, (e: unknown) => e);
-    assert.ok(err instanceof StackError, String(err));
-    assert.equal(readFileSync(starts, 'utf8'), 'start\n');
+    const { err, starts, logged } = await failedStart('talks', 'echo "Error: JAVA_HOME is not a JDK" >&2; exit 1');
+    assert.equal(starts, 'start\n');
     assert.deepEqual(logged, []);
     assert.match(err.message, /^Spark master exited during start \(exit code 1\); last lines of .*master\.log:\nError: JAVA_HOME is not a JDK\nhost: /);
   });

@@ -104,7 +104,6 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   }
 }
 
-/** Starts a long-running process in its own session, stdout+stderr to `logFile` (truncated). */
 /** How each process spawned by spawnDetached in this process ended, by pid (Node reaps its own children). */
 const detachedExits = new Map<number, { code: number | null; signal: NodeJS.Signals | null }>();
 
@@ -118,6 +117,7 @@ export function detachedExitOf(pid: number): string | null {
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }
 
+/** Starts a long-running process in its own session, stdout+stderr to `logFile` (truncated). */
 export function spawnDetached(command: string, args: string[], opts: { logFile: string; cwd: string; env?: NodeJS.ProcessEnv }): number {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'w');
@@ -222,6 +222,7 @@ export function fileContains(path: string, needle: string): boolean {
 export function seconds(sinceMs: number): string {
   return `${((Date.now() - sinceMs) / 1000).toFixed(1)} s`;
 }
+
 /**
  * Runs `fn` holding an exclusive lock file (its content is the holder's pid): a second caller waits
  * up to `waitMs`, and a lock left by a dead process is taken over.
