@@ -17,7 +17,7 @@ import { createLogger } from '../streams/runtime/logger.ts';
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../streams/runtime/serde.ts';
 import { RedisState } from '../streams/runtime/state/redis-state.ts';
-import { stateMarkerKey } from '../streams/runtime/state-rebuild.ts';
+import { markStateReady } from '../streams/runtime/state-guard.ts';
 import { LatencyRecorder, produceAtRate } from './lib.ts';
 import { PASSTHROUGH_TOPIC } from './passthrough.ts';
 
@@ -107,8 +107,9 @@ for (const rate of rates) {
   await skipBacklog('sensor-validation', TOPICS.sensorReadings.name);
   await skipBacklog('maintenance-scorer', TOPICS.sensorReadingsValidated.name);
   // The phase starts from empty state on purpose (the backlog was skipped): mark it present, or the
-  // scorer would first rebuild it by replaying the whole validated topic (state-rebuild.ts).
-  await redis.client.set(stateMarkerKey(redis, 'maintenance-scorer'), 'benchmark: fresh state');
+  // scorer would first rebuild it by replaying the whole validated topic (state-guard.ts).
+  const validated = TOPICS.sensorReadingsValidated;
+  await markStateReady(redis, 'maintenance-scorer', Array.from({ length: validated.partitions }, (_, partition) => ({ topic: validated.name, partition })), 'benchmark: fresh state');
   const validation = await start(['bin/streamscore.mjs', 'run', 'sensor-validation'], { METRICS_PORT: '9471' });
   const scorer = await start(['bin/streamscore.mjs', 'run', 'maintenance-scorer'], { METRICS_PORT: '9472' });
   let readingsScored = 0;

@@ -154,6 +154,9 @@ export const sampleDeadLetter: DeadLetter = {
   processor: 'sensor-validator',
   failed_at: T0 + 10,
   attempt: 1,
+  original_value_size: 7,
+  original_value_sha256: '39516ac74b94b8062044408c741d87500ac2998cf050332f57fd9f5a50e29532',
+  truncated: [],
 };
 
 /** Samples per schema file (path relative to schemas/): full first, then minimal. */
@@ -193,5 +196,5 @@ export const SAMPLE_RECORDS: Record<string, object[]> = {
     sampleChurnPrediction,
     { ...sampleChurnPrediction, segment: null, high_value: false, top_reasons: null } satisfies ChurnPrediction,
   ],
-  'runtime/dead-letter.avsc': [sampleDeadLetter, { ...sampleDeadLetter, original_key: null, original_headers: {} } satisfies DeadLetter],
+  'runtime/dead-letter.avsc': [sampleDeadLetter, { ...sampleDeadLetter, original_key: null, original_value: null, original_headers: {}, original_value_size: null, original_value_sha256: null } satisfies DeadLetter],
 };

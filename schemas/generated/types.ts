@@ -227,8 +227,8 @@ export type ReadingQuality = 'GOOD' | 'UNCERTAIN' | 'BAD';
 export interface DeadLetter {
   /** Exact key bytes of the failed record; null when it had no key. */
   original_key: Buffer | null;
-  /** Exact value bytes of the failed record, including the schema-registry framing, so a replay is byte-identical. */
-  original_value: Buffer;
+  /** Exact value bytes of the failed record, including the schema-registry framing, so a replay is byte-identical; null for a tombstone. Only the first bytes when `truncated` names it (the record would not fit the dead-letter topic whole). */
+  original_value: Buffer | null;
   /** Headers of the failed record. A map keeps only the last value of a repeated header name; our producers never repeat one. */
   original_headers: Record<string, Buffer>;
   /**
@@ -257,6 +257,12 @@ export interface DeadLetter {
   failed_at: number;
   /** Number of attempts made before giving up, counted from 1. */
   attempt: number;
+  /** Size in bytes of the original value (null for a tombstone or a dead letter written before this field existed). */
+  original_value_size: number | null;
+  /** Hex SHA-256 of the whole original value, so a truncated dead letter still identifies its record and a replay can be verified. */
+  original_value_sha256: string | null;
+  /** Names of the original_* fields kept only in part (original_key, original_value) or dropped (original_headers) because the whole record would not fit the dead-letter topic; empty when the dead letter is byte-exact. */
+  truncated: string[];
 }
 
 /**

@@ -1,9 +1,10 @@
 // The record path shared by the Kafka runner and the in-memory test driver:
 // decode -> validate -> handle -> encode, turning every non-retriable failure into a dead letter.
 // Retriable failures (registry or Redis unreachable) are thrown so the whole batch is retried.
+import { createHash } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import { DEAD_LETTER_SCHEMA, dlqTopic, loadSchema } from '../../schemas/topics.ts';
-import { ProcessingError, StreamError, ValidationError, asStreamError, type FailureStage } from './errors.ts';
+import { ProcessingError, RecordTooLargeError, StreamError, ValidationError, asStreamError } from './errors.ts';
 import type { HandlerContext, InputRecord, OutputRecord, ProcessorDefinition } from './processor.ts';
 import type { AvroSerde } from './serde.ts';
 import { TRACEPARENT_HEADER, childContext, formatTraceparent, parseTraceparent } from './tracing.ts';
@@ -27,6 +28,10 @@ export interface EncodedMessage {
   headers: Record<string, Buffer | string>;
   sourceTimestamp: number;
   sourceOffset: string;
+  /** Set on a dead letter: the failure it reports, so delivery can fall back to a minimal one. */
+  deadLetterOf?: Failure;
+  /** A dead letter already without original key, value and headers. */
+  minimal?: boolean;
 }
 
 export interface Failure {
@@ -51,6 +56,8 @@ export const DLQ_HEADERS = {
   sourcePartition: 'streamscore.source.partition',
   sourceOffset: 'streamscore.source.offset',
   failedAt: 'streamscore.failed.at',
+  /** Present when the dead letter is not byte-exact: which original_* fields were cut or dropped. */
+  truncated: 'streamscore.dlq.truncated',
 } as const;
 
 export async function processBatch(
@@ -61,8 +68,14 @@ export async function processBatch(
 ): Promise<BatchResult> {
   const failures: Failure[] = [];
   const decoded: { raw: RawRecord; input: InputRecord }[] = [];
+  const limits = new Map(def.inputs.map((t) => [t.name, t.maxMessageBytes]));
   for (const raw of raws) {
     try {
+      const limit = limits.get(raw.topic);
+      const size = (raw.value?.length ?? 0) + (raw.key?.length ?? 0);
+      if (limit !== undefined && size > limit) {
+        throw new RecordTooLargeError(`record of ${size} bytes (key + value, decompressed) is over ${raw.topic}'s max.message.bytes of ${limit}: the broker checks the compressed batch, so a record that compresses well can pass it`);
+      }
       const value = await serde.decode(raw.topic, raw.value);
       const headers = stringHeaders(raw.headers);
       const input: InputRecord = {
@@ -140,15 +153,51 @@ function encodeOutput(serde: AvroSerde, output: OutputRecord): EncodedMessage {
   };
 }
 
-/** The dead letter for a failed record: Avro DeadLetter value, original headers plus the reason in headers. */
-export function deadLetterMessage(serde: AvroSerde, processor: string, failure: Failure, failedAt: number, attempt = 1): EncodedMessage {
+/** Dead letters fit in this by default: the smallest dead-letter topic limit (1 MiB source + 1 MiB envelope) with room to spare. */
+export const DEFAULT_DEAD_LETTER_BYTES = 1024 * 1024;
+/** Kept of a key or value that does not fit whole: enough to recognise it, never enough to matter. */
+const TRUNCATED_PREFIX_BYTES = 64 * 1024;
+/** Topic names, error text, coordinates and Avro framing of the envelope, generously. */
+const ENVELOPE_RESERVE_BYTES = 8 * 1024;
+
+/**
+ * The dead letter for a failed record: Avro DeadLetter value, original headers plus the reason in
+ * headers. It is byte-exact (original key, value, headers) when that fits `maxBytes` (the
+ * dead-letter topic's max.message.bytes); otherwise the key and value are cut to a prefix and the
+ * headers dropped, and `truncated` says which, while the coordinates, the reason, the value's size
+ * and SHA-256 are always kept. So a record that cannot be produced anywhere still leaves its
+ * partition, with a trace of what it was.
+ */
+export function deadLetterMessage(serde: AvroSerde, processor: string, failure: Failure, failedAt: number, options: { attempt?: number; maxBytes?: number; minimal?: boolean } = {}): EncodedMessage {
   const { record, error } = failure;
   const message = errorText(error).slice(0, MAX_ERROR_MESSAGE);
-  const stage = error.stage.toUpperCase() as Uppercase<FailureStage>;
-  const value = serde.encode(dlqTopic(record.topic), {
-    original_key: record.key,
-    original_value: record.value ?? Buffer.alloc(0),
-    original_headers: record.headers,
+  const stage = error.stage.toUpperCase();
+  const budget = (options.maxBytes ?? DEFAULT_DEAD_LETTER_BYTES) - ENVELOPE_RESERVE_BYTES - Buffer.byteLength(message) * 2;
+  const truncated: string[] = [];
+  // Minimal: the broker refused the full dead letter; keep only what identifies the record.
+  const keyLimit = options.minimal ? 0 : TRUNCATED_PREFIX_BYTES;
+  let key = record.key;
+  if (key && key.length > keyLimit) {
+    key = key.subarray(0, keyLimit);
+    truncated.push('original_key');
+  }
+  let headers = record.headers;
+  // Headers travel twice: in the Avro value and as the dead letter's own Kafka headers.
+  const headerBytes = 2 * Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + v.length, 0);
+  if (headerBytes > (options.minimal ? 0 : budget / 4)) {
+    headers = {};
+    truncated.push('original_headers');
+  }
+  let value = record.value;
+  const room = options.minimal ? 0 : budget - 2 * (key?.length ?? 0) - (truncated.includes('original_headers') ? 0 : headerBytes);
+  if (value && value.length > room) {
+    value = value.subarray(0, Math.max(0, Math.min(room, TRUNCATED_PREFIX_BYTES)));
+    truncated.push('original_value');
+  }
+  const encoded = serde.encode(dlqTopic(record.topic), {
+    original_key: key,
+    original_value: value,
+    original_headers: headers,
     original_timestamp: record.timestamp,
     source_topic: record.topic,
     source_partition: record.partition,
@@ -158,25 +207,32 @@ export function deadLetterMessage(serde: AvroSerde, processor: string, failure: 
     error_message: message,
     processor,
     failed_at: failedAt,
-    attempt,
+    attempt: options.attempt ?? 1,
+    original_value_size: record.value ? record.value.length : null,
+    original_value_sha256: record.value ? createHash('sha256').update(record.value).digest('hex') : null,
+    truncated,
   });
   return {
     topic: dlqTopic(record.topic),
-    key: record.key,
-    value,
+    key,
+    value: encoded,
     headers: {
-      ...record.headers,
+      ...headers,
       [DLQ_HEADERS.errorClass]: error.name,
       [DLQ_HEADERS.errorMessage]: message,
-      [DLQ_HEADERS.stage]: error.stage,
+      // The same spelling as the Avro enum, so filters on either agree.
+      [DLQ_HEADERS.stage]: stage,
       [DLQ_HEADERS.processor]: processor,
       [DLQ_HEADERS.sourceTopic]: record.topic,
       [DLQ_HEADERS.sourcePartition]: String(record.partition),
       [DLQ_HEADERS.sourceOffset]: record.offset,
       [DLQ_HEADERS.failedAt]: new Date(failedAt).toISOString(),
+      ...(truncated.length ? { [DLQ_HEADERS.truncated]: truncated.join(',') } : {}),
     },
     sourceTimestamp: record.timestamp,
     sourceOffset: record.offset,
+    deadLetterOf: failure,
+    minimal: options.minimal ?? false,
   };
 }
 

@@ -21,8 +21,8 @@ export interface DeliveryTarget {
   consumer: Consumer;
   /** max.message.bytes per output topic name, from the topic declarations. */
   maxBytes: Map<string, number>;
-  /** Builds the dead letter for a record whose output the broker refused. */
-  deadLetter: (failure: Failure) => EncodedMessage;
+  /** Builds the dead letter for a record whose output the broker refused (minimal: without the original bytes). */
+  deadLetter: (failure: Failure, options?: { minimal?: boolean }) => EncodedMessage;
 }
 
 export interface DeliverySource {
@@ -96,7 +96,13 @@ async function deliverUnit(
       const offset = groups[0]?.[0];
       const record = offset ? byOffset.get(offset) : undefined;
       const isDeadLetter = messages.every((m) => m.topic === `${source.topic}.dlq`);
-      if (!record || isDeadLetter) throw err; // a dead letter the broker refuses: stop rather than lose it
+      if (isDeadLetter && messages.every((m) => m.deadLetterOf && !m.minimal)) {
+        // The broker refuses even the (size-bounded) dead letter, e.g. a topic whose limit was set
+        // lower by hand: send the minimal one (coordinates, reason, digest) so the partition moves on.
+        await deliverUnit(target, source, messages.map((m) => target.deadLetter(m.deadLetterOf!, { minimal: true })), commitOffset, byOffset, report);
+        return;
+      }
+      if (!record || isDeadLetter) throw err; // even a minimal dead letter is refused: stop rather than lose it
       const failure = { record, error: new ProduceError(`broker refused output: ${(err as Error).message}`, { cause: err }) };
       report.produceFailures.push(failure);
       await deliverUnit(target, source, [target.deadLetter(failure)], commitOffset, byOffset, report);

@@ -39,6 +39,16 @@ export class UnknownSchemaError extends StreamError {
   }
 }
 
+/**
+ * A record larger than its topic allows. The broker checks max.message.bytes against the compressed
+ * batch, so a record that compresses well (a "decompression bomb") can be far larger once consumed.
+ */
+export class RecordTooLargeError extends StreamError {
+  constructor(message: string) {
+    super('decode', message);
+  }
+}
+
 /** The writer schema exists but the payload does not decode with it, or cannot be resolved to the reader schema. */
 export class AvroDecodeError extends StreamError {
   constructor(message: string, cause?: unknown) {
@@ -76,6 +86,17 @@ export class ProcessingError extends StreamError {
 
 /** A state store (Redis) failed; the records are not at fault, so the batch is retried. */
 export class StateStoreError extends StreamError {
+  constructor(message: string, cause?: unknown) {
+    super('processing', message, { retriable: true, cause });
+  }
+}
+
+/**
+ * The state a batch would write is not there (Redis flushed, restarted empty, failed over): the
+ * partition's state marker is missing or belongs to another rebuild. Nothing was written; the
+ * runtime rebuilds the partition's state from Kafka and runs the batch again.
+ */
+export class StateLostError extends StreamError {
   constructor(message: string, cause?: unknown) {
     super('processing', message, { retriable: true, cause });
   }

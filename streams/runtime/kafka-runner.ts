@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import type { Consumer, Producer } from 'kafkajs';
 import { dlqSpec, type TopicSpec } from '../../schemas/topics.ts';
 import { InFlightGate } from './backpressure.ts';
-import { deadLetterMessage, prepareSerde, processBatch, toRawRecord } from './batch.ts';
-import { deliver, maxBytesByTopic, nextOffset } from './delivery.ts';
+import { deadLetterMessage, prepareSerde, processBatch, toRawRecord, type Failure } from './batch.ts';
+import { deliver, maxBytesByTopic, nextOffset, type DeliveryReport } from './delivery.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
 import { createKafka, groupConsumerConfig } from './kafka-client.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -16,7 +16,16 @@ import { AvroSerde } from './serde.ts';
 import { RedisState } from './state/redis-state.ts';
 import { openStores } from './state/state-spec.ts';
 import { ensureTopics } from './topics-admin.ts';
-import { ensureState, stateMarkerKey } from './state-rebuild.ts';
+import { StateGuard } from './state-guard.ts';
+import { StreamError, StateLostError } from './errors.ts';
+import { errorLine, withRetry } from './retry.ts';
+
+/**
+ * A batch whose failure is not the records' fault (Redis or the registry unreachable, state lost)
+ * is run again in place, with backoff, this many times before the error goes to kafkajs (which
+ * restarts the consumer from the last commit). The partition's session stays alive meanwhile.
+ */
+const IN_PLACE_ATTEMPTS = 12;
 
 export interface RuntimeOptions {
   kafkaBrokers: string[];
@@ -58,18 +67,23 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
 
   const kafka = createKafka(`${def.name}-${options.instanceId ?? hostname()}`, options.kafkaBrokers, log);
   const inputDlqs = def.inputs.map(dlqSpec);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, [...def.inputs, ...def.outputs, ...inputDlqs], log);
-  } finally {
-    await admin.disconnect();
-  }
+  await withRetry(
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [...def.inputs, ...def.outputs, ...inputDlqs], log);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    { what: `creating the topics of ${def.name}`, log },
+  );
 
-  const serde = new AvroSerde(new ConfluentSchemaStore(options.schemaRegistryUrl));
+  const serde = new AvroSerde(new ConfluentSchemaStore(options.schemaRegistryUrl, { log }));
   await prepareSerde(def, serde);
   const redis = def.state && Object.keys(def.state).length ? new RedisState(options.redisUrl) : null;
-  if (redis) await redis.connect();
+  if (redis) await withRetry(() => redis.connect(), { what: 'connecting to Redis', retriable: () => true, log });
   const ctx: HandlerContext<unknown> = {
     processor: def.name,
     state: openStores(def.state, redis ? { kind: 'redis', redis } : { kind: 'memory' }, def.name),
@@ -80,15 +94,9 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     },
   };
 
-  if (redis && def.rebuild) {
-    const rebuildAdmin = kafka.admin();
-    await rebuildAdmin.connect();
-    try {
-      await ensureState(def, kafka, rebuildAdmin, redis, serde, ctx, log);
-    } finally {
-      await rebuildAdmin.disconnect();
-    }
-  }
+  // Every batch of a stateful processor runs fenced by its partition's state marker; a partition
+  // whose state Redis lost is rebuilt from Kafka before its next batch (state-guard.ts).
+  const guard = redis ? new StateGuard({ def, redis, kafka, serde, ctx, log, onRebuild: (tp) => metrics.stateRebuilds.inc({ processor: def.name, topic: tp.topic }) }) : null;
 
   const exactlyOnce = def.semantics === 'exactly-once';
   const producer: Producer = kafka.producer({
@@ -104,19 +112,50 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   await consumer.connect();
 
   let ready = false;
+  // A fetch of nothing but transaction markers never reaches eachBatch; kafkajs reports it here.
+  consumer.on(consumer.events.START_BATCH_PROCESS, (e) => {
+    metrics.consumerLag.set({ processor: def.name, topic: e.payload.topic, partition: String(e.payload.partition) }, Math.max(0, Number(e.payload.offsetLag)));
+  });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     ready = true;
     metrics.processorUp.set({ processor: def.name }, 1);
     log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
+    // Check (and if Redis lost it, rebuild) the state of the new assignment now, one partition at a
+    // time, rather than when its next record arrives; a batch that comes first waits for the same rebuild.
+    if (guard) {
+      const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+      void (async () => {
+        for (const tp of assigned) await guard.fence(tp).catch((err: unknown) => log.warn({ ...tp, err: errorLine(err) }, 'state check after joining failed; the next batch retries it'));
+      })();
+    }
   });
   const outputSpecs: TopicSpec[] = [...def.outputs, ...inputDlqs];
+  const dlqMaxBytes = new Map(def.inputs.map((t, i) => [t.name, inputDlqs[i].maxMessageBytes]));
+  /** Partitions whose batch is being retried in place: the processor is not ready while any is. */
+  const stalled = new Set<string>();
   const target = {
     semantics: def.semantics,
     groupId: def.name,
     producer,
     consumer,
     maxBytes: maxBytesByTopic(outputSpecs),
-    deadLetter: (f: Parameters<typeof deadLetterMessage>[2]) => deadLetterMessage(serde, def.name, f, now()),
+    deadLetter: (f: Parameters<typeof deadLetterMessage>[2], o?: { minimal?: boolean }) =>
+      deadLetterMessage(serde, def.name, f, now(), { maxBytes: dlqMaxBytes.get(f.record.topic), minimal: o?.minimal }),
+  };
+  const recordDelivery = (report: DeliveryReport, failures: Failure[], topic: string, batchLog: Logger): void => {
+    const ackedAt = now();
+    for (const m of report.delivered) {
+      if (m.topic.endsWith('.dlq')) continue;
+      metrics.recordsOut.inc({ processor: def.name, topic: m.topic });
+      metrics.eventToOutputLatency.observe({ processor: def.name, topic: m.topic }, Math.max(0, ackedAt - m.sourceTimestamp) / 1000);
+    }
+    const failed = [...failures, ...report.produceFailures];
+    for (const f of failed) {
+      metrics.recordFailed(def.name, topic, f.error.stage);
+      batchLog.info({ offset: f.record.offset, stage: f.error.stage, errorClass: f.error.name, err: errorLine(f.error), traceparent: f.record.headers.traceparent?.toString() }, 'record dead-lettered');
+    }
+    // One warning per batch, not per record: a flood of bad input must not become a flood of logs.
+    if (failed.length) batchLog.warn({ deadLettered: failed.length, first: { offset: failed[0].record.offset, errorClass: failed[0].error.name, err: errorLine(failed[0].error) } }, 'records dead-lettered');
   };
   const inputTopics = def.inputs.map((t) => ({ topic: t.name }));
   const gate = new InFlightGate(
@@ -145,23 +184,28 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
         gate.acquire(raws.length);
         try {
           metrics.recordsIn.inc(labels, raws.length);
-          const result = await processBatch(def, { ...ctx, log: batchLog }, serde, raws);
-          const messages = [...result.outputs, ...result.failures.map(target.deadLetter)];
-          const commitMetadata = JSON.stringify({ ts: Math.max(...raws.map((r) => r.timestamp)) });
-          const report = await deliver(target, { topic, partition, commitMetadata }, raws, messages);
-          const ackedAt = now();
-          for (const m of report.delivered) {
-            if (m.topic.endsWith('.dlq')) continue;
-            metrics.recordsOut.inc({ processor: def.name, topic: m.topic });
-            metrics.eventToOutputLatency.observe({ processor: def.name, topic: m.topic }, Math.max(0, ackedAt - m.sourceTimestamp) / 1000);
+          const tp = { topic, partition };
+          for (let attempt = 1; ; attempt++) {
+            try {
+              const run = () => processBatch(def, { ...ctx, log: batchLog }, serde, raws);
+              const result = guard ? await guard.run(tp, run) : await run();
+              const messages = [...result.outputs, ...result.failures.map((f) => target.deadLetter(f))];
+              const commitMetadata = JSON.stringify({ ts: Math.max(...raws.map((r) => r.timestamp)) });
+              const report = await deliver(target, { topic, partition, commitMetadata }, raws, messages);
+              recordDelivery(report, result.failures, topic, batchLog);
+              break;
+            } catch (err) {
+              // Not the records' fault: run the batch again here, after the state is rebuilt or the
+              // service is back, rather than restart the consumer (and rejoin the group) for it.
+              if (!(err instanceof StreamError && err.retriable) || attempt >= IN_PLACE_ATTEMPTS || !isRunning() || isStale()) throw err;
+              stalled.add(`${topic}/${partition}`);
+              metrics.batchRetries.inc({ processor: def.name, topic, reason: err.name });
+              const delay = err instanceof StateLostError ? 0 : Math.min(10_000, 250 * 2 ** (attempt - 1));
+              batchLog.warn({ attempt, retryInMs: delay, errorClass: err.name, err: errorLine(err) }, err instanceof StateLostError ? 'state lost in Redis: rebuilding the partition, then running the batch again' : 'batch failed for a transient reason; running it again');
+              if (delay) await new Promise((r) => setTimeout(r, delay));
+            }
           }
-          const failed = [...result.failures, ...report.produceFailures];
-          for (const f of failed) {
-            metrics.recordFailed(def.name, topic, f.error.stage);
-            batchLog.info({ offset: f.record.offset, stage: f.error.stage, errorClass: f.error.name, err: f.error.message, traceparent: f.record.headers.traceparent?.toString() }, 'record dead-lettered');
-          }
-          // One warning per batch, not per record: a flood of bad input must not become a flood of logs.
-          if (failed.length) batchLog.warn({ deadLettered: failed.length, first: { offset: failed[0].record.offset, errorClass: failed[0].error.name, err: failed[0].error.message } }, 'records dead-lettered');
+          stalled.delete(`${topic}/${partition}`);
         } finally {
           clearInterval(keepAlive);
           gate.release(raws.length);
@@ -169,7 +213,10 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
         }
         const last = chunk[chunk.length - 1].offset;
         resolveOffset(last);
-        metrics.consumerLag.set({ ...labels, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(nextOffset(last)))));
+        // After the last chunk, batch.offsetLag() also counts control records (transaction markers)
+        // fetched with it, so the lag of a transactional input reaches 0 instead of staying at 1.
+        const lag = i + chunkSize >= batch.messages.length ? Number(batch.offsetLag()) : Number(BigInt(batch.highWatermark) - BigInt(nextOffset(last)));
+        metrics.consumerLag.set({ ...labels, partition: String(partition) }, Math.max(0, lag));
         await heartbeat();
       }
     },
@@ -186,7 +233,6 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   const shutdown = (fatal?: Error): Promise<void> => {
     stopping ??= (async () => {
       ready = false;
-      if (markerCheck) clearInterval(markerCheck);
       log.info('stopping: finishing the batch in hand, committing, leaving the group');
       await consumer.disconnect().catch((e: Error) => log.error({ err: e.message }, 'consumer disconnect failed'));
       await producer.disconnect().catch((e: Error) => log.error({ err: e.message }, 'producer disconnect failed'));
@@ -199,27 +245,10 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     })();
     return stopping;
   };
-  // Redis losing the state while we run would silently restart every window from empty: stop
-  // instead (exit 1); the restart rebuilds the state from Kafka before consuming again.
-  const markerCheck =
-    redis && def.rebuild
-      ? setInterval(() => {
-          redis.client.exists(stateMarkerKey(redis, def.name)).then(
-            (n) => {
-              if (n === 0) {
-                log.error('state marker vanished from Redis (state lost while running): stopping so a restart rebuilds it');
-                void shutdown(new Error('Redis state lost while running'));
-              }
-            },
-            () => undefined,
-          );
-        }, 15_000)
-      : null;
-  markerCheck?.unref();
   consumer.on(consumer.events.CRASH, (e) => {
     log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
     ready = false;
     if (!e.payload.restart) void shutdown(e.payload.error);
   });
-  return { name: def.name, metrics, httpPort: server?.port ?? null, isReady: () => ready, stop: () => shutdown(), stopped };
+  return { name: def.name, metrics, httpPort: server?.port ?? null, isReady: () => ready && stalled.size === 0, stop: () => shutdown(), stopped };
 }

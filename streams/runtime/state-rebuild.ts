@@ -1,54 +1,56 @@
-// Rebuilds a processor's Redis state from Kafka retention after Redis loses it (restart without
-// persistence, failover, FLUSHALL). State lives in Redis, the truth lives in the input topic: a
-// marker key says the state is there; without it (and with committed offsets), the input is
-// replayed — per partition from `lookbackMs` before the newest committed record's timestamp (kept in
-// the commit metadata by the runner) up to the committed offset — through the processor's
-// state-only `rebuild.apply`. Then normal consumption resumes at the committed offsets, and records
-// at or after them are never applied twice (the stores are idempotent per offset).
+// Replays a processor's input from Kafka retention into its state stores, for the partitions whose
+// state Redis lost (state-guard.ts decides which and when). State lives in Redis, the truth lives in
+// the input topic: per partition, the input is replayed from `lookbackMs` before the newest
+// committed record's timestamp (kept in the commit metadata by the runner) up to the committed
+// offset, through the processor's state-only `rebuild.apply`. Records at or after the committed
+// offset are then consumed normally and never applied twice (the stores are idempotent per offset).
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { HandlerContext, InputRecord, ProcessorDefinition } from './processor.ts';
 import type { AvroSerde } from './serde.ts';
 import type { Logger } from './logger.ts';
-import type { RedisState } from './state/redis-state.ts';
 import { stringHeaders, toRawRecord } from './batch.ts';
+import { withRetry } from './retry.ts';
 import { parseTraceparent } from './tracing.ts';
+import { withFence, type StateFence } from './state/redis-state.ts';
 
-export function stateMarkerKey(redis: RedisState, processor: string): string {
-  return redis.key(processor, '__state');
-}
-
-interface Range {
+export interface TopicPartition {
   topic: string;
   partition: number;
+}
+
+export interface ReplayRange extends TopicPartition {
   start: number;
   end: number;
 }
 
-/** Returns the number of records replayed (0 when the state was present or the group is new). */
-export async function ensureState(def: ProcessorDefinition, kafka: Kafka, admin: Admin, redis: RedisState, serde: AvroSerde, ctx: HandlerContext<unknown>, log: Logger): Promise<number> {
-  const marker = stateMarkerKey(redis, def.name);
-  if (await redis.client.exists(marker)) return 0;
-  const ranges: Range[] = [];
-  for (const t of def.inputs) {
-    const [committed] = await admin.fetchOffsets({ groupId: def.name, topics: [t.name] });
+/** Where replay must start and end for each partition, from the group's committed offsets (retried while the coordinator loads). */
+export async function replayRanges(def: ProcessorDefinition, admin: Admin, partitions: TopicPartition[], log: Logger): Promise<ReplayRange[]> {
+  const ranges: ReplayRange[] = [];
+  for (const topic of new Set(partitions.map((p) => p.topic))) {
+    const wanted = new Set(partitions.filter((p) => p.topic === topic).map((p) => p.partition));
+    const [committed] = await withRetry(() => admin.fetchOffsets({ groupId: def.name, topics: [topic] }), { what: `fetching committed offsets of ${def.name} on ${topic}`, log });
     for (const p of committed?.partitions ?? []) {
+      if (!wanted.has(p.partition)) continue;
       const end = Number(p.offset);
       if (end <= 0) continue;
       const ts = p.metadata ? Number((JSON.parse(p.metadata) as { ts?: number }).ts) : Number.NaN;
       const from = Number.isFinite(ts) ? ts - (def.rebuild?.lookbackMs ?? 0) : 0;
-      const byTime = await admin.fetchTopicOffsetsByTimestamp(t.name, from);
+      const byTime = await withRetry(() => admin.fetchTopicOffsetsByTimestamp(topic, from), { what: `finding offsets by time on ${topic}`, log });
       const found = byTime.find((o) => o.partition === p.partition);
       const start = found && Number(found.offset) >= 0 ? Number(found.offset) : end;
-      if (start < end) ranges.push({ topic: t.name, partition: p.partition, start, end });
+      if (start < end) ranges.push({ topic, partition: p.partition, start, end });
     }
   }
-  if (ranges.length === 0) {
-    await redis.client.set(marker, new Date().toISOString());
-    return 0;
-  }
+  return ranges;
+}
+
+/** Replays `ranges` through `def.rebuild.apply` with a throwaway consumer group; returns the records applied. */
+/** State writes of the replay are fenced by `fence` (the partition's rebuilding marker). */
+export async function replayIntoState(def: ProcessorDefinition, kafka: Kafka, admin: Admin, ranges: ReplayRange[], serde: AvroSerde, ctx: HandlerContext<unknown>, log: Logger, fence: StateFence): Promise<number> {
+  if (ranges.length === 0 || !def.rebuild) return 0;
   const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
-  log.warn({ ranges, total }, 'state lost (no marker in Redis): rebuilding from Kafka retention');
+  log.warn({ ranges, total }, 'rebuilding state from Kafka retention');
   const groupId = `${def.name}-rebuild-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000 });
   let replayed = 0;
@@ -79,7 +81,7 @@ export async function ensureState(def: ProcessorDefinition, kafka: Kafka, admin:
                   // It failed when first consumed too, and went to the dead-letter topic then.
                 }
               }
-              if (records.length) await def.rebuild!.apply(records, ctx as HandlerContext<any>);
+              if (records.length) await withFence(fence, () => def.rebuild!.apply(records, ctx as HandlerContext<any>));
               replayed += records.length;
               if (Date.now() - lastProgress > 2_000) {
                 lastProgress = Date.now();
@@ -95,15 +97,21 @@ export async function ensureState(def: ProcessorDefinition, kafka: Kafka, admin:
             },
           }),
         )
-        .then(() => {
+        .then(async () => {
           for (const r of ranges) consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.start) });
-        }, reject);
+          // Partitions with nothing to replay are not read at all.
+          for (const topic of new Set(ranges.map((r) => r.topic))) {
+            const offsets = await admin.fetchTopicOffsets(topic);
+            const idle = offsets.map((o) => o.partition).filter((p) => !pending.has(`${topic}/${p}`));
+            if (idle.length) consumer.pause([{ topic, partitions: idle }]);
+          }
+        })
+        .catch(reject);
     });
   } finally {
     await consumer.disconnect();
     await admin.deleteGroups([groupId]).catch(() => undefined);
   }
-  await redis.client.set(marker, new Date().toISOString());
   log.warn({ replayed }, 'state rebuilt from Kafka');
   return replayed;
 }

@@ -47,7 +47,7 @@ test('poison records go to the DLQ with their reason; every good record comes ou
   assert.deepEqual(sequences.map((r) => `${r.arm_id}/${r.sequence}`).sort(), good.map((r) => `${r.arm_id}/${r.sequence}`).sort());
 
   const dead: Record<string, Record<string, string>> = Object.fromEntries(out.filter((m) => m.topic.endsWith('.dlq')).map((m) => [m.key, m.headers]));
-  assert.equal(dead[`${id}-garbage`]['streamscore.error.stage'], 'decode');
+  assert.equal(dead[`${id}-garbage`]['streamscore.error.stage'], 'DECODE');
   assert.equal(dead[`${id}-garbage`]['streamscore.error.class'], 'WireFormatError');
   assert.match(dead[`${id}-garbage`]['streamscore.error.message'], /unknown magic byte/);
   assert.equal(dead[`${id}-unknown-schema`]['streamscore.error.class'], 'UnknownSchemaError');

@@ -12,6 +12,8 @@ import { loadFailureModel, type FailureModel } from '../../streams/maintenance/m
 import { maintenanceScorer } from '../../streams/maintenance/topology.ts';
 import { features } from '../../streams/maintenance/features.ts';
 import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
+import { stateMarkerKey } from '../../streams/runtime/state-guard.ts';
+import { waitUntil } from '../../infra/stack/process.ts';
 import { collect, endpoints, readingMessage, readingSerde, runId, runtimeOptions, testKafka } from './helpers.ts';
 
 let model: FailureModel;
@@ -98,7 +100,8 @@ test('readings become predictions for every arm; a too-late reading is dead-lett
     assert.match(a.summary, new RegExp(`^${a.arm_id}`));
   }
 
-  // Redis loses the scorer's state: a restart rebuilds it from Kafka, to the same features.
+  // Redis loses the scorer's state: the restarted scorer rebuilds it from Kafka (each assigned
+  // partition, on joining), to the same features.
   const windows = rollingWindows().open({ kind: 'redis', redis }, 'maintenance-scorer:windows');
   const probe = async () => (await windows.apply(arms.map((arm) => ({ arm, sensor: 'VIBRATION' as const, value: 0, eventTime: 0, offset: -1 })))).arms;
   const before = await probe();
@@ -107,6 +110,10 @@ test('readings become predictions for every arm; a too-late reading is dead-lett
   await redis.client.del(...keys);
   assert.equal((await probe()).size, 0, 'the state is gone (a probe with offset -1 never writes)');
   scorer = await startProcessor(maintenanceScorer(model), runtimeOptions());
+  const validated = TOPICS.sensorReadingsValidated;
+  const markers = Array.from({ length: validated.partitions }, (_, partition) => stateMarkerKey(redis, 'maintenance-scorer', { topic: validated.name, partition }));
+  const allReady = async () => (await redis.client.mget(...markers)).every((m) => m?.startsWith('ready:'));
+  assert.ok(await waitUntil(allReady, 90_000), 'every partition of the scorer is rebuilt and marked ready');
   const rebuilt = await probe();
   for (const arm of arms) {
     const a = features(before.get(arm)!);

@@ -2,11 +2,40 @@
 // `ss:<processor>:<store>:<key>` and given TTLs so abandoned entities expire. Stores call one script
 // per poll batch with all the batch's keys: one EVALSHA per record caps near 40k records/s here,
 // one per batch does not. Multi-key scripts assume one Redis (or one hash slot per batch).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { StateStoreError } from '../errors.ts';
+import { StateLostError, StateStoreError } from '../errors.ts';
 
 export const KEY_PREFIX = 'ss';
+
+/**
+ * A state fence: every script run inside `withFence` first checks, atomically in the same script,
+ * that `key` holds `token`, and writes nothing otherwise. The runtime fences each batch with its
+ * partition's state marker (state-guard.ts), so a Redis that lost the state (FLUSHALL, restart
+ * without persistence, failover) cannot take a single write from a batch: the batch fails with
+ * StateLostError before anything is computed from the empty state.
+ */
+export interface StateFence {
+  key: string;
+  token: string;
+}
+
+const fences = new AsyncLocalStorage<StateFence>();
+
+/** Runs `fn` with every state script it issues (through any store) fenced by `fence`. */
+export function withFence<T>(fence: StateFence, fn: () => Promise<T>): Promise<T> {
+  return fences.run(fence, fn);
+}
+
+const FENCE_ERROR = 'STATE_FENCE';
+/** Prepended to every script for its fenced variant: KEYS[1] and ARGV[1] are the fence, the script's own keys and args follow. */
+const FENCE_PRELUDE = `local fence_key = table.remove(KEYS, 1)
+local fence_token = table.remove(ARGV, 1)
+if redis.call('GET', fence_key) ~= fence_token then
+  return redis.error_reply('${FENCE_ERROR} ' .. fence_key .. ' does not hold the expected state token')
+end
+`;
 
 export class RedisState {
   readonly client: Redis;
@@ -30,7 +59,9 @@ export class RedisState {
   defineScript(name: string, luaFile: URL): void {
     if (this.scripts.has(name)) return;
     // No fixed numberOfKeys: runScript passes the batch's key count on every call.
-    this.client.defineCommand(name, { lua: readFileSync(luaFile, 'utf8') });
+    const lua = readFileSync(luaFile, 'utf8');
+    this.client.defineCommand(name, { lua });
+    this.client.defineCommand(`${name}Fenced`, { lua: FENCE_PRELUDE + lua });
     this.scripts.add(name);
   }
 
@@ -39,12 +70,18 @@ export class RedisState {
    * retriable: the records are not at fault, so the batch is retried rather than dead-lettered.
    */
   async runScript(name: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const command = (this.client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name];
+    const fence = fences.getStore();
+    const commands = this.client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>;
+    const command = commands[fence ? `${name}Fenced` : name];
     if (!this.scripts.has(name) || typeof command !== 'function') throw new Error(`Redis script ${name} is not defined`);
     try {
-      return await command.call(this.client, keys.length, ...keys, ...args);
+      return fence
+        ? await command.call(this.client, keys.length + 1, fence.key, ...keys, fence.token, ...args)
+        : await command.call(this.client, keys.length, ...keys, ...args);
     } catch (err) {
-      throw new StateStoreError(`Redis script ${name} failed: ${(err as Error).message}`, err);
+      const message = (err as Error).message ?? String(err);
+      if (message.includes(FENCE_ERROR)) throw new StateLostError(`state lost in Redis: ${message.slice(message.indexOf(FENCE_ERROR) + FENCE_ERROR.length + 1)}`, err);
+      throw new StateStoreError(`Redis script ${name} failed: ${message}`, err);
     }
   }
 
