@@ -5,16 +5,19 @@ import { createKafka, brokerList } from '../streams/runtime/kafka-client.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
 import { ensureTopics, registerSchemas } from '../streams/runtime/topics-admin.ts';
+import { withRetry } from '../streams/runtime/retry.ts';
 import { serviceEnv } from './env.ts';
 
 export async function applyTopics(env: NodeJS.ProcessEnv = serviceEnv()): Promise<{ created: string[]; subjects: Map<string, number> }> {
   const log = createLogger({ command: 'topics' });
   const specs = allTopicSpecs();
   const admin = createKafka('streamscore-topics', brokerList(env.KAFKA_BROKERS ?? ''), log).admin();
-  await admin.connect();
+  // Bounded: a broker that is still starting is waited for, one that never answers ends in one line.
+  await withRetry(() => admin.connect(), { what: `connecting to Kafka at ${env.KAFKA_BROKERS}`, log });
   try {
-    const created = await ensureTopics(admin, specs, log);
-    const subjects = await registerSchemas(new ConfluentSchemaStore(env.SCHEMA_REGISTRY_URL ?? ''), specs);
+    const created = await withRetry(() => ensureTopics(admin, specs, log), { what: 'creating the declared topics', log });
+    // Every registry call has a timeout and bounded retries (schema-store.ts).
+    const subjects = await registerSchemas(new ConfluentSchemaStore(env.SCHEMA_REGISTRY_URL ?? '', { log }), specs);
     return { created, subjects };
   } finally {
     await admin.disconnect();
