@@ -1,6 +1,7 @@
 // `streamscore <command> [args]`: dispatches to cli/<command>.ts. Adding a command is one line in
 // COMMANDS; its module exports `run(args): Promise<number>` (the exit code).
 import { StackError } from '../infra/stack/errors.ts';
+import { errorLine } from '../streams/runtime/retry.ts';
 
 interface CommandModule {
   run(args: string[]): Promise<number>;
@@ -12,7 +13,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   run: { summary: '<processor> [--describe]: run a stream processor until SIGTERM', load: () => import('./run.ts') },
   simulate: { summary: '--out DIR [--arms N --days D --interval-ms MS --seed S]: plant simulator -> training CSVs', load: () => import('./simulate.ts') },
   alerts: { summary: 'tail [--from-beginning] [--limit N]: maintenance alerts as they arrive', load: () => import('./alerts.ts') },
-  'scoring-api': { summary: '[--port 8095]: FactoryGuard real-time scoring API (POST /v1/score)', load: () => import('./scoring-api.ts') },
+  'scoring-api': { summary: '[--port 8095] [--no-auth]: FactoryGuard real-time scoring API (POST /v1/score, API key with scope score)', load: () => import('./scoring-api.ts') },
+  'api-keys': { summary: 'create --name N --scopes score,metrics [--rate 50/s] [--expires 30d] | list | revoke ID: keys of the HTTP APIs', load: () => import('./api-keys.ts') },
   gateway: { summary: 'replay FILE|- [--mapping M] [--speed N|max] | simulate [--arms N --interval-ms MS --duration 10m]: readings -> Kafka, store-and-forward', load: () => import('./gateway.ts') },
   billing: { summary: 'produce --source synthetic|telco [...]: billing events -> telecom.billing-events.v1', load: () => import('./billing.ts') },
   lake: { summary: 'sink [--lake DIR]: telecom.billing-events.v1 -> exactly-once Parquet lake', load: () => import('./lake.ts') },
@@ -41,8 +43,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await command.load()).run(args);
   } catch (err) {
-    if (!(err instanceof StackError)) throw err;
-    process.stderr.write(`streamscore ${name}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+    if (err instanceof StackError) {
+      process.stderr.write(`streamscore ${name}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      return 1;
+    }
+    // One clear line for an operator; the stack only when asked for (LOG_LEVEL=debug).
+    process.stderr.write(`streamscore ${name}: ${errorLine(err, 2_000)}\n`);
+    if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return 1;
   }
 }

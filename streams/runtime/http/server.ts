@@ -1,0 +1,196 @@
+// One small HTTP layer for every streamscore API (the scoring API now, the upload API next, the
+// processors' /metrics and health): a route table, API keys with scopes, per-key rate limits, a
+// bound on requests in flight, streamed and shape-checked JSON bodies, timeouts against slow
+// clients, and JSON errors. Every refusal is a 4xx with a message; a handler's own failure is a 500
+// that is logged with its stack and answered without it.
+//
+// Order per request, cheapest first: route (404/405) -> key (401/403) -> rate (429) -> in flight
+// (503) -> content type (415) -> body (413/400) -> handler. A refusal before the body is read
+// closes the connection, so an unwanted body is never read to its end.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { ApiKeyRecord } from './api-keys.ts';
+import { ApiConfigError, HttpError } from './errors.ts';
+import { readJsonBody, type JsonLimits } from './json-body.ts';
+import type { ApiKeyring } from './keyring.ts';
+
+/** 'open': anyone may call the route; else a key with this scope must be sent. */
+export type Access = 'open' | { scope: string };
+
+export interface ApiRequest {
+  /** The parsed JSON body (routes with `json` limits), else undefined. */
+  body: unknown;
+  /** The key that authenticated the request; null on open routes and without auth. */
+  key: ApiKeyRecord | null;
+}
+
+export interface Reply {
+  status?: number;
+  /** Serialized as JSON unless `text` is given. */
+  json?: unknown;
+  text?: string;
+  contentType?: string;
+}
+
+export interface Route {
+  /** Names the route in metrics and logs. */
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  access: Access;
+  /** Routes that take a JSON body say how big and how deep it may be. */
+  json?: JsonLimits;
+  handle(request: ApiRequest): Reply | Promise<Reply>;
+}
+
+export interface HttpApiOptions {
+  /** Names the API in logs, e.g. 'scoring-api'. */
+  name: string;
+  port: number;
+  /** Default 127.0.0.1: reachable from this machine only until an operator chooses otherwise. */
+  host?: string;
+  routes: Route[];
+  /**
+   * The keys in force. null serves every route without a key; then routes that would need one
+   * (access with a scope) may only be served on a loopback host.
+   */
+  keyring: ApiKeyring | null;
+  /** Requests being served at once beyond which new ones get 503 (default 32). */
+  maxInFlight?: number;
+  /** Open connections beyond which new ones are dropped (default 256). */
+  maxConnections?: number;
+  /** Slow clients: headers within `headersMs` (10 s), the whole request within `requestMs` (30 s). */
+  timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
+  logger: Logger;
+  /** Where the request metrics go; none if omitted. */
+  registry?: Registry;
+}
+
+export interface HttpApi {
+  port: number;
+  host: string;
+  inFlight(): number;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
+  const host = o.host ?? '127.0.0.1';
+  const guarded = o.routes.filter((r) => r.access !== 'open').map((r) => r.path);
+  if (o.keyring === null && guarded.length > 0 && !isLoopback(host)) throw new ApiConfigError(`${o.name}: refusing to serve ${guarded.join(', ')} without API keys on ${host}`, 'without keys only a loopback host (127.0.0.1, ::1, localhost) is allowed; create a key with `npx streamscore api-keys create`');
+  const maxInFlight = o.maxInFlight ?? 32;
+  const byPath = new Map<string, Route[]>();
+  for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+  const metrics = o.registry ? requestMetrics(o.registry) : null;
+  let inFlight = 0;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route | null): Promise<Reply> {
+    const path = (req.url ?? '/').split('?')[0];
+    const candidates = byPath.get(path);
+    if (!candidates) throw new HttpError(404, `no route ${path}; routes: ${[...byPath.keys()].join(', ')}`);
+    if (!route) throw new HttpError(405, `${req.method} is not allowed on ${path}; use ${candidates.map((c) => c.method).join(', ')}`, { headers: { allow: candidates.map((c) => c.method).join(', ') } });
+    let key: ApiKeyRecord | null = null;
+    if (route.access !== 'open' && o.keyring) {
+      const result = o.keyring.authenticate(presentedKey(req), route.access.scope);
+      if (!result.ok) {
+        const challenge = `Bearer realm="streamscore"${result.error === 'invalid_request' ? '' : `, error="${result.error}"`}${result.status === 403 ? `, scope="${route.access.scope}"` : ''}`;
+        throw new HttpError(result.status, result.message, { headers: { 'www-authenticate': challenge } });
+      }
+      key = result.key;
+      const wait = o.keyring.takeRateToken(key);
+      if (wait > 0) throw new HttpError(429, `API key ${key.id} is over its rate limit; retry in ${wait} s`, { headers: { 'retry-after': String(wait) } });
+    }
+    if (inFlight >= maxInFlight) throw new HttpError(503, `${o.name} is serving ${inFlight} requests, its limit; retry shortly`, { headers: { 'retry-after': '1' } });
+    inFlight++;
+    metrics?.inFlight.inc();
+    res.once('close', () => {
+      inFlight--;
+      metrics?.inFlight.dec();
+    });
+    let body: unknown;
+    if (route.json) {
+      const type = req.headers['content-type'] ?? '';
+      if (!/^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i.test(type)) throw new HttpError(415, `content-type must be application/json (UTF-8), got ${JSON.stringify(type.slice(0, 100))}`);
+      body = await readJsonBody(req, route.json);
+    }
+    return route.handle({ body, key });
+  }
+
+  const server: Server = createServer({ connectionsCheckingInterval: 1000, requestTimeout: o.timeouts?.requestMs ?? 30_000, headersTimeout: o.timeouts?.headersMs ?? 10_000, keepAliveTimeout: o.timeouts?.keepAliveMs ?? 5_000 }, (req, res) => {
+    const started = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0];
+    const route = byPath.get(path)?.find((r) => r.method === req.method) ?? null;
+    const routeName = route?.name ?? 'unmatched';
+    dispatch(req, res, route).then(
+      (reply) => send(req, res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json), reply.contentType ?? 'application/json', {}),
+      (err: unknown) => {
+        if (err instanceof HttpError) {
+          const e = err;
+          const level = e.status === 401 || e.status === 403 || e.status === 429 ? 'info' : 'debug';
+          o.logger[level]({ api: o.name, route: routeName, status: e.status, reason: e.message, remote: req.socket.remoteAddress }, 'request refused');
+          send(req, res, e.status, JSON.stringify({ error: e.message, details: e.details }), 'application/json', e.headers);
+        } else {
+          o.logger.error({ api: o.name, route: routeName, err }, 'internal error while serving a request');
+          send(req, res, 500, JSON.stringify({ error: 'internal error; it has been logged', details: [] }), 'application/json', {});
+        }
+      },
+    ).finally(() => {
+      metrics?.duration.observe({ route: routeName, status: res.headersSent ? String(res.statusCode) : 'aborted' }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+  });
+  server.maxConnections = o.maxConnections ?? 256;
+  // Unparseable requests, over-long headers and timed-out requests get Node's own 400/431/408
+  // (its default clientError handling), never a 5xx.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    host,
+    inFlight: () => inFlight,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** `Authorization: Bearer <key>`, else `X-API-Key: <key>`; undefined when neither is sent. */
+function presentedKey(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth !== undefined) {
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+    return m ? m[1] : '';
+  }
+  const header = req.headers['x-api-key'];
+  return typeof header === 'string' ? header : undefined;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string>): void {
+  if (res.headersSent) return;
+  // A body still on the wire is not read to its end: the connection closes after the reply.
+  const unreadBody = !req.readableEnded && (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined);
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...(unreadBody ? { connection: 'close' } : {}),
+    ...headers,
+  });
+  res.end(body);
+}
+
+function requestMetrics(registry: Registry) {
+  return {
+    duration: new Histogram({ name: 'streamscore_api_request_duration_seconds', help: 'API request duration by route and status', labelNames: ['route', 'status'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
+    inFlight: new Gauge({ name: 'streamscore_api_requests_in_flight', help: 'API requests being served', registers: [registry] }),
+  };
+}
