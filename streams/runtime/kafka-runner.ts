@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Consumer, Producer } from 'kafkajs';
 import { dlqSpec, type TopicSpec } from '../../schemas/topics.ts';
 import { InFlightGate } from './backpressure.ts';
-import { deadLetterMessage, prepareSerde, processBatch, toRawRecord, type Failure } from './batch.ts';
+import { DLQ_HEADERS, deadLetterMessage, prepareSerde, processBatch, toRawRecord, type Failure } from './batch.ts';
 import { deliver, maxBytesByTopic, nextOffset, type DeliveryReport } from './delivery.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
 import { createKafka, groupConsumerConfig } from './kafka-client.ts';
@@ -139,8 +139,11 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     producer,
     consumer,
     maxBytes: maxBytesByTopic(outputSpecs),
-    deadLetter: (f: Parameters<typeof deadLetterMessage>[2], o?: { minimal?: boolean }) =>
-      deadLetterMessage(serde, def.name, f, now(), { maxBytes: dlqMaxBytes.get(f.record.topic), minimal: o?.minimal }),
+    deadLetter: (f: Parameters<typeof deadLetterMessage>[2], o?: { minimal?: boolean }) => {
+      const m = deadLetterMessage(serde, def.name, f, now(), { maxBytes: dlqMaxBytes.get(f.record.topic), minimal: o?.minimal });
+      if (m.headers[DLQ_HEADERS.truncated]) metrics.dlqTruncated.inc({ processor: def.name, topic: f.record.topic });
+      return m;
+    },
   };
   const recordDelivery = (report: DeliveryReport, failures: Failure[], topic: string, batchLog: Logger): void => {
     const ackedAt = now();
