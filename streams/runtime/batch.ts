@@ -37,6 +37,8 @@ export interface EncodedMessage {
 export interface Failure {
   record: RawRecord;
   error: StreamError;
+  /** The decoded value, when the record got that far (logs scrub its personal fields from the error). */
+  value?: unknown;
 }
 
 export interface BatchResult {
@@ -88,8 +90,11 @@ export async function processBatch(
         headers,
         trace: parseTraceparent(headers[TRACEPARENT_HEADER]),
       };
-      const invalid = def.validate?.(value, input);
-      if (invalid) throw new ValidationError(invalid);
+      const invalid = validateSafely(def, value, input);
+      if (invalid) {
+        failures.push({ record: raw, error: new ValidationError(invalid), value });
+        continue;
+      }
       decoded.push({ raw, input });
     } catch (err) {
       const streamError = asStreamError('decode', err);
@@ -100,7 +105,7 @@ export async function processBatch(
 
   const byOffset = new Map(decoded.map((d) => [d.input.offset, d.raw]));
   const outputs = await handleIsolatingPoison(def, ctx, decoded.map((d) => d.input), (input, error) =>
-    failures.push({ record: byOffset.get(input.offset)!, error }),
+    failures.push({ record: byOffset.get(input.offset)!, error, value: input.value }),
   );
 
   const encoded: EncodedMessage[] = [];
@@ -113,6 +118,15 @@ export async function processBatch(
     }
   }
   return { outputs: encoded, failures };
+}
+
+/** A validator that throws is a bug, but the record still failed validation, not decoding: say so. */
+function validateSafely(def: ProcessorDefinition, value: unknown, input: InputRecord): string | null {
+  try {
+    return def.validate?.(value, input) ?? null;
+  } catch (err) {
+    return `validator threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+  }
 }
 
 async function handleIsolatingPoison(

@@ -45,7 +45,7 @@ test('invalid readings go to the DLQ with a validation reason while the others f
   assert.match(dead[0].errorMessage, /VIBRATION value is NaN/);
   assert.match(dead[1].errorMessage, /TEMPERATURE must be reported in degC, got "degF"/);
   assert.match(dead[2].errorMessage, /3600 s after the record was produced/);
-  assert.equal(dead[1].headers['streamscore.error.stage'], 'validation');
+  assert.equal(dead[1].headers['streamscore.error.stage'], 'VALIDATION');
 });
 
 test('garbage bytes and unknown schema ids are dead-lettered at decode with the original bytes', async () => {
