@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { explainRedisError, redisTlsOptions } from '../connection-security.ts';
 import { StateLostError, StateStoreError } from '../errors.ts';
 
 export const KEY_PREFIX = 'ss';
@@ -41,14 +42,32 @@ export class RedisState {
   readonly client: Redis;
   private readonly scripts = new Set<string>();
 
+  private readonly url: string;
+  /** ioredis' connect() says only "Connection is closed." after a refused AUTH; its 'error' event says why. */
+  private lastConnectionError: Error | undefined;
+
+  /** `url`: redis[s]://[USER:PASSWORD@]host:port; TLS files for rediss:// from REDIS_TLS_* (connection-security.ts). */
   constructor(url: string) {
+    this.url = url;
+    const tls = redisTlsOptions(url);
     // enableOfflineQueue keeps commands issued during a reconnect; maxRetriesPerRequest bounds how
     // long a batch waits before its error makes the runtime retry the batch.
-    this.client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 5, enableOfflineQueue: true });
+    this.client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 5, enableOfflineQueue: true, ...(tls ? { tls } : {}) });
+    this.client.on('error', (err: Error) => {
+      this.lastConnectionError = err;
+    });
   }
 
+  /** Throws one clear line (wrong password, untrusted certificate, unreachable) and stops reconnecting. */
   async connect(): Promise<void> {
-    if (this.client.status === 'wait') await this.client.connect();
+    if (this.client.status !== 'wait' && this.client.status !== 'end') return;
+    this.lastConnectionError = undefined;
+    try {
+      await this.client.connect();
+    } catch (err) {
+      this.client.disconnect(); // a refused password or an untrusted certificate will not fix itself
+      throw new Error(explainRedisError(this.url, this.lastConnectionError ?? (err as Error)), { cause: err });
+    }
   }
 
   key(namespace: string, key: string): string {
