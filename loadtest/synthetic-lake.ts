@@ -40,6 +40,7 @@ export async function writeSyntheticLake(lakeDir: string, o: { users: number; da
     const p = partitionOf(event.user_id, partitions);
     const b = buffers[p];
     const date = datePartition(event.event_time);
+    if (date === null) throw new Error(`event_time ${event.event_time} has no event_date partition`);
     const row: LakeRow = { value: event as unknown as Record<string, unknown>, partition: p, offset: b.next++ };
     const list = b.rowsByDate.get(date);
     if (list) list.push(row);

@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import { TOPICS, type TopicSpec } from '../../schemas/topics.ts';
 import { REPO_ROOT } from '../../infra/stack/config.ts';
+import { billingEventRules, type LakeRule } from './lake-rules.ts';
 
 export interface LakeDataset {
   topic: TopicSpec;
@@ -10,10 +11,12 @@ export interface LakeDataset {
   dataset: string;
   /** Timestamp-millis field whose UTC date is the Hive partition. */
   timeField: string;
+  /** Rules of this dataset on top of the ones every dataset has (time range, finite numbers): lake-rules.ts. */
+  rules: LakeRule[];
 }
 
 export const LAKE_DATASETS = {
-  'billing-events': { topic: TOPICS.billingEvents, dataset: 'telecom/billing_events', timeField: 'event_time' },
+  'billing-events': { topic: TOPICS.billingEvents, dataset: 'telecom/billing_events', timeField: 'event_time', rules: billingEventRules },
 } as const satisfies Record<string, LakeDataset>;
 
 /** The lake root: STREAMSCORE_LAKE_DIR, default <repo>/.data/lake (the Python jobs resolve it the same way). */

@@ -43,9 +43,24 @@ function tempName(finalName: string): string {
   return `.${finalName}.tmp`;
 }
 
-/** `event_date=YYYY-MM-DD` of a UTC epoch-millis time. */
-export function datePartition(epochMs: number): string {
-  return `${PARTITION_DIR_PREFIX}${new Date(epochMs).toISOString().slice(0, 10)}`;
+/** The only shape a date partition directory may have: Spark reads `event_date` as a date only if every one has it. */
+export const DATE_PARTITION_NAME = /^event_date=\d{4}-\d{2}-\d{2}$/;
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * `event_date=YYYY-MM-DD` of a UTC epoch-millis time, or null when the time has no such name: not a
+ * finite number, beyond the Date range, or outside the years 0001-9999 that a 4-digit year (and
+ * Spark's DateType) covers. Never throws, never returns another shape; which times the lake accepts
+ * at all is the stricter rule in lake-rules.ts.
+ */
+export function datePartition(epochMs: number): string | null {
+  if (!Number.isFinite(epochMs)) return null;
+  const d = new Date(epochMs);
+  const year = d.getUTCFullYear(); // NaN beyond the Date range (±8.64e15 ms)
+  if (!(year >= 1 && year <= 9999)) return null;
+  const name = `${PARTITION_DIR_PREFIX}${String(year).padStart(4, '0')}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+  return DATE_PARTITION_NAME.test(name) ? name : null;
 }
 
 function fsyncDir(dir: string): void {
@@ -84,6 +99,9 @@ export async function writeFlush(datasetDir: string, name: string, columns: Lake
   let rows = 0;
   let bytes = 0;
   let files = 0;
+  const malformed = [...rowsByDate.keys()].filter((d) => !DATE_PARTITION_NAME.test(d));
+  // An invariant, not a record check: the sink only buffers rows whose datePartition() was not null.
+  if (malformed.length) throw new Error(`refusing to write date partitions ${JSON.stringify(malformed)}: not event_date=YYYY-MM-DD`);
   for (const [date, dateRows] of [...rowsByDate].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const encoded = encodeParquet(columns, dateRows);
     await writeFileAtomically(join(datasetDir, date), name, encoded);

@@ -7,125 +7,36 @@
 //
 // It runs its own consumer loop rather than the processor runtime because its commits follow file
 // renames, not output deliveries; it reuses the runtime's decoding, dead letters, client settings,
-// logger and health server. Records that cannot be decoded or have no event time go to `<topic>.dlq`
-// with the reason; nothing else is skipped.
+// logger and health server. Records that cannot be decoded go to `<topic>.dlq` at stage DECODE,
+// records that break a rule of the lake (lake-rules.ts: time range, finite numbers, the dataset's
+// own rules) at stage VALIDATION, each with its reason; nothing else is skipped. A failure that is
+// not a record's own (a flush, the registry) fails the batch, which is retried: it never becomes
+// some record's dead letter. Commits move past transaction markers (consumer-lag.ts), so a group
+// that has read everything has committed the high watermark.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import avro from 'avsc';
-import { DEAD_LETTER_SCHEMA, dlqSpec, dlqTopic, loadSchema, subjectFor, type TopicSpec } from '../../schemas/topics.ts';
-import { deadLetterMessage, toRawRecord, type Failure, type RawRecord } from '../../streams/runtime/batch.ts';
-import { RegistryUnavailableError, StreamError, ValidationError, asStreamError } from '../../streams/runtime/errors.ts';
+import { DEAD_LETTER_SCHEMA, dlqSpec, dlqTopic, loadSchema } from '../../schemas/topics.ts';
+import { toRawRecord, type RawRecord } from '../../streams/runtime/batch.ts';
 import { startHealthServer, type HealthServer } from '../../streams/runtime/health-server.ts';
 import { createKafka, groupConsumerConfig } from '../../streams/runtime/kafka-client.ts';
-import { createLogger, type Logger } from '../../streams/runtime/logger.ts';
+import { createLogger } from '../../streams/runtime/logger.ts';
 import { ConfluentSchemaStore, type SchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
-import { lakeColumns, type LakeColumn, type LakeRow } from './arrow-columns.ts';
-import { datePartition, lakeFileName, recoverPartition, writeFlush } from './lake-files.ts';
+import { ConsumerLag } from './consumer-lag.ts';
+import { lakeFileName, recoverPartition, writeFlush } from './lake-files.ts';
+import { PartitionBuffers } from './partition-buffers.ts';
+import { LakeRecordDecoder, isDeadLetter, sendDeadLetters, type DatedRow, type DeadLetter } from './record-decoder.ts';
+import { createSinkMetrics, type SinkMetrics } from './sink-metrics.ts';
+import { SINK_DEFAULTS, type ParquetSinkOptions, type RunningSink } from './sink-options.ts';
 
-export interface ParquetSinkOptions {
-  brokers: string[];
-  registryUrl: string;
-  /** Lake root; the dataset lives in `<lakeDir>/<dataset>`. */
-  lakeDir: string;
-  topic: TopicSpec;
-  /** Dataset path under the lake root, e.g. 'telecom/billing_events'. */
-  dataset: string;
-  /** Timestamp-millis field whose UTC date names the Hive partition (`event_date=`). */
-  timeField: string;
-  groupId?: string;
-  /** Rows per file (per partition flush) before rotating. */
-  maxFileRecords?: number;
-  /** Estimated memory of one partition's buffered rows before rotating (see ROW_OVERHEAD_BYTES). */
-  maxFileBytes?: number;
-  /** Estimated memory of all buffered rows before the largest buffer is flushed early. */
-  maxBufferedBytes?: number;
-  /** Oldest buffered record age that forces a flush, so a quiet topic still lands in the lake. */
-  rotateMs?: number;
-  /** /metrics, /healthz, /readyz port; 0 picks one; null disables. */
-  metricsPort?: number | null;
-  sessionTimeoutMs?: number;
-  log?: Logger;
-  now?: () => number;
-}
-
-export interface RunningSink {
-  groupId: string;
-  datasetDir: string;
-  httpPort: number | null;
-  metrics: SinkMetrics;
-  isReady(): boolean;
-  /** Flushes and commits every buffer, leaves the group. Idempotent. */
-  stop(): Promise<void>;
-  /** Flushes every buffer now (tests, operators); resolves when committed. */
-  flush(): Promise<void>;
-  stopped: Promise<void>;
-}
+export type { ParquetSinkOptions, RunningSink, SinkMetrics };
 
 /** A consumed record in offset order: its lake row, or null when it went to the dead-letter topic. */
 interface DecodedRecord {
   offset: bigint;
-  row: { row: LakeRow; date: string; bytes: number } | null;
-}
-
-interface PartitionBuffer {
-  rowsByDate: Map<string, LakeRow[]>;
-  records: number;
-  bytes: number;
-  firstOffset: bigint | null;
-  lastOffset: bigint | null;
-  openedAt: number;
-}
-
-const DEFAULTS = {
-  maxFileRecords: 500_000,
-  maxFileBytes: 128 * 1024 * 1024,
-  maxBufferedBytes: 384 * 1024 * 1024,
-  rotateMs: 60_000,
-};
-
-const WIRE_HEADER_BYTES = 5;
-/**
- * A buffered row is a decoded JS object (strings, numbers, a BigInt offset), several times larger
- * than its Avro bytes: 570,386 Telco-derived billing events buffered at once took ~570 MB of RSS above
- * the idle process, ~1 KB a row of which ~70 B is Avro. Memory limits count Avro bytes plus this.
- */
-const ROW_OVERHEAD_BYTES = 900;
-
-export interface SinkMetrics {
-  registry: Registry;
-  records: Counter<'topic'>;
-  files: Counter<'topic'>;
-  bytes: Counter<'topic'>;
-  deadLettered: Counter<'topic' | 'stage'>;
-  lag: Gauge<'topic' | 'partition'>;
-  buffered: Gauge<'topic'>;
-  flushDuration: Histogram<'topic' | 'reason'>;
-}
-
-function createSinkMetrics(): SinkMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-  return {
-    registry,
-    records: new Counter({ name: 'streamscore_lake_records_total', help: 'Records written to committed lake files', labelNames: ['topic'] as const, registers }),
-    files: new Counter({ name: 'streamscore_lake_files_total', help: 'Parquet files committed to the lake', labelNames: ['topic'] as const, registers }),
-    bytes: new Counter({ name: 'streamscore_lake_bytes_total', help: 'Bytes of Parquet committed to the lake', labelNames: ['topic'] as const, registers }),
-    deadLettered: new Counter({ name: 'streamscore_lake_dead_lettered_total', help: 'Records sent to the dead-letter topic instead of the lake', labelNames: ['topic', 'stage'] as const, registers }),
-    lag: new Gauge({ name: 'streamscore_lake_consumer_lag', help: 'High watermark minus the next offset consumed, per partition', labelNames: ['topic', 'partition'] as const, registers }),
-    buffered: new Gauge({ name: 'streamscore_lake_buffered_records', help: 'Records buffered in memory, not yet in a committed file', labelNames: ['topic'] as const, registers }),
-    flushDuration: new Histogram({
-      name: 'streamscore_lake_flush_duration_seconds',
-      help: 'Time to encode, write, fsync, rename and commit one partition flush',
-      labelNames: ['topic', 'reason'] as const,
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    }),
-  };
+  row: DatedRow | null;
 }
 
 /** Serializes the consumer callback, the rotation timer and shutdown: one flush or batch at a time. */
@@ -144,67 +55,55 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   const log = o.log ?? createLogger({ component: 'parquet-sink', topic });
   const now = o.now ?? Date.now;
   const limits = {
-    maxFileRecords: o.maxFileRecords ?? DEFAULTS.maxFileRecords,
-    maxFileBytes: o.maxFileBytes ?? DEFAULTS.maxFileBytes,
-    maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
-    rotateMs: o.rotateMs ?? DEFAULTS.rotateMs,
+    maxFileRecords: o.maxFileRecords ?? SINK_DEFAULTS.maxFileRecords,
+    maxFileBytes: o.maxFileBytes ?? SINK_DEFAULTS.maxFileBytes,
+    maxBufferedBytes: o.maxBufferedBytes ?? SINK_DEFAULTS.maxBufferedBytes,
+    rotateMs: o.rotateMs ?? SINK_DEFAULTS.rotateMs,
+    lagRefreshMs: o.lagRefreshMs ?? SINK_DEFAULTS.lagRefreshMs,
   };
   const datasetDir = join(o.lakeDir, o.dataset);
   const metrics = createSinkMetrics();
   const labels = { topic };
+  const lag = new ConsumerLag(metrics.lag, topic);
 
   const kafka = createKafka(`${groupId}-${hostname()}`, o.brokers, log);
   const admin: Admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [o.topic, dlqSpec(o.topic)], log);
 
-  // Reader schema = the subject's latest registered version (or this repo's .avsc before any
-  // producer registered one), so a new optional field becomes a new column instead of being dropped.
   const store: SchemaStore = new ConfluentSchemaStore(o.registryUrl);
   const serde = new AvroSerde(store);
   await serde.useTopic(dlqTopic(topic), loadSchema(DEAD_LETTER_SCHEMA));
-  let readerId: number | null = null;
-  let columns: LakeColumn[] = [];
-  const seenWriterIds = new Set<number>();
-  const useReader = async (id: number | null): Promise<void> => {
-    const schema = id === null ? loadSchema(o.topic.schema) : await store.schemaJson(id);
-    serde.replaceReader(topic, avro.Type.forSchema(schema as avro.Schema));
-    columns = lakeColumns(schema);
-    readerId = id;
-    log.info({ schemaId: id, columns: columns.map((c) => c.name) }, 'lake columns follow the topic schema');
-  };
-  await useReader(await store.latestId(subjectFor(topic)));
+  const decoder = await LakeRecordDecoder.open({ topic: o.topic, store, serde, timeField: o.timeField, rules: o.rules ?? [], log, now });
 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
   const consumer: Consumer = kafka.consumer(groupConsumerConfig(groupId, [o.topic], o.sessionTimeoutMs));
   await producer.connect();
   await consumer.connect();
 
-  const buffers = new Map<number, PartitionBuffer>();
+  const buffers = new PartitionBuffers();
   const prepared = new Set<number>();
   const exclusive = new Exclusive();
   let ready = false;
   let stopping = false;
-  const bufferedRecords = () => [...buffers.values()].reduce((n, b) => n + b.records, 0);
-  const bufferedBytes = () => [...buffers.values()].reduce((n, b) => n + b.bytes, 0);
 
   const flushPartition = async (partition: number, reason: string): Promise<void> => {
     const buffer = buffers.get(partition);
-    if (!buffer || buffer.lastOffset === null || buffer.firstOffset === null) return;
+    if (!buffer) return;
     const endTimer = metrics.flushDuration.startTimer({ topic, reason });
     const name = lakeFileName({ topic, partition, firstOffset: buffer.firstOffset, lastOffset: buffer.lastOffset });
-    const { rows, bytes, files } = await writeFlush(datasetDir, name, columns, buffer.rowsByDate);
-    await consumer.commitOffsets([{ topic, partition, offset: (buffer.lastOffset + 1n).toString() }]);
+    const { rows, bytes, files } = await writeFlush(datasetDir, name, decoder.columns, buffer.rowsByDate);
+    await consumer.commitOffsets([{ topic, partition, offset: buffer.commitOffset.toString() }]);
     buffers.delete(partition);
     metrics.records.inc(labels, rows);
     metrics.files.inc(labels, files);
     metrics.bytes.inc(labels, bytes);
-    metrics.buffered.set(labels, bufferedRecords());
+    metrics.buffered.set(labels, buffers.records());
     endTimer();
-    log.info({ partition, reason, firstOffset: buffer.firstOffset.toString(), lastOffset: buffer.lastOffset.toString(), rows, files, bytes }, 'flushed to the lake and committed');
+    log.info({ partition, reason, firstOffset: buffer.firstOffset.toString(), lastOffset: buffer.lastOffset.toString(), committed: buffer.commitOffset.toString(), rows, files, bytes }, 'flushed to the lake and committed');
   };
   const flushAll = async (reason: string) => {
-    for (const partition of [...buffers.keys()]) await flushPartition(partition, reason);
+    for (const partition of buffers.partitions()) await flushPartition(partition, reason);
   };
 
   /** Before the first batch of a partition in a generation: align the lake with the committed offset. */
@@ -222,71 +121,53 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
     prepared.add(partition);
   };
 
-  /** Decodes a batch completely before touching the buffer, so a retried batch never half-appends. */
-  const decodeBatch = async (raws: RawRecord[]): Promise<{ decoded: DecodedRecord[]; failures: Failure[] }> => {
+  /**
+   * Decodes a batch completely before touching the buffer, so a retried batch never half-appends.
+   * Schema changes are followed outside any record's outcome: their failures fail the batch.
+   */
+  const decodeBatch = async (raws: RawRecord[]): Promise<{ decoded: DecodedRecord[]; deadLetters: DeadLetter[] }> => {
     const decoded: DecodedRecord[] = [];
-    const failures: Failure[] = [];
+    const deadLetters: DeadLetter[] = [];
     for (const raw of raws) {
-      const offset = BigInt(raw.offset);
-      try {
-        if (raw.value && raw.value.length >= WIRE_HEADER_BYTES && raw.value[0] === 0) {
-          const writerId = raw.value.readInt32BE(1);
-          if (!seenWriterIds.has(writerId)) {
-            const latest = await store.latestId(subjectFor(topic));
-            if (latest !== null && latest !== readerId) {
-              // A newer schema was registered: close the files of the old column set first.
-              await flushAll('schema-change');
-              await useReader(latest);
-            }
-            seenWriterIds.add(writerId);
-          }
-        }
-        const value = (await serde.decode(topic, raw.value)) as Record<string, unknown>;
-        const time = value[o.timeField];
-        if (typeof time !== 'number' || !Number.isFinite(time)) throw new ValidationError(`${o.timeField} is ${JSON.stringify(time)}, not a timestamp: the record has no date partition`);
-        decoded.push({ offset, row: { row: { value, partition: raw.partition, offset }, date: datePartition(time), bytes: raw.value!.length + ROW_OVERHEAD_BYTES } });
-      } catch (err) {
-        if (err instanceof RegistryUnavailableError) throw err; // retry the whole batch later
-        failures.push({ record: raw, error: err instanceof StreamError ? err : asStreamError('decode', err) });
-        decoded.push({ offset, row: null });
-      }
+      await decoder.followSchemaOf(raw, () => flushAll('schema-change'));
+      const outcome = await decoder.decode(raw);
+      if (isDeadLetter(outcome)) deadLetters.push(outcome);
+      decoded.push({ offset: BigInt(raw.offset), row: isDeadLetter(outcome) ? null : outcome });
     }
-    return { decoded, failures };
+    return { decoded, deadLetters };
   };
 
-  const handleBatch = async (partition: number, messages: KafkaMessage[], highWatermark: string): Promise<void> => {
+  /** `batchEnd`: the offset after the fetch's last entry, transaction markers and aborted records included. */
+  const handleBatch = async (partition: number, messages: KafkaMessage[], highWatermark: string, batchEnd: bigint): Promise<void> => {
     if (!prepared.has(partition)) await preparePartition(partition);
     const raws = messages.map((m) => toRawRecord(topic, partition, m));
-    const { decoded, failures } = await decodeBatch(raws);
+    const { decoded, deadLetters } = await decodeBatch(raws);
     // Dead letters are acknowledged before any flush can commit past them.
-    if (failures.length) {
-      await producer.send({ topic: dlqTopic(topic), acks: -1, messages: failures.map((f) => deadLetterMessage(serde, groupId, f, now())).map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
-      for (const f of failures) metrics.deadLettered.inc({ topic, stage: f.error.stage });
-      log.warn({ partition, deadLettered: failures.length, first: { offset: failures[0].record.offset, errorClass: failures[0].error.name, err: failures[0].error.message } }, 'records dead-lettered');
+    if (deadLetters.length) {
+      const byStage = await sendDeadLetters(producer, serde, groupId, deadLetters, now());
+      for (const [stage, n] of Object.entries(byStage)) metrics.deadLettered.inc({ topic, stage }, n);
+      const { failure, loggable } = deadLetters[0];
+      log.warn({ partition, deadLettered: deadLetters.length, byStage, first: { offset: failure.record.offset, stage: failure.error.stage, errorClass: failure.error.name, err: loggable } }, 'records dead-lettered');
     }
     for (const { offset, row } of decoded) {
-      let buffer = buffers.get(partition);
-      if (!buffer) {
-        buffer = { rowsByDate: new Map(), records: 0, bytes: 0, firstOffset: null, lastOffset: null, openedAt: now() };
-        buffers.set(partition, buffer);
-      }
-      buffer.firstOffset ??= offset;
-      buffer.lastOffset = offset;
-      if (row) {
-        const list = buffer.rowsByDate.get(row.date);
-        if (list) list.push(row.row);
-        else buffer.rowsByDate.set(row.date, [row.row]);
-        buffer.records += 1;
-        buffer.bytes += row.bytes;
-        if (buffer.records >= limits.maxFileRecords || buffer.bytes >= limits.maxFileBytes) await flushPartition(partition, 'size');
-      }
+      const buffer = buffers.append(partition, offset, row, now());
+      if (row && (buffer.records >= limits.maxFileRecords || buffer.bytes >= limits.maxFileBytes)) await flushPartition(partition, 'size');
     }
-    metrics.buffered.set(labels, bufferedRecords());
-    metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - BigInt(raws[raws.length - 1].offset) - 1n)));
-    while (bufferedBytes() > limits.maxBufferedBytes) {
-      const largest = [...buffers].sort(([, a], [, b]) => b.bytes - a.bytes)[0];
-      await flushPartition(largest[0], 'memory');
-    }
+    // Markers read after the last record: the next commit of this partition goes past them.
+    if (batchEnd > decoded[decoded.length - 1].offset + 1n) await commitMarkers(partition, batchEnd);
+    metrics.buffered.set(labels, buffers.records());
+    lag.consumed(partition, batchEnd, BigInt(highWatermark));
+    while (buffers.bytes() > limits.maxBufferedBytes) await flushPartition(buffers.largest()!, 'memory');
+  };
+
+  /**
+   * Only transaction markers (or aborted records) were read up to `end`: nothing to write, so with no
+   * buffer waiting the offset is committed at once (with one, its flush commits it). The Java consumer
+   * commits past markers the same way; without it the group stays 1 behind the high watermark.
+   */
+  const commitMarkers = async (partition: number, end: bigint): Promise<void> => {
+    if (buffers.passMarkers(partition, end) || stopping || !lag.isAssigned(partition)) return;
+    await consumer.commitOffsets([{ topic, partition, offset: end.toString() }]);
   };
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -297,6 +178,7 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
       prepared.clear();
       metrics.buffered.set(labels, 0);
     });
+    lag.assign(e.payload.memberAssignment[topic] ?? []);
     ready = true;
     log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
   });
@@ -311,7 +193,7 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
         if (stopping || !isRunning() || isStale()) return;
         const keepAlive = setInterval(() => heartbeat().catch(() => undefined), 2_000);
         try {
-          await handleBatch(batch.partition, batch.messages, batch.highWatermark);
+          await handleBatch(batch.partition, batch.messages, batch.highWatermark, BigInt(batch.lastOffset()) + 1n);
         } finally {
           clearInterval(keepAlive);
         }
@@ -322,11 +204,32 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
     },
   });
 
+  // A fetch of nothing but transaction markers never reaches eachBatch: kafkajs moves past it and
+  // reports it here (batchSize 0), and the sink commits past it like past a batch's trailing markers.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    const { topic: batchTopic, partition, batchSize, lastOffset, highWatermark } = e.payload;
+    if (batchTopic !== topic || batchSize !== 0) return;
+    const end = BigInt(lastOffset) + 1n;
+    lag.consumed(partition, end, BigInt(highWatermark));
+    void exclusive
+      .run(() => commitMarkers(partition, end))
+      .catch((err: Error) => log.warn({ partition, offset: end.toString(), err: err.message }, 'committing past transaction markers failed; the next flush or marker commits it'));
+  });
+
+  // The gauge from the broker's side too: it moves while no batch arrives (new data waiting, no fetch yet).
+  const lagRefresh = setInterval(() => {
+    void (async () => {
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+      lag.refresh(ends, committed.partitions);
+    })().catch((err: Error) => log.debug({ err: err.message }, 'lag refresh failed; the next one retries'));
+  }, limits.lagRefreshMs);
+  lagRefresh.unref();
+
   const rotation = setInterval(() => {
     void exclusive
       .run(async () => {
         if (stopping) return;
-        for (const [partition, buffer] of [...buffers]) if (now() - buffer.openedAt >= limits.rotateMs) await flushPartition(partition, 'time');
+        for (const partition of buffers.due(now(), limits.rotateMs)) await flushPartition(partition, 'time');
       })
       .catch((err: Error) => log.error({ err: err.message }, 'time-based flush failed; the buffer stays and is retried'));
   }, Math.min(1_000, limits.rotateMs));
@@ -342,6 +245,7 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   const shutdown = (fatal?: Error): Promise<void> => {
     stoppingPromise ??= (async () => {
       clearInterval(rotation);
+      clearInterval(lagRefresh);
       ready = false;
       if (!fatal) {
         await exclusive.run(async () => {
