@@ -5,6 +5,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.ts';
+import { embeddedRedisUrl, kafkaSecureListenerFromEnv, redisSecurityFromEnv, type KafkaSecureListener, type RedisSecurity } from './secure-services.ts';
 
 export type Managed = 'embedded' | 'external';
 
@@ -14,7 +15,7 @@ export interface HostPort {
 }
 
 export type KafkaConfig =
-  | { managed: 'embedded'; port: number; controllerPort: number }
+  | { managed: 'embedded'; port: number; controllerPort: number; secureListener?: KafkaSecureListener }
   | { managed: 'external'; brokers: HostPort[] };
 
 export type RegistryConfig =
@@ -22,7 +23,7 @@ export type RegistryConfig =
   | { managed: 'external'; url: string };
 
 export type RedisConfig =
-  | { managed: 'embedded'; port: number }
+  | { managed: 'embedded'; port: number; security?: RedisSecurity }
   | { managed: 'external'; url: string };
 
 export interface StackConfig {
@@ -89,6 +90,8 @@ export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_
     kafka = { managed: 'external', brokers };
   } else {
     kafka = { managed: 'embedded', port: port('STREAMSCORE_KAFKA_PORT'), controllerPort: port('STREAMSCORE_KAFKA_CONTROLLER_PORT') };
+    const secureListener = kafkaSecureListenerFromEnv(value, problems); // optional SASL_SSL listener (secure-services.ts)
+    if (secureListener) kafka.secureListener = secureListener;
   }
 
   const registryRaw = value('SCHEMA_REGISTRY_URL');
@@ -97,9 +100,10 @@ export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_
     : { managed: 'embedded', port: port('STREAMSCORE_REGISTRY_PORT'), managementPort: port('STREAMSCORE_REGISTRY_MANAGEMENT_PORT') };
 
   const redisRaw = value('REDIS_URL');
+  const redisSecurity = redisRaw === undefined ? redisSecurityFromEnv(value, problems) : undefined; // optional password / TLS (secure-services.ts)
   const redis: RedisConfig = redisRaw !== undefined
     ? { managed: 'external', url: parseUrl('REDIS_URL', redisRaw, ['redis:', 'rediss:'], problems) }
-    : { managed: 'embedded', port: port('STREAMSCORE_REDIS_PORT') };
+    : { managed: 'embedded', port: port('STREAMSCORE_REDIS_PORT'), ...(redisSecurity ? { security: redisSecurity } : {}) };
 
   checkDistinctPorts(kafka, registry, redis, problems);
 
@@ -126,7 +130,7 @@ export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_
     schemaRegistryUrl: registry.managed === 'external'
       ? registry.url
       : `http://${LOOPBACK}:${registry.port}/apis/ccompat/v7`,
-    redisUrl: redis.managed === 'external' ? redis.url : `redis://${LOOPBACK}:${redis.port}`,
+    redisUrl: redis.managed === 'external' ? redis.url : embeddedRedisUrl(LOOPBACK, redis.port, redis.security),
   };
 }
 
@@ -167,9 +171,10 @@ function parseUrl(name: string, raw: string, protocols: string[], problems: stri
 }
 
 function checkDistinctPorts(kafka: KafkaConfig, registry: RegistryConfig, redis: RedisConfig, problems: string[]): void {
-  const used: [PortVar, number][] = [];
+  const used: [string, number][] = [];
   if (kafka.managed === 'embedded') {
     used.push(['STREAMSCORE_KAFKA_PORT', kafka.port], ['STREAMSCORE_KAFKA_CONTROLLER_PORT', kafka.controllerPort]);
+    if (kafka.secureListener) used.push(['STREAMSCORE_KAFKA_SASL_SSL_PORT', kafka.secureListener.port]);
   }
   if (registry.managed === 'embedded') {
     used.push(['STREAMSCORE_REGISTRY_PORT', registry.port], ['STREAMSCORE_REGISTRY_MANAGEMENT_PORT', registry.managementPort]);

@@ -4,6 +4,7 @@
 // empty body. Response v0 (header v0): int32 correlation_id, int16 error_code,
 // [int32 count] x (int16 api_key, int16 min_version, int16 max_version).
 import { connect } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 export const API_VERSIONS_KEY = 18;
 
@@ -59,22 +60,37 @@ export function readFrame(buffer: Buffer): Buffer | null {
   return buffer.length >= 4 + size ? buffer.subarray(4, 4 + size) : null;
 }
 
-/** Sends ApiVersions to host:port; resolves with the parsed response, rejects on any failure. */
-export function requestApiVersions(host: string, port: number, timeoutMs = 3000): Promise<ApiVersionsResponse> {
+/** A TLS alert record (content type 21, version 3.x): a TLS listener's answer to plaintext bytes. */
+export function isTlsAlert(chunk: Buffer): boolean {
+  return chunk.length >= 2 && chunk[0] === 0x15 && chunk[1] === 0x03;
+}
+
+/**
+ * Sends ApiVersions to host:port (over TLS when `tls` is given); resolves with the parsed response,
+ * rejects on any failure.
+ */
+export function requestApiVersions(host: string, port: number, timeoutMs = 3000, tls?: ConnectionOptions): Promise<ApiVersionsResponse> {
   const correlationId = (Math.random() * 0x7fffffff) | 0;
   return new Promise((resolve, reject) => {
     let received = Buffer.alloc(0);
-    const socket = connect({ host, port });
+    const socket = tls ? tlsConnect({ host, port, ...tls }) : connect({ host, port });
     const fail = (err: Error) => {
       socket.destroy();
       reject(err);
     };
     socket.setTimeout(timeoutMs, () => fail(new Error(`no ApiVersions answer from ${host}:${port} within ${timeoutMs} ms`)));
     socket.once('error', fail);
-    socket.once('connect', () => socket.write(encodeApiVersionsRequest(correlationId, 'streamscore-infra')));
-    socket.once('end', () => fail(new Error(`${host}:${port} closed the connection before answering ApiVersions`)));
+    let connected = false;
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      connected = true;
+      socket.write(encodeApiVersionsRequest(correlationId, 'streamscore-infra'));
+    });
+    socket.once('end', () => fail(new Error(connected
+      ? `${host}:${port} closed the connection before answering ApiVersions`
+      : `${host}:${port} closed the connection before the TLS handshake finished`)));
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
+      if (!tls && isTlsAlert(received)) return fail(new Error(`${host}:${port} answered with a TLS alert (a TLS listener)`));
       try {
         const frame = readFrame(received);
         if (frame === null) return;

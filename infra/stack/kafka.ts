@@ -1,7 +1,10 @@
 // Embedded Apache Kafka: a single KRaft node (broker + controller) run straight from the Maven
-// Central jars (`infra/maven/kafka-pom.xml`), no distribution tarball, no Docker.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Central jars (`infra/maven/kafka-pom.xml`), no distribution tarball, no Docker. PLAINTEXT on
+// STREAMSCORE_KAFKA_PORT; optionally an extra SASL_SSL listener (secure-services.ts).
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { LOOPBACK, formatHostPort } from './config.ts';
 import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
@@ -14,6 +17,8 @@ import {
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
 import type { Health, Service } from './service.ts';
+import { redactSecrets, scramFormatArgs, secureListenerProperties, writePemKeystore, writePrivateFile } from './secure-services.ts';
+import { kafkaConnectionHint, kafkaSecurityFromEnv, type KafkaSecurity } from '../../streams/runtime/connection-security.ts';
 
 const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 30_000;
@@ -35,6 +40,7 @@ function paths(config: StackConfig) {
     lib: join(config.cacheDir, 'kafka-lib'),
     dir,
     properties: join(dir, 'server.properties'),
+    keystore: join(dir, 'sasl-ssl-keystore.pem'),
     logDirs: join(dir, 'logs'),
     appLogs: join(dir, 'applogs'),
     tmp: join(dir, 'tmp'),
@@ -86,26 +92,40 @@ function jvmArgs(config: StackConfig, heap: string[]): string[] {
 }
 
 async function start(config: StackConfig, log: Log): Promise<number> {
-  const { port, controllerPort } = embedded(config);
+  const { port, controllerPort, secureListener } = embedded(config);
   const p = paths(config);
   const java = kafkaJava(config.javaHome);
-  await assertPortsFree('kafka', LOOPBACK, [['STREAMSCORE_KAFKA_PORT', port], ['STREAMSCORE_KAFKA_CONTROLLER_PORT', controllerPort]]);
+  await assertPortsFree('kafka', LOOPBACK, [
+    ['STREAMSCORE_KAFKA_PORT', port], ['STREAMSCORE_KAFKA_CONTROLLER_PORT', controllerPort],
+    ...(secureListener ? [['STREAMSCORE_KAFKA_SASL_SSL_PORT', secureListener.port] as [string, number]] : []),
+  ]);
   for (const dir of [p.dir, p.logDirs, p.appLogs, p.tmp]) ensureDir(dir);
-  const props = kafkaServerProperties({ host: LOOPBACK, port, controllerPort, logDirs: p.logDirs });
-  writeFileSync(p.properties, renderProperties(props, 'Written by `streamscore infra up` (infra/stack/kafka.ts) on every start; edits are lost.'));
+  let props: Record<string, string | number | boolean> = kafkaServerProperties({ host: LOOPBACK, port, controllerPort, logDirs: p.logDirs });
+  if (secureListener) {
+    writePemKeystore(secureListener, p.keystore);
+    props = { ...props, ...secureListenerProperties(props, LOOPBACK, secureListener, p.keystore) };
+  }
+  // Private: with a SASL_SSL listener it holds the PLAIN users' passwords.
+  writePrivateFile(p.properties, renderProperties(props, 'Written by `streamscore infra up` (infra/stack/kafka.ts) on every start; edits are lost.'));
+  const secrets = secureListener?.users.map((u) => u.password) ?? [];
+  const scramArgs = scramFormatArgs(secureListener?.users ?? []);
 
   if (!existsSync(join(p.logDirs, 'meta.properties'))) {
     const formatStarted = Date.now();
-    log(`kafka: formatting storage in ${p.logDirs} (once)...`);
+    log(`kafka: formatting storage in ${p.logDirs} (once)${scramArgs.length ? ` with ${scramArgs.length / 2} SCRAM user(s)` : ''}...`);
     await runTool(java.bin, [
       ...jvmArgs(config, ['-Xmx256m']),
-      'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', p.properties, '--ignore-formatted',
-    ]);
+      'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', p.properties, '--ignore-formatted', ...scramArgs,
+    ]).catch((err: Error) => {
+      throw new StackError(redactSecrets(err.message, secrets), { service: 'kafka' });
+    });
     log(`kafka: storage formatted (${seconds(formatStarted)})`);
+  } else if (scramArgs.length) {
+    log(`kafka: storage in ${p.logDirs} was formatted before; SCRAM users are only written at format time: add new ones with kafka-configs (docs/security.md) or use a fresh STREAMSCORE_DATA_DIR`);
   }
 
   const started = Date.now();
-  log(`kafka: starting on ${LOOPBACK}:${port} (java ${java.major ?? '?'})...`);
+  log(`kafka: starting on ${LOOPBACK}:${port}${secureListener ? ` (+ SASL_SSL on ${LOOPBACK}:${secureListener.port})` : ''} (java ${java.major ?? '?'})...`);
   const pid = spawnDetached(java.bin, [
     ...jvmArgs(config, [
       '-Xms512m', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
@@ -136,9 +156,10 @@ async function stop(config: StackConfig): Promise<number | null> {
   return stopped?.pid ?? null;
 }
 
-async function probe(host: string, port: number): Promise<Health> {
+/** ApiVersions, over TLS when `tls` is given (an external SSL / SASL_SSL cluster). */
+async function probe(host: string, port: number, tls?: ConnectionOptions): Promise<Health> {
   try {
-    const response = await requestApiVersions(host, port);
+    const response = await requestApiVersions(host, port, undefined, tls && { ...(isIP(host) ? {} : { servername: host }), ...tls });
     return response.errorCode === 0
       ? { healthy: true, detail: `ApiVersions ok (${response.apis.length} APIs)` }
       : { healthy: false, detail: `ApiVersions error code ${response.errorCode}` };
@@ -150,8 +171,16 @@ async function probe(host: string, port: number): Promise<Health> {
 async function health(config: StackConfig): Promise<Health> {
   if (config.kafka.managed === 'external') {
     const failures: string[] = [];
+    let security: KafkaSecurity;
+    try {
+      security = kafkaSecurityFromEnv();
+    } catch (err) {
+      return { healthy: false, detail: errorMessage(err) };
+    }
     for (const broker of config.kafka.brokers) {
-      const h = await probe(broker.host, broker.port);
+      const h = await probe(broker.host, broker.port, security.ssl);
+      const hint = h.healthy ? undefined : kafkaConnectionHint(security.protocol, { message: h.detail }, h.detail.includes('with a TLS alert'));
+      if (hint) h.detail += `; ${hint}`;
       if (h.healthy) return { healthy: true, detail: `${formatHostPort(broker)}: ${h.detail}` };
       failures.push(`${formatHostPort(broker)}: ${h.detail}`);
     }

@@ -13,6 +13,7 @@ import {
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
 import type { Health, Service } from './service.ts';
+import { registryAuthHeaders } from '../../streams/runtime/connection-security.ts';
 
 export const APICURIO_VERSION = '3.3.3';
 const ARTIFACT = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
@@ -114,10 +115,13 @@ async function stop(config: StackConfig): Promise<number | null> {
   return (await stopOwned(identity(config), STOP_GRACE_MS))?.pid ?? null;
 }
 
-/** GET with a timeout; credentials in the URL become a Basic Authorization header (fetch refuses them inline). */
+/**
+ * GET with a timeout and the registry credentials clients use (SCHEMA_REGISTRY_TOKEN or _USER/_PASSWORD);
+ * credentials in the URL become a Basic Authorization header (fetch refuses them inline).
+ */
 async function get(rawUrl: string): Promise<{ status: number; body: string }> {
   const url = new URL(rawUrl);
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...registryAuthHeaders() };
   if (url.username !== '' || url.password !== '') {
     headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     url.username = '';

@@ -1,9 +1,14 @@
-// One place that builds kafkajs clients, so retry, timeouts and logging are the same everywhere.
+// One place that builds kafkajs clients, so retry, timeouts, logging and connection security (TLS,
+// SASL from KAFKA_SECURITY_PROTOCOL and friends: connection-security.ts) are the same everywhere.
 // kafkajs logs through pino; its INFO chatter (joins, commits) is kept at debug level.
-import { Kafka, logLevel, type ConsumerConfig, type LogEntry } from 'kafkajs';
+import { isIP, connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { Kafka, logLevel, type ConsumerConfig, type ISocketFactory, type LogEntry } from 'kafkajs';
 import type { TopicSpec } from '../../schemas/topics.ts';
 import type { Logger } from './logger.ts';
+import { ConnectionConfigError, kafkaConnectionHint, kafkaSecurityFromEnv, type KafkaSecurityProtocol } from './connection-security.ts';
 import { formatHostPort, parseBrokers } from '../../infra/stack/config.ts';
+import { isTlsAlert, requestApiVersions } from '../../infra/stack/kafka-protocol.ts';
 
 // kafkajs v2 warns on every producer about its partitioner change; we use the default (murmur2,
 // Java-compatible) partitioner knowingly.
@@ -21,11 +26,16 @@ export interface KafkaClientOptions {
   boundedIdempotentRetries?: boolean;
 }
 
+/** Throws ConnectionConfigError (naming the variable) when the Kafka security env vars are wrong. */
 export function createKafka(clientId: string, brokers: string[], log: Logger, options: KafkaClientOptions = {}): Kafka {
   muteKafkajsTimerWarning();
+  const { protocol, ssl, sasl } = kafkaSecurityFromEnv();
   return new Kafka({
     clientId,
     brokers,
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
+    socketFactory: explainingSocketFactory(protocol),
     // A cold broker JVM on a 2-core machine can take seconds to answer the first requests.
     connectionTimeout: 5_000,
     requestTimeout: 30_000,
@@ -43,6 +53,55 @@ export function createKafka(clientId: string, brokers: string[], log: Logger, op
       else log.debug(fields, message);
     },
   });
+}
+
+/**
+ * kafkajs' own socket factory (keep-alive 60 s, SNI for host names), plus a hint in the error when a
+ * failure points at the security settings: a TLS listener answering plaintext with an alert (kafkajs
+ * would read it as a 350 MB frame and report only "Closed connection"), an untrusted certificate.
+ */
+function explainingSocketFactory(protocol: KafkaSecurityProtocol): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+      : tcpConnect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    // Registered before kafkajs' own listeners, so the message is amended before kafkajs reads it.
+    socket.on('error', (err: Error & { code?: string }) => {
+      const hint = kafkaConnectionHint(protocol, err);
+      if (hint && !err.message.includes(hint)) err.message = `${host}:${port}: ${err.message}; ${hint}`;
+    });
+    if (!ssl) {
+      socket.once('data', (chunk: Buffer) => {
+        if (isTlsAlert(chunk)) socket.destroy(new Error(`${host}:${port} answered with a TLS alert; ${kafkaConnectionHint(protocol, { message: '' }, true)}`));
+      });
+    }
+    return socket;
+  };
+}
+
+/**
+ * One ApiVersions round trip to the first broker that answers, with the configured TLS: throws a
+ * ConnectionConfigError when the answer shows the security settings do not match the listener
+ * (plaintext to a TLS port, an untrusted certificate, TLS to a plaintext port), so a processor fails
+ * at once with the fix instead of after kafkajs' retries. A broker that is down is not an error
+ * here (kafkajs retries it). SASL credentials are checked by kafkajs itself, which fails fast on them.
+ */
+export async function checkKafkaSecurity(brokers: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 5_000): Promise<void> {
+  const { protocol, ssl } = kafkaSecurityFromEnv(env);
+  for (const broker of brokers) {
+    const parsed = parseBrokers(broker, [])[0];
+    if (!parsed) continue;
+    const { host, port } = parsed;
+    try {
+      await requestApiVersions(host, port, timeoutMs, ssl ? { ...(isIP(host) ? {} : { servername: host }), ...ssl } : undefined);
+      return;
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      const hint = kafkaConnectionHint(protocol, e, e.message.includes('with a TLS alert'));
+      if (hint) throw new ConnectionConfigError(`Kafka at ${broker}: ${e.message}; ${hint}`);
+    }
+  }
 }
 
 /**
