@@ -92,6 +92,11 @@ test('readings become predictions for every arm; a too-late reading is dead-lett
   assert.equal(dead[0].headers['streamscore.error.class'], 'LateEventError');
   assert.match(dead[0].headers['streamscore.error.message'], /arrived more than 5 min after the arm's newest reading/);
 
+  // Its input is written in transactions (sensor-validation): once everything is consumed the lag
+  // gauge must read 0 on every partition, transaction markers included (it stayed at 1 before).
+  const lagsOf = async () => [...(await (await fetch(`http://127.0.0.1:${scorer.httpPort}/metrics`)).text()).matchAll(/^streamscore_consumer_lag\{[^}]*\} (\d+)$/gm)].map((m) => Number(m[1]));
+  assert.ok(await waitUntil(async () => { const lags = await lagsOf(); return lags.length > 0 && lags.every((l) => l === 0); }, 30_000), `consumer lag drains to 0 on every partition (now ${await lagsOf()})`);
+
   // Alerts, if the model raised any for these arms, carry a worded TreeSHAP explanation.
   const alerts = await collect(kafka, [TOPICS.maintenanceAlerts.name], mine, () => true, 20_000, 1_000);
   for (const m of alerts) {
