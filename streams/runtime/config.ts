@@ -2,6 +2,7 @@
 // The CLI fills KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL from the embedded stack when unset.
 import { hostname } from 'node:os';
 import { brokerList } from './kafka-client.ts';
+import { kafkaSecurityFromEnv, redisTlsOptions, registryAuthHeaders } from './connection-security.ts';
 import type { RuntimeOptions } from './kafka-runner.ts';
 
 type Env = Record<string, string | undefined>;
@@ -34,6 +35,15 @@ export function runtimeOptionsFromEnv(env: Env = process.env): RuntimeOptions {
   const redisUrl = required('REDIS_URL');
   for (const [name, url] of [['SCHEMA_REGISTRY_URL', schemaRegistryUrl], ['REDIS_URL', redisUrl]] as const) {
     if (url && !URL.canParse(url)) problems.push(`${name}=${url} is not a URL`);
+  }
+  // Credentials and TLS (connection-security.ts): checked here too, so every problem is listed at once.
+  const securityChecks = [() => kafkaSecurityFromEnv(env), () => registryAuthHeaders(env), () => redisUrl && URL.canParse(redisUrl) && redisTlsOptions(redisUrl, env)];
+  for (const check of securityChecks) {
+    try {
+      check();
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
   const options: RuntimeOptions = {
     kafkaBrokers,

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runtimeOptionsFromEnv } from './config.ts';
 import { ConnectionConfigError, explainRedisError, kafkaConnectionHint, kafkaSecurityFromEnv, redisTlsOptions, registryAuthHeaders } from './connection-security.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ss-conn-sec-'));
@@ -112,5 +113,13 @@ describe('registryAuthHeaders', () => {
     assert.deepEqual(registryAuthHeaders({ SCHEMA_REGISTRY_TOKEN: 't0k' }), { authorization: 'Bearer t0k' });
     assert.deepEqual(registryAuthHeaders({ SCHEMA_REGISTRY_USER: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }), { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` });
     assert.throws(() => registryAuthHeaders({ SCHEMA_REGISTRY_USER: 'u', SCHEMA_REGISTRY_TOKEN: 't' }), /either SCHEMA_REGISTRY_TOKEN or SCHEMA_REGISTRY_USER/);
+  });
+});
+
+describe('runtimeOptionsFromEnv', () => {
+  it('lists connection problems together with the other configuration problems, before anything connects', () => {
+    const env = { KAFKA_BROKERS: 'k:9092', SCHEMA_REGISTRY_URL: 'http://r:8081', REDIS_URL: 'redis://c:6379', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', REDIS_TLS_CA_FILE: caFile, STREAMSCORE_SESSION_TIMEOUT_MS: '1' };
+    assert.throws(() => runtimeOptionsFromEnv(env), (e: Error) =>
+      /KAFKA_SASL_MECHANISM is not set/.test(e.message) && /REDIS_TLS_CA_FILE is set but REDIS_URL is redis:\/\//.test(e.message) && /STREAMSCORE_SESSION_TIMEOUT_MS/.test(e.message));
   });
 });
