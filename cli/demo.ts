@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
   say(`  dead letters   kcat -b ${options.kafkaBrokers[0]} -C -t ${dlqTopic(TOPICS.sensorReadings.name)} -e -f '%k %h\\n'   (reason in headers)`);
   say(`  processors     npx streamscore run sensor-validation --describe   |   npx streamscore run maintenance-scorer --describe`);
   say(`  alerts         npx streamscore alerts tail --from-beginning`);
-  say(`  scoring API    npx streamscore scoring-api   then   curl -XPOST localhost:8095/v1/score -H 'content-type: application/json' -d @readings.json`);
+  say(`  scoring API    npx streamscore api-keys create --name me --scopes score > key.txt; npx streamscore scoring-api   then   curl -XPOST localhost:8095/v1/score -H "authorization: Bearer $(cat key.txt)" -H 'content-type: application/json' -d @readings.json`);
   say(`  gateway        npx streamscore gateway replay connectors/samples/cmapss-fd001-units1-2.txt --mapping connectors/mappings/cmapss-fd001.json --speed max`);
   say(`  churn scores   kcat -b ${options.kafkaBrokers[0]} -C -t ${TOPICS.churnPredictions.name} -e -c 5   |   Spark UI http://127.0.0.1:8090`);
   say(`  sparkscale     npx streamscore billing produce --source telco && npx streamscore lake sink   then   npx streamscore churn train --cutoff 2026-06-30 / churn score --date 2026-06-30`);

@@ -30,7 +30,8 @@ export function requestBody(armId: string, hoursOfHistory: number, end = Date.no
 }
 
 if (import.meta.main) {
-  const server = spawn(process.execPath, ['bin/streamscore.mjs', 'scoring-api', '--port', '0'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
+  // --no-auth (loopback only): the numbers below are of scoring, as before keys existed (a key check is ~2 µs).
+  const server = spawn(process.execPath, ['bin/streamscore.mjs', 'scoring-api', '--port', '0', '--no-auth'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: server.stderr! }).on('line', (l) => {
       const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(l);
