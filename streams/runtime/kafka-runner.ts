@@ -2,12 +2,13 @@
 // delivery + commits (delivery.ts), DLQ, backpressure, metrics/health, graceful shutdown.
 import { hostname } from 'node:os';
 import type { Consumer, Producer } from 'kafkajs';
-import { dlqSpec, type TopicSpec } from '../../schemas/topics.ts';
+import { dlqSpec, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
+import { personalData } from './personal-data.ts';
 import { InFlightGate } from './backpressure.ts';
 import { DLQ_HEADERS, deadLetterMessage, prepareSerde, processBatch, toRawRecord, type Failure } from './batch.ts';
 import { deliver, maxBytesByTopic, nextOffset, type DeliveryReport } from './delivery.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
-import { createKafka, groupConsumerConfig } from './kafka-client.ts';
+import { checkKafkaSecurity, createKafka, groupConsumerConfig } from './kafka-client.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { describeTopology, type HandlerContext, type ProcessorDefinition } from './processor.ts';
@@ -18,7 +19,7 @@ import { openStores } from './state/state-spec.ts';
 import { ensureTopics } from './topics-admin.ts';
 import { StateGuard } from './state-guard.ts';
 import { StreamError, StateLostError } from './errors.ts';
-import { errorLine, withRetry } from './retry.ts';
+import { RetriesExhaustedError, errorLine, withRetry } from './retry.ts';
 
 /**
  * A batch whose failure is not the records' fault (Redis or the registry unreachable, state lost)
@@ -26,6 +27,16 @@ import { errorLine, withRetry } from './retry.ts';
  * restarts the consumer from the last commit). The partition's session stays alive meanwhile.
  */
 const IN_PLACE_ATTEMPTS = 12;
+
+/**
+ * kafkajs restarts a crashed consumer (rejoin, resume from the last commit) only for errors marked
+ * retriable; anything else ends the processor. A dependency that stayed down through every retry
+ * (RetriesExhaustedError) is still a dependency problem, not a reason to exit: mark it retriable.
+ */
+function restartable(err: unknown): unknown {
+  if (err instanceof RetriesExhaustedError) return Object.assign(err, { retriable: true });
+  return err;
+}
 
 export interface RuntimeOptions {
   kafkaBrokers: string[];
@@ -65,6 +76,8 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   const topology = describeTopology(def);
   log.info({ topology }, 'starting processor');
 
+  // A security mismatch (plaintext to a TLS listener, an untrusted certificate) fails here in one line, not after kafkajs' retries.
+  await checkKafkaSecurity(options.kafkaBrokers);
   const kafka = createKafka(`${def.name}-${options.instanceId ?? hostname()}`, options.kafkaBrokers, log);
   const inputDlqs = def.inputs.map(dlqSpec);
   await withRetry(
@@ -145,6 +158,9 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
       return m;
     },
   };
+  // Error messages may quote the record (validators do): logs never carry its personal fields.
+  const personal = new Map(def.inputs.map((t) => [t.name, personalData(loadSchema(t.schema))]));
+  const loggable = (f: Failure): string => personal.get(f.record.topic)?.scrub(errorLine(f.error), f.value) ?? errorLine(f.error);
   const recordDelivery = (report: DeliveryReport, failures: Failure[], topic: string, batchLog: Logger): void => {
     const ackedAt = now();
     for (const m of report.delivered) {
@@ -155,10 +171,10 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     const failed = [...failures, ...report.produceFailures];
     for (const f of failed) {
       metrics.recordFailed(def.name, topic, f.error.stage);
-      batchLog.info({ offset: f.record.offset, stage: f.error.stage, errorClass: f.error.name, err: errorLine(f.error), traceparent: f.record.headers.traceparent?.toString() }, 'record dead-lettered');
+      batchLog.info({ offset: f.record.offset, stage: f.error.stage, errorClass: f.error.name, err: loggable(f), traceparent: f.record.headers.traceparent?.toString() }, 'record dead-lettered');
     }
     // One warning per batch, not per record: a flood of bad input must not become a flood of logs.
-    if (failed.length) batchLog.warn({ deadLettered: failed.length, first: { offset: failed[0].record.offset, errorClass: failed[0].error.name, err: errorLine(failed[0].error) } }, 'records dead-lettered');
+    if (failed.length) batchLog.warn({ deadLettered: failed.length, first: { offset: failed[0].record.offset, errorClass: failed[0].error.name, err: loggable(failed[0]) } }, 'records dead-lettered');
   };
   const inputTopics = def.inputs.map((t) => ({ topic: t.name }));
   const gate = new InFlightGate(
@@ -200,7 +216,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
             } catch (err) {
               // Not the records' fault: run the batch again here, after the state is rebuilt or the
               // service is back, rather than restart the consumer (and rejoin the group) for it.
-              if (!(err instanceof StreamError && err.retriable) || attempt >= IN_PLACE_ATTEMPTS || !isRunning() || isStale()) throw err;
+              if (!(err instanceof StreamError && err.retriable) || attempt >= IN_PLACE_ATTEMPTS || !isRunning() || isStale()) throw restartable(err);
               stalled.add(`${topic}/${partition}`);
               metrics.batchRetries.inc({ processor: def.name, topic, reason: err.name });
               const delay = err instanceof StateLostError ? 0 : Math.min(10_000, 250 * 2 ** (attempt - 1));
