@@ -1,0 +1,129 @@
+// The running side of the fuzz table: per input topic, which processor reads it (the name its dead
+// letters carry) and how its output shows that a record passed. A new pipeline adds a target here
+// and a table in fuzz-table.ts (docs/fault-suite.md, "Adding a pipeline").
+import type { Kafka } from 'kafkajs';
+import { TOPICS, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
+import type { BillingEvent, SensorReading } from '../../schemas/generated/types.ts';
+import { readLake } from '../integration/lake-helpers.ts';
+import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
+import type { RedisState } from '../../streams/runtime/state/redis-state.ts';
+import type { AvroSerde } from '../../streams/runtime/serde.ts';
+import { BILLING_EVENTS, RAW_READINGS, VALIDATED_READINGS, type FuzzTable } from './fuzz-table.ts';
+import { coordinateKey, readToEnd, type Coordinates } from './kafka-io.ts';
+import type { FuzzRecord } from './malformed.ts';
+
+/** What an observer gets: the run, the services, and what was sent where. */
+export interface FuzzEnv {
+  run: string;
+  kafka: Kafka;
+  redis: RedisState;
+  /** Reads the output topics (reader schemas set by the runner). */
+  serde: AvroSerde;
+  /** End offsets of the output topics when the run began: reading starts there. */
+  from: Map<string, Map<number, number>>;
+  datasetDir: string;
+  /** Coordinates of every record the run sent itself (the validated topic is an input and an output). */
+  sentDirectly: Set<string>;
+}
+
+export interface Sent {
+  record: FuzzRecord;
+  at: Coordinates;
+}
+
+export interface FuzzTarget<V extends object = any> {
+  label: string;
+  table: FuzzTable<V>;
+  /** The input topic (the billing target gets a throwaway copy per run). */
+  topic: TopicSpec;
+  /** The `processor` its dead letters name. */
+  processor: string;
+  /** How passed records are counted: by the table's marker, or by Kafka coordinates (the lake keeps them). */
+  passKey: 'marker' | 'coordinates';
+  /** How many times each pass key came out, for every record this run sent to the topic; plus anything else wrong. */
+  observe(env: FuzzEnv, sent: Sent[]): Promise<{ counts: Map<string, number>; problems: string[] }>;
+}
+
+function count(keys: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+  return m;
+}
+
+/** sensor-validation forwards a valid reading unchanged: count the run's readings on the validated topic. */
+export const validationTarget: FuzzTarget<SensorReading> = {
+  label: 'sensor-validation <- factory.sensor-readings.v1',
+  table: RAW_READINGS,
+  topic: TOPICS.sensorReadings,
+  processor: 'sensor-validation',
+  passKey: 'marker',
+  async observe(env) {
+    const out = TOPICS.sensorReadingsValidated.name;
+    const marker = Buffer.from(env.run);
+    const records = await readToEnd(env.kafka, [out], (r) => !!r.value?.includes(marker) && !env.sentDirectly.has(coordinateKey(r)), { from: env.from, timeoutMs: 90_000 });
+    const keys: string[] = [];
+    const problems: string[] = [];
+    for (const r of records) {
+      const v = (await env.serde.decode(out, r.value)) as SensorReading;
+      if (v.gateway_id !== env.run) continue;
+      keys.push(RAW_READINGS.markerOf(v));
+      if (r.key?.toString('utf8') !== v.arm_id) problems.push(`validated reading ${RAW_READINGS.markerOf(v)} is keyed ${JSON.stringify(r.key?.toString('utf8').slice(0, 80))}, not by its arm`);
+    }
+    return { counts: count(keys), problems };
+  },
+};
+
+/**
+ * The scorer keeps no record, so the windows tell: every reading has an arm of its own, and the
+ * arm's 12 h window count in Redis is how many of its readings were applied. Every arm with an
+ * applied reading must also have had a prediction, and no other arm.
+ */
+export const scorerTarget: FuzzTarget<SensorReading> = {
+  label: 'maintenance-scorer <- factory.sensor-readings-validated.v1',
+  table: VALIDATED_READINGS,
+  topic: TOPICS.sensorReadingsValidated,
+  processor: 'maintenance-scorer',
+  passKey: 'marker',
+  async observe(env, sent) {
+    const arms = [...new Set(sent.map((s) => s.record.marker))];
+    const windows = rollingWindows().open({ kind: 'redis', redis: env.redis }, 'maintenance-scorer:windows');
+    const counts = new Map<string, number>();
+    for (let i = 0; i < arms.length; i += 200) {
+      // offset -1: a probe reading is never applied (every arm has applied a higher offset, or none).
+      const { arms: found } = await windows.apply(arms.slice(i, i + 200).map((arm) => ({ arm, sensor: 'VIBRATION' as const, value: 0, eventTime: 0, offset: -1 })));
+      for (const [arm, agg] of found) {
+        const n = Object.values(agg.sensors).reduce((sum, s) => sum + (s?.windows[2].n ?? 0), 0);
+        if (n > 0) counts.set(arm, n);
+      }
+    }
+    const mine = new Set(arms);
+    const predictions = TOPICS.maintenancePredictions.name;
+    const predicted = new Set((await readToEnd(env.kafka, [predictions], (r) => mine.has(r.key?.toString('utf8') ?? ''), { from: env.from, timeoutMs: 90_000 })).map((r) => r.key!.toString('utf8')));
+    const problems: string[] = [];
+    for (const arm of arms) {
+      if (counts.has(arm) && !predicted.has(arm)) problems.push(`arm ${arm.slice(0, 80)} has applied readings but no prediction`);
+      if (!counts.has(arm) && predicted.has(arm)) problems.push(`arm ${arm.slice(0, 80)} has a prediction but no applied reading`);
+    }
+    return { counts, problems };
+  },
+};
+
+/** The lake keeps each record's Kafka coordinates (kafka_partition, kafka_offset): count rows per coordinate. */
+export function sinkTarget(topic: TopicSpec, groupId: string): FuzzTarget<BillingEvent> {
+  return {
+    label: `parquet-sink <- ${topic.name} (a copy of ${TOPICS.billingEvents.name})`,
+    table: BILLING_EVENTS,
+    topic,
+    processor: groupId,
+    passKey: 'coordinates',
+    async observe(env) {
+      const rows = readLake(env.datasetDir);
+      return { counts: count(rows.map((r) => coordinateKey({ topic: topic.name, partition: Number(r.row.kafka_partition), offset: Number(r.row.kafka_offset) }))), problems: [] };
+    },
+  };
+}
+
+/** Reader schemas for the outputs the observers decode. */
+export function useOutputReaders(serde: AvroSerde): void {
+  serde.useReader(TOPICS.sensorReadingsValidated.name, loadSchema(TOPICS.sensorReadingsValidated.schema));
+}
