@@ -46,7 +46,8 @@ export function badRequests(o: { seed: number; count: number; token: string | nu
     () => { const v = valid(); return json('truncated', v.slice(0, int(0, v.length - 1))); },
     () => {
       const bytes = Buffer.from(valid());
-      for (let k = int(1, 5); k > 0; k--) bytes[int(0, bytes.length - 1)] = int(0x20, 0x7e);
+      // Characters valid nowhere in this document (no escapes, no digits): the result is never a valid request.
+      for (let k = int(1, 5); k > 0; k--) bytes[int(0, bytes.length - 1)] = pick([0x23, 0x7e, 0x60, 0x7c]);
       return json('byte-flip', bytes);
     },
     () => json('extreme-event_time', `{"arm_id":"arm-1","readings":${readingsJson(9, now, (i) => (i === 4 ? { event_time: pick(EXTREME_LITERALS) } : {}))}}`),

@@ -122,16 +122,31 @@ test('404 and 405 (with Allow) for routes that do not exist or methods they do n
   assert.equal(wrongMethod.headers.get('allow'), 'POST');
 });
 
-test('requests in flight are bounded: the next one gets 503 with Retry-After', async () => {
-  const first = call('/v1/wait', { body: '', token: scorer.token, type: 'text/plain' });
-  const second = call('/v1/wait', { body: '', token: scorer.token, type: 'text/plain' });
-  while (api.inFlight() < 2) await new Promise((r) => setTimeout(r, 5));
-  const third = await call('/v1/echo', { body: '1', token: scorer.token });
-  assert.equal(third.status, 503);
-  assert.equal(third.headers.get('retry-after'), '1');
+test('requests in flight are bounded: more wait in a bounded queue, beyond it 503 with Retry-After', async () => {
+  const small = await start({ maxInFlight: 2, queue: { maxQueued: 1, maxWaitMs: 5_000 } });
+  const first = small.call('/v1/wait', { body: '', token: scorer.token, type: 'text/plain' });
+  const second = small.call('/v1/wait', { body: '', token: scorer.token, type: 'text/plain' });
+  while (waiting.length < 2) await new Promise((r) => setTimeout(r, 5));
+  const queued = small.call('/v1/echo', { body: '1', token: scorer.token });
+  while (small.api.queued() < 1) await new Promise((r) => setTimeout(r, 5));
+  const refused = await small.call('/v1/echo', { body: '1', token: scorer.token });
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.match(((await refused.json()) as { error: string }).error, /busy \(2 requests in flight, 1 waiting\)/);
   releaseAll();
-  assert.deepEqual([(await first).status, (await second).status], [200, 200]);
-  assert.equal((await call('/v1/echo', { body: '1', token: scorer.token })).status, 200);
+  assert.deepEqual([(await first).status, (await second).status, (await queued).status], [200, 200, 200]);
+  assert.equal(small.api.inFlight(), 0);
+});
+
+test('a request that waits longer than maxWaitMs for a slot gets 503', async () => {
+  const small = await start({ maxInFlight: 1, queue: { maxQueued: 10, maxWaitMs: 200 } });
+  const holder = small.call('/v1/wait', { body: '', token: scorer.token, type: 'text/plain' });
+  while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
+  const t0 = Date.now();
+  assert.equal((await small.call('/v1/echo', { body: '1', token: scorer.token })).status, 503);
+  assert.ok(Date.now() - t0 >= 190, `refused after ${Date.now() - t0} ms`);
+  releaseAll();
+  assert.equal((await holder).status, 200);
 });
 
 test('an internal error is a 500 without details, logged with its stack', async () => {

@@ -4,15 +4,17 @@
 // clients, and JSON errors. Every refusal is a 4xx with a message; a handler's own failure is a 500
 // that is logged with its stack and answered without it.
 //
-// Order per request, cheapest first: route (404/405) -> key (401/403) -> rate (429) -> in flight
-// (503) -> content type (415) -> body (413/400) -> handler. A refusal before the body is read
-// closes the connection, so an unwanted body is never read to its end.
+// Order per request, cheapest first: route (404/405) -> key (401/403) -> rate (429) -> a slot in
+// flight (queued, 503 if the queue is full or the wait too long) -> content type (415) -> body
+// (413/400) -> handler. After a refusal the rest of an unwanted body is read and dropped up to a
+// cap (so the client sees the 4xx), then the connection is cut.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApiKeyRecord } from './api-keys.ts';
 import { ApiConfigError, HttpError } from './errors.ts';
+import { InFlightLimit } from './in-flight.ts';
 import { readJsonBody, type JsonLimits } from './json-body.ts';
 import type { ApiKeyring } from './keyring.ts';
 
@@ -57,9 +59,11 @@ export interface HttpApiOptions {
    * (access with a scope) may only be served on a loopback host.
    */
   keyring: ApiKeyring | null;
-  /** Requests being served at once beyond which new ones get 503 (default 32). */
+  /** Requests worked on at once (default 32); more wait in a queue (their bodies not yet read). */
   maxInFlight?: number;
-  /** Open connections beyond which new ones are dropped (default 256). */
+  /** Requests that may wait for a slot (default 256) and for how long (default 10 s); beyond: 503. */
+  queue?: { maxQueued?: number; maxWaitMs?: number };
+  /** Open connections beyond which new ones are dropped (default 512). */
   maxConnections?: number;
   /** Slow clients: headers within `headersMs` (10 s), the whole request within `requestMs` (30 s). */
   timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
@@ -72,6 +76,7 @@ export interface HttpApi {
   port: number;
   host: string;
   inFlight(): number;
+  queued(): number;
   close(): Promise<void>;
 }
 
@@ -83,11 +88,10 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
   const host = o.host ?? '127.0.0.1';
   const guarded = o.routes.filter((r) => r.access !== 'open').map((r) => r.path);
   if (o.keyring === null && guarded.length > 0 && !isLoopback(host)) throw new ApiConfigError(`${o.name}: refusing to serve ${guarded.join(', ')} without API keys on ${host}`, 'without keys only a loopback host (127.0.0.1, ::1, localhost) is allowed; create a key with `npx streamscore api-keys create`');
-  const maxInFlight = o.maxInFlight ?? 32;
+  const slots = new InFlightLimit({ max: o.maxInFlight ?? 32, maxQueued: o.queue?.maxQueued ?? 256, maxWaitMs: o.queue?.maxWaitMs ?? 10_000 });
   const byPath = new Map<string, Route[]>();
   for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   const metrics = o.registry ? requestMetrics(o.registry) : null;
-  let inFlight = 0;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route | null): Promise<Reply> {
     const path = (req.url ?? '/').split('?')[0];
@@ -105,11 +109,11 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
       const wait = o.keyring.takeRateToken(key);
       if (wait > 0) throw new HttpError(429, `API key ${key.id} is over its rate limit; retry in ${wait} s`, { headers: { 'retry-after': String(wait) } });
     }
-    if (inFlight >= maxInFlight) throw new HttpError(503, `${o.name} is serving ${inFlight} requests, its limit; retry shortly`, { headers: { 'retry-after': '1' } });
-    inFlight++;
+    const granted = await slots.acquire((cancel) => res.once('close', cancel));
+    if (!granted) throw new HttpError(503, `${o.name} is busy (${slots.inFlight} requests in flight, ${slots.queued} waiting); retry shortly`, { headers: { 'retry-after': '1' } });
     metrics?.inFlight.inc();
     res.once('close', () => {
-      inFlight--;
+      slots.release();
       metrics?.inFlight.dec();
     });
     let body: unknown;
@@ -143,7 +147,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
       metrics?.duration.observe({ route: routeName, status: res.headersSent ? String(res.statusCode) : 'aborted' }, Number(process.hrtime.bigint() - started) / 1e9);
     });
   });
-  server.maxConnections = o.maxConnections ?? 256;
+  server.maxConnections = o.maxConnections ?? 512;
   // Unparseable requests, over-long headers and timed-out requests get Node's own 400/431/408
   // (its default clientError handling), never a 5xx.
   await new Promise<void>((resolve, reject) => {
@@ -153,7 +157,8 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
   return {
     port: (server.address() as AddressInfo).port,
     host,
-    inFlight: () => inFlight,
+    inFlight: () => slots.inFlight,
+    queued: () => slots.queued,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -173,19 +178,46 @@ function presentedKey(req: IncomingMessage): string | undefined {
   return typeof header === 'string' ? header : undefined;
 }
 
+/**
+ * After a refusal, what the client is still sending is read and dropped up to this many bytes (and
+ * for this long), then the connection is cut. Closing a socket with unread bytes makes the kernel
+ * answer with a reset, which can destroy the 4xx before the client reads it; a client a little
+ * over a limit gets its 413, one sending gigabytes is cut off after the cap.
+ */
+const LINGER_BYTES = 8 * 1024 * 1024;
+const LINGER_MS = 2_000;
+
 function send(req: IncomingMessage, res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string>): void {
   if (res.headersSent) return;
-  // A body still on the wire is not read to its end: the connection closes after the reply.
-  const unreadBody = !req.readableEnded && (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const unreadBody = !req.readableEnded && (declared > 0 || req.headers['transfer-encoding'] !== undefined);
+  const hopeless = unreadBody && declared > LINGER_BYTES;
   res.writeHead(status, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
-    ...(unreadBody ? { connection: 'close' } : {}),
+    ...(hopeless ? { connection: 'close' } : {}),
     ...headers,
   });
+  if (unreadBody && !hopeless) res.once('finish', () => drainOrCut(req));
   res.end(body);
+}
+
+function drainOrCut(req: IncomingMessage): void {
+  let left = LINGER_BYTES;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, LINGER_MS).unref();
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) {
+      clearTimeout(timer);
+      cut();
+    }
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('error', () => clearTimeout(timer));
+  req.resume();
 }
 
 function requestMetrics(registry: Registry) {
