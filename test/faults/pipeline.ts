@@ -61,7 +61,13 @@ function watch(name: string, lines: LogLine[], running: { isReady(): boolean; st
     lines,
     alive: () => ended ?? (running.isReady() ? null : 'running but not ready'),
     crashes: () => lines.filter((l) => /consumer crashed/.test(l.msg)).length,
-    tail: (n = 15) => lines.slice(-n).map((l) => `  ${name}: ${JSON.stringify(l).slice(0, 400)}`).join('\n'),
+    tail: (n = 15) => {
+      // kafkajs logs each refused connection while a service is down: the lines around them say more.
+      const noise = (l: LogLine) => l.namespace === 'Connection' || /ECONNREFUSED|Connection error/.test(l.msg);
+      const shown = lines.filter((l) => !noise(l)).slice(-n);
+      const hidden = lines.filter(noise).length;
+      return [...shown.map((l) => `  ${name}: ${JSON.stringify(l).slice(0, 400)}`), ...(hidden ? [`  ${name}: (${hidden} connection-error lines not shown)`] : [])].join('\n');
+    },
     stop: async () => {
       ended ??= 'stopped';
       await running.stop();
