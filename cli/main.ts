@@ -1,6 +1,7 @@
 // `streamscore <command> [args]`: dispatches to cli/<command>.ts. Adding a command is one line in
 // COMMANDS; its module exports `run(args): Promise<number>` (the exit code).
 import { StackError } from '../infra/stack/errors.ts';
+import { installStopSignals } from './signals.ts';
 import { errorLine } from '../streams/runtime/retry.ts';
 
 interface CommandModule {
@@ -40,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`streamscore: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 2;
   }
+  // SIGINT/SIGTERM reach the command's graceful stop once, also through npx and when the parent dies.
+  installStopSignals();
   try {
     return await (await command.load()).run(args);
   } catch (err) {

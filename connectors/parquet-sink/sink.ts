@@ -77,7 +77,9 @@ export async function startParquetSink(o: ParquetSinkOptions): Promise<RunningSi
   const decoder = await LakeRecordDecoder.open({ topic: o.topic, store, serde, timeField: o.timeField, rules: o.rules ?? [], log, now });
 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
-  const consumer: Consumer = kafka.consumer(groupConsumerConfig(groupId, [o.topic], o.sessionTimeoutMs));
+  // A stop waits for the fetch in flight: an idle long poll of 1 s (kafkajs: 5 s) keeps SIGTERM-to-exit
+  // short; under load fetches return at once, so it costs nothing there.
+  const consumer: Consumer = kafka.consumer({ ...groupConsumerConfig(groupId, [o.topic], o.sessionTimeoutMs), maxWaitTimeInMs: 1_000 });
   await producer.connect();
   await consumer.connect();
 
