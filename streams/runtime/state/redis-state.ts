@@ -52,7 +52,9 @@ export class RedisState {
     const tls = redisTlsOptions(url);
     // enableOfflineQueue keeps commands issued during a reconnect; maxRetriesPerRequest bounds how
     // long a batch waits before its error makes the runtime retry the batch.
-    this.client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 5, enableOfflineQueue: true, ...(tls ? { tls } : {}) });
+    // commandTimeout: a Redis that accepts the connection but never answers (SIGSTOP, a hung
+    // failover) fails the call after 15 s, and the batch is retried, instead of holding it forever.
+    this.client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 5, enableOfflineQueue: true, commandTimeout: 15_000, ...(tls ? { tls } : {}) });
     this.client.on('error', (err: Error) => {
       this.lastConnectionError = err;
     });
