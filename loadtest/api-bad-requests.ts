@@ -47,6 +47,11 @@ async function heap(): Promise<Record<string, number>> {
 }
 const status = (field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
 
+// Made before the warm-up: generating takes seconds, longer than the server keeps an idle
+// keep-alive socket (5 s), and the storm's first request would meet a socket being closed.
+// --kinds a,b: only those kinds of bad request (to see which one costs memory).
+const kinds = arg('kinds', '').split(',').filter(Boolean);
+const bad = badRequests({ seed: 2026, count: kinds.length ? total * 25 : total, token }).filter((r) => !kinds.length || kinds.includes(r.kind)).slice(0, total);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 const witness: RawRequest = { kind: 'valid', method: 'POST', path: '/v1/score', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: requestBody('arm-witness', 6) };
 // Warm up (JIT, first ONNX run) before the start RSS, as a running service would be.
@@ -55,11 +60,8 @@ await new Promise((r) => setTimeout(r, 1000));
 const rssStart = status('VmRSS');
 const heapStart = await heap();
 
-// --kinds a,b: only those kinds of bad request (to see which one costs memory).
-const kinds = arg('kinds', '').split(',').filter(Boolean);
-const bad = badRequests({ seed: 2026, count: kinds.length ? total * 25 : total, token }).filter((r) => !kinds.length || kinds.includes(r.kind)).slice(0, total);
 const plan = bad.flatMap((r, i) => (i % 20 === 19 ? [r, witness] : [r]));
-const results: { kind: string; status: number; ms: number }[] = [];
+const results: { kind: string; status: number; ms: number; error?: string }[] = [];
 let rssPeakSampled = rssStart;
 const sampler = setInterval(() => (rssPeakSampled = Math.max(rssPeakSampled, status('VmRSS'))), 50);
 const started = performance.now();
@@ -121,6 +123,7 @@ const result = {
   statuses: { bad: count(badRows), valid: count(validRows) },
   fiveXX,
   noAnswer,
+  noAnswerErrors: badRows.filter((r) => r.error).map((r) => `${r.kind}: ${r.error}`),
   healthyAfter: healthy,
   byKind,
 };

@@ -76,7 +76,7 @@ export function badRequests(o: { seed: number; count: number; token: string | nu
 }
 
 /** Sends one raw request; resolves with the status, or a negative number when the connection failed first. */
-export function sendRaw(port: number, r: RawRequest, agent: Agent): Promise<{ status: number; ms: number }> {
+export function sendRaw(port: number, r: RawRequest, agent: Agent): Promise<{ status: number; ms: number; error?: string }> {
   const started = performance.now();
   return new Promise((resolve) => {
     const headers = r.chunked ? r.headers : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
@@ -86,7 +86,7 @@ export function sendRaw(port: number, r: RawRequest, agent: Agent): Promise<{ st
       res.on('error', () => resolve({ status: res.statusCode ?? -2, ms: performance.now() - started }));
     });
     // The server may refuse and close while the body is still being sent: the reply still counts.
-    req.on('error', () => resolve({ status: -1, ms: performance.now() - started }));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: -1, ms: performance.now() - started, error: `${err.code ?? err.message}${req.reusedSocket ? ' (reused socket)' : ''}` }));
     req.end(r.body);
   });
 }

@@ -206,7 +206,10 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, body: s
 
 function drainOrCut(req: IncomingMessage): void {
   let left = LINGER_BYTES;
-  const cut = () => req.socket.destroy();
+  // Only while this request's body is still coming: once it has ended, the socket may be serving the next request.
+  const cut = () => {
+    if (!req.readableEnded) req.socket.destroy();
+  };
   const timer = setTimeout(cut, LINGER_MS).unref();
   req.on('data', (chunk: Buffer) => {
     left -= chunk.length;
