@@ -100,7 +100,7 @@ export class LakeRecordDecoder {
     const date = problem === null ? datePartition(timeValue(value[timeField]) ?? Number.NaN) : null;
     if (problem !== null || date === null) {
       const error = new ValidationError(problem ?? `${timeField} has no event_date=YYYY-MM-DD partition`);
-      return { failure: { record: raw, error }, loggable: this.personal.scrub(error.message, value) };
+      return { failure: { record: raw, error, value }, loggable: this.personal.scrub(error.message, value) };
     }
     return { row: { value, partition: raw.partition, offset: BigInt(raw.offset) }, date, bytes: raw.value!.length + ROW_OVERHEAD_BYTES };
   }

@@ -19,7 +19,7 @@ export interface ParquetSinkOptions {
   groupId?: string;
   /** Rows per file (per partition flush) before rotating. */
   maxFileRecords?: number;
-  /** Estimated memory of one partition's buffered rows before rotating (see ROW_OVERHEAD_BYTES). */
+  /** Estimated memory of one partition's buffered rows before rotating (ROW_OVERHEAD_BYTES in record-decoder.ts). */
   maxFileBytes?: number;
   /** Estimated memory of all buffered rows before the largest buffer is flushed early. */
   maxBufferedBytes?: number;
