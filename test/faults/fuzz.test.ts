@@ -12,7 +12,7 @@ import { describeReport, runFuzz } from './fuzz-runner.ts';
 const PER_TOPIC = Number(process.env.FAULTS_FUZZ_RECORDS ?? 1_200);
 const SEED = Number(process.env.FAULTS_FUZZ_SEED ?? 20261205);
 
-test(`fuzz: ${PER_TOPIC} malformed and good records per input topic, each accounted for (seed ${SEED})`, { timeout: 420_000 }, async (t) => {
+test(`fuzz: ${PER_TOPIC} malformed and good records per input topic, each accounted for (seed ${SEED})`, { timeout: 300_000 }, async (t) => {
   const report = await runFuzz({ perTarget: PER_TOPIC, seed: SEED }, (line) => t.diagnostic(line));
   const { summary, failures } = describeReport(report);
   for (const line of summary) t.diagnostic(line);
