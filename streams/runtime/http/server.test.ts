@@ -149,6 +149,20 @@ test('a request that waits longer than maxWaitMs for a slot gets 503', async () 
   assert.equal((await holder).status, 200);
 });
 
+test('a client that hangs up while queued or in flight gives its place back', async () => {
+  const small = await start({ maxInFlight: 1, queue: { maxQueued: 5, maxWaitMs: 5_000 } });
+  const holder = small.call('/v1/wait', { body: '', token: scorer.token, type: 'text/plain' });
+  while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
+  const quitter = connect(small.api.port, '127.0.0.1', () => quitter.write(`POST /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${scorer.token}\r\nContent-Type: application/json\r\nContent-Length: 1\r\n\r\n1`));
+  while (small.api.queued() < 1) await new Promise((r) => setTimeout(r, 5));
+  quitter.destroy();
+  while (small.api.queued() > 0) await new Promise((r) => setTimeout(r, 5));
+  releaseAll();
+  assert.equal((await holder).status, 200);
+  assert.equal((await small.call('/v1/echo', { body: '1', token: scorer.token })).status, 200);
+  assert.equal(small.api.inFlight(), 0);
+});
+
 test('an internal error is a 500 without details, logged with its stack', async () => {
   const res = await call('/v1/boom');
   assert.equal(res.status, 500);

@@ -111,6 +111,11 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
     }
     const granted = await slots.acquire((cancel) => res.once('close', cancel));
     if (!granted) throw new HttpError(503, `${o.name} is busy (${slots.inFlight} requests in flight, ${slots.queued} waiting); retry shortly`, { headers: { 'retry-after': '1' } });
+    if (req.socket.destroyed) {
+      // Gone before its 'close' could be watched: no close event will come to give the slot back.
+      slots.release();
+      throw new HttpError(400, 'the client closed the connection');
+    }
     metrics?.inFlight.inc();
     res.once('close', () => {
       slots.release();
