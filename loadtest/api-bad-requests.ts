@@ -3,7 +3,7 @@
 // numbers, oversize and chunked bodies, bad auth...), with a valid scoring request every 20th as a
 // witness. Records the child's RSS at start, its peak and after an idle spell, latencies, and the
 // status counts; exits 1 if any bad request got a 5xx or the API stopped answering.
-//   node loadtest/api-bad-requests.ts [--requests 2000] [--concurrency 8] [--idle-seconds 10] [--rounds 1] [--kinds huge-array,...] [--gc-probe FILE] [--root DIR] [--out FILE]
+//   node loadtest/api-bad-requests.ts [--requests 2000] [--concurrency 8] [--idle-seconds 10] [--rounds 1] [--kinds huge-array,...] [--gc-probe] [--root DIR] [--out FILE]
 // --root runs another checkout's CLI (e.g. a `git worktree` of an older commit) for a before/after.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,8 +29,9 @@ const out = arg('out', `loadtest/results/api-bad-requests-${new Date().toISOStri
 const keysFile = join(mkdtempSync(join(tmpdir(), 'streamscore-storm-')), 'keys.json');
 // A rate the storm never reaches, so bad bodies get past the key check and reach the parser.
 const { token } = createApiKey(keysFile, { name: 'storm', scopes: ['score', 'metrics'], rateLimit: parseRateLimit('1000000/s') });
-// --gc-probe FILE: a preload that runs a full GC on SIGUSR2 (with --expose-gc), to tell garbage V8 keeps from live memory.
-const gcProbe = arg('gc-probe', '');
+// --gc-probe: after the idle spell, a full GC in the child (loadtest/gc-on-sigusr2.mjs), to tell
+// memory V8 still holds alive from freed memory the process keeps.
+const gcProbe = process.argv.includes('--gc-probe') ? new URL('gc-on-sigusr2.mjs', import.meta.url).pathname : '';
 const child = spawn(process.execPath, [...(gcProbe ? ['--expose-gc', '--import', gcProbe] : []), 'bin/streamscore.mjs', 'scoring-api', '--port', '0'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STREAMSCORE_API_KEYS_FILE: keysFile, LOG_LEVEL: 'warn' } });
 const port = await new Promise<number>((resolve, reject) => {
   createInterface({ input: child.stderr! }).on('line', (l) => {
