@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { TOPICS, dlqSpec, dlqTopic, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
+import { TOPICS, dlqSpec, dlqTopic, loadSchema } from '../../schemas/topics.ts';
 import { mixSeed, seededRandom } from '../../connectors/random.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
@@ -16,11 +16,11 @@ import { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
 import { endpoints, quietLog, testKafka } from '../integration/helpers.ts';
 import { deadLetterProblems, readDeadLetters, type DeadLetter } from './dead-letters.ts';
-import { BILLING_EVENTS, RAW_READINGS, kindsOf } from './fuzz-table.ts';
-import { scorerTarget, sinkTarget, useOutputReaders, validationTarget, type FuzzEnv, type FuzzTarget, type Sent } from './fuzz-targets.ts';
+import { kindsOf } from './fuzz-table.ts';
+import { fuzzTargets, useOutputReaders, type FuzzEnv, type FuzzTarget, type Sent } from './fuzz-targets.ts';
 import { coordinateKey, currentEnds, endOffsets, produceTracked, waitForCommits } from './kafka-io.ts';
 import { goodRecord, type FuzzKind, type FuzzRecord, type KindContext } from './malformed.ts';
-import { anyStopped, liveness, startScorer, startSink, startValidation, stopAll, type Watched } from './pipeline.ts';
+import { anyStopped, liveness, stopAll, type Watched } from './pipeline.ts';
 
 export interface FuzzOptions {
   /** Kind instances per input topic (a duplicate or a late pair is one instance, two records). */
@@ -140,35 +140,38 @@ export function account(target: FuzzTarget, sent: Sent[], deadLetters: Map<strin
   return [...tallies.values()];
 }
 
-/** One test's fuzz run: the three input topics, their processors, the accounting. */
+/** One test's fuzz run: every target's records, its processor, the accounting. */
 export async function runFuzz(options: FuzzOptions, note: (line: string) => void): Promise<FuzzReport> {
   const ep = endpoints();
   const run = `fz${Date.now().toString(36)}${randomUUID().slice(0, 4)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'ss-faults-fuzz-'));
+  const targets = fuzzTargets({ run, dir });
   const kafka = testKafka();
   const redis = new RedisState(ep.redisUrl);
   await redis.connect();
-  const billing: TopicSpec = { ...TOPICS.billingEvents, name: `faults.billing-events.${run}` };
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [TOPICS.sensorReadings, TOPICS.sensorReadingsValidated, TOPICS.maintenancePredictions, billing, ...[TOPICS.sensorReadings, TOPICS.sensorReadingsValidated, billing].map(dlqSpec)], quietLog);
-  const serde = new AvroSerde(new ConfluentSchemaStore(ep.schemaRegistryUrl));
-  const ids = new Map<string, number>();
-  for (const t of [TOPICS.sensorReadings, TOPICS.sensorReadingsValidated, billing]) ids.set(t.name, await serde.useTopic(t.name, loadSchema(t.schema)));
-  useOutputReaders(serde);
-  const enc: Encoders = {
-    serde,
-    ids,
-    other: (topic) => (topic === billing.name ? serde.encode(TOPICS.sensorReadings.name, RAW_READINGS.good(run, 0, Date.now())) : serde.encode(billing.name, BILLING_EVENTS.good(run, 0, Date.now()))),
-  };
-  const lakeDir = mkdtempSync(join(tmpdir(), 'ss-faults-lake-'));
-  const group = `parquet-sink.${run}`;
-  const targets: FuzzTarget[] = [validationTarget, scorerTarget, sinkTarget(billing, group)];
+  const throwaway = targets.map((t) => t.topic).filter((t) => !Object.values(TOPICS).some((c) => c.name === t.name));
   const processors: Watched[] = [];
   const general: string[] = [];
   try {
-    processors.push(await startValidation(ep), await startScorer(ep), await startSink(ep, billing, lakeDir, group));
-    const outputs = [TOPICS.sensorReadingsValidated.name, TOPICS.maintenancePredictions.name, ...targets.map((t) => dlqTopic(t.topic.name))];
-    const from = await currentEnds(kafka, outputs);
+    await ensureTopics(admin, targets.flatMap((t) => [t.topic, dlqSpec(t.topic)]), quietLog);
+    const serde = new AvroSerde(new ConfluentSchemaStore(ep.schemaRegistryUrl));
+    const ids = new Map<string, number>();
+    for (const t of targets) ids.set(t.topic.name, await serde.useTopic(t.topic.name, loadSchema(t.topic.schema)));
+    useOutputReaders(serde);
+    const enc: Encoders = {
+      serde,
+      ids,
+      // A valid record of the first target whose schema differs: its id resolves, to the wrong record type.
+      other: (topic) => {
+        const mine = targets.find((t) => t.topic.name === topic)!;
+        const other = targets.find((t) => t.topic.schema !== mine.topic.schema)!;
+        return serde.encode(other.topic.name, other.table.good(run, 0, Date.now()));
+      },
+    };
+    for (const t of targets) processors.push(await t.start(ep));
+    const from = await currentEnds(kafka, [...new Set(targets.flatMap((t) => [...t.outputs, dlqTopic(t.topic.name)]))]);
     const sent = new Map<FuzzTarget, Sent[]>();
     for (const [i, target] of targets.entries()) {
       const records = generate(target, enc, run, options, i);
@@ -177,13 +180,12 @@ export async function runFuzz(options: FuzzOptions, note: (line: string) => void
       sent.set(target, records.map((record, j) => ({ record, at: at[j] })));
       note(`${target.label}: sent ${records.length} records of ${new Set(records.map((r) => r.kind)).size} kinds in ${Date.now() - started} ms`);
     }
-    const groups: Record<string, string> = { [TOPICS.sensorReadings.name]: 'sensor-validation', [TOPICS.sensorReadingsValidated.name]: 'maintenance-scorer', [billing.name]: group };
     const started = Date.now();
-    await Promise.all(targets.map((t) => waitForCommits(kafka, groups[t.topic.name], t.topic.name, endOffsets(sent.get(t)!.map((s) => s.at), t.topic.name), 120_000, anyStopped(processors)).catch((err: Error) => void general.push(err.message))));
+    await Promise.all(targets.map((t) => waitForCommits(kafka, t.groupId, t.topic.name, endOffsets(sent.get(t)!.map((s) => s.at), t.topic.name), 120_000, anyStopped(processors)).catch((err: Error) => void general.push(err.message))));
     note(`processors committed past the records in ${Date.now() - started} ms`);
     const deadLetters = await readDeadLetters(kafka, ep.schemaRegistryUrl, targets.map((t) => t.topic), from);
     const sentDirectly = new Set([...sent.values()].flat().map((s) => coordinateKey(s.at)));
-    const env: FuzzEnv = { run, kafka, redis, serde, from, datasetDir: join(lakeDir, 'telecom', 'billing_events'), sentDirectly };
+    const env: FuzzEnv = { run, kafka, redis, serde, from, sentDirectly };
     const tallies: KindTally[] = [];
     for (const target of targets) {
       const observed = await target.observe(env, sent.get(target)!);
@@ -194,10 +196,10 @@ export async function runFuzz(options: FuzzOptions, note: (line: string) => void
     return { run, tallies, general };
   } finally {
     await stopAll(processors);
-    await admin.deleteTopics({ topics: [billing.name, dlqTopic(billing.name)] }).catch(() => undefined);
+    if (throwaway.length) await admin.deleteTopics({ topics: throwaway.flatMap((t) => [t.name, dlqTopic(t.name)]) }).catch(() => undefined);
     await admin.disconnect();
     await redis.close();
-    rmSync(lakeDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,8 @@
-// The running side of the fuzz table: per input topic, which processor reads it (the name its dead
-// letters carry) and how its output shows that a record passed. A new pipeline adds a target here
-// and a table in fuzz-table.ts (docs/fault-suite.md, "Adding a pipeline").
+// The running side of the fuzz table: per input topic, the processor that reads it (how to start
+// it, its consumer group, the name its dead letters carry) and how its output shows that a record
+// passed. A new pipeline adds a target to fuzzTargets() and a table in fuzz-table.ts
+// (docs/fault-suite.md, "Adding a pipeline").
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { TOPICS, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
 import type { BillingEvent, SensorReading } from '../../schemas/generated/types.ts';
@@ -11,6 +13,7 @@ import type { AvroSerde } from '../../streams/runtime/serde.ts';
 import { BILLING_EVENTS, RAW_READINGS, VALIDATED_READINGS, type FuzzTable } from './fuzz-table.ts';
 import { coordinateKey, readToEnd, type Coordinates } from './kafka-io.ts';
 import type { FuzzRecord } from './malformed.ts';
+import { startScorer, startSink, startValidation, type Endpoints, type Watched } from './pipeline.ts';
 
 /** What an observer gets: the run, the services, and what was sent where. */
 export interface FuzzEnv {
@@ -21,9 +24,14 @@ export interface FuzzEnv {
   serde: AvroSerde;
   /** End offsets of the output topics when the run began: reading starts there. */
   from: Map<string, Map<number, number>>;
-  datasetDir: string;
   /** Coordinates of every record the run sent itself (the validated topic is an input and an output). */
   sentDirectly: Set<string>;
+}
+
+/** Per run: its id and a temp dir it may write (the lake). */
+export interface RunContext {
+  run: string;
+  dir: string;
 }
 
 export interface Sent {
@@ -38,6 +46,12 @@ export interface FuzzTarget<V extends object = any> {
   topic: TopicSpec;
   /** The `processor` its dead letters name. */
   processor: string;
+  /** Its consumer group: the run waits until it has committed past every record sent. */
+  groupId: string;
+  /** Topics it writes (besides its DLQ): observers read them from where they ended when the run began. */
+  outputs: string[];
+  /** Starts the processor (in this process). */
+  start(endpoints: Endpoints): Promise<Watched>;
   /** How passed records are counted: by the table's marker, or by Kafka coordinates (the lake keeps them). */
   passKey: 'marker' | 'coordinates';
   /** How many times each pass key came out, for every record this run sent to the topic; plus anything else wrong. */
@@ -50,12 +64,20 @@ function count(keys: string[]): Map<string, number> {
   return m;
 }
 
+/** Every input topic of the system, with its processor: what the fuzz runs. */
+export function fuzzTargets(c: RunContext): FuzzTarget[] {
+  return [validationTarget, scorerTarget, sinkTarget(c)];
+}
+
 /** sensor-validation forwards a valid reading unchanged: count the run's readings on the validated topic. */
-export const validationTarget: FuzzTarget<SensorReading> = {
+const validationTarget: FuzzTarget<SensorReading> = {
   label: 'sensor-validation <- factory.sensor-readings.v1',
   table: RAW_READINGS,
   topic: TOPICS.sensorReadings,
   processor: 'sensor-validation',
+  groupId: 'sensor-validation',
+  outputs: [TOPICS.sensorReadingsValidated.name],
+  start: (ep) => startValidation(ep),
   passKey: 'marker',
   async observe(env) {
     const out = TOPICS.sensorReadingsValidated.name;
@@ -78,11 +100,14 @@ export const validationTarget: FuzzTarget<SensorReading> = {
  * arm's 12 h window count in Redis is how many of its readings were applied. Every arm with an
  * applied reading must also have had a prediction, and no other arm.
  */
-export const scorerTarget: FuzzTarget<SensorReading> = {
+const scorerTarget: FuzzTarget<SensorReading> = {
   label: 'maintenance-scorer <- factory.sensor-readings-validated.v1',
   table: VALIDATED_READINGS,
   topic: TOPICS.sensorReadingsValidated,
   processor: 'maintenance-scorer',
+  groupId: 'maintenance-scorer',
+  outputs: [TOPICS.maintenancePredictions.name],
+  start: (ep) => startScorer(ep),
   passKey: 'marker',
   async observe(env, sent) {
     const arms = [...new Set(sent.map((s) => s.record.marker))];
@@ -108,16 +133,26 @@ export const scorerTarget: FuzzTarget<SensorReading> = {
   },
 };
 
-/** The lake keeps each record's Kafka coordinates (kafka_partition, kafka_offset): count rows per coordinate. */
-export function sinkTarget(topic: TopicSpec, groupId: string): FuzzTarget<BillingEvent> {
+/**
+ * The lake sink on a throwaway copy of telecom.billing-events.v1 (its own group and lake dir, so the
+ * lake holds this run's records only). The lake keeps each record's Kafka coordinates
+ * (kafka_partition, kafka_offset): count rows per coordinate.
+ */
+function sinkTarget(c: RunContext): FuzzTarget<BillingEvent> {
+  const topic: TopicSpec = { ...TOPICS.billingEvents, name: `faults.billing-events.${c.run}` };
+  const groupId = `parquet-sink.${c.run}`;
+  const lakeDir = join(c.dir, 'lake');
   return {
     label: `parquet-sink <- ${topic.name} (a copy of ${TOPICS.billingEvents.name})`,
     table: BILLING_EVENTS,
     topic,
     processor: groupId,
+    groupId,
+    outputs: [],
+    start: (ep) => startSink(ep, topic, lakeDir, groupId),
     passKey: 'coordinates',
-    async observe(env) {
-      const rows = readLake(env.datasetDir);
+    async observe() {
+      const rows = readLake(join(lakeDir, 'telecom', 'billing_events'));
       return { counts: count(rows.map((r) => coordinateKey({ topic: topic.name, partition: Number(r.row.kafka_partition), offset: Number(r.row.kafka_offset) }))), problems: [] };
     },
   };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describeReport, runFuzz } from './fuzz-runner.ts';
 
 /** Kind instances per input topic; FAULTS_FUZZ_RECORDS raises it for a longer local run. */
-const PER_TOPIC = Number(process.env.FAULTS_FUZZ_RECORDS ?? 1_200);
+const PER_TOPIC = Number(process.env.FAULTS_FUZZ_RECORDS ?? 1_500);
 const SEED = Number(process.env.FAULTS_FUZZ_SEED ?? 20261205);
 
 test(`fuzz: ${PER_TOPIC} malformed and good records per input topic, each accounted for (seed ${SEED})`, { timeout: 300_000 }, async (t) => {
