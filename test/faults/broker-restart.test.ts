@@ -1,4 +1,4 @@
-// Fault suite: the Kafka broker is stopped and started again under load. sensor-validation,
+// Fault suite: the Kafka broker is stopped and started again under load, twice. sensor-validation,
 // maintenance-scorer and a lake sink run through it (exactly-once: 0 lost, 0 duplicated, every
 // prediction exact), and a second sink is started the moment the broker answers again, while it is
 // still loading its group coordinator (GROUP/COORDINATOR_LOAD_IN_PROGRESS): startup must retry, not
@@ -27,25 +27,33 @@ after(async () => {
   await redis?.dispose();
 });
 
-test('broker stopped and started under load: every processor keeps running, 0 lost, 0 duplicated', { timeout: 300_000 }, async (t) => {
+test('broker stopped and started twice under load: every processor keeps running, 0 lost, 0 duplicated', { timeout: 300_000 }, async (t) => {
   t.diagnostic(`broker: ${broker.origin} at ${broker.endpoint}`);
   const ep = { ...endpoints(), kafkaBrokers: [broker.endpoint], ...(redis ? { redisUrl: redis.endpoint } : {}) };
   // Kafkajs logs every refused connection while the broker is down; the counts below say what happened.
   const kafka = createKafka('faults-broker-restart', ep.kafkaBrokers, quietLog.child({}, { level: 'fatal' }));
-  load = new PipelineLoad(kafka, ep, runId(), { arms: 8, minutes: 60, billingEvents: 3_000 });
+  load = new PipelineLoad(kafka, ep, runId(), { arms: 12, minutes: 120, billingEvents: 6_000 });
   await load.start();
-  await load.send(0, 0.5); // and at once stop the broker: the processors are mid-stream
-
-  const down = Date.now();
-  await broker.stop();
-  t.diagnostic(`broker stopped in ${Date.now() - down} ms`);
-  await sleep(3_000);
-  const up = Date.now();
-  await broker.start();
-  t.diagnostic(`broker back after ${Date.now() - down} ms (start took ${Date.now() - up} ms)`);
+  // Twice: a burst the processors need seconds for, and the broker stopped at once, so
+  // transactions, commits and fetches are in flight when it goes (where they are differs each time).
+  const restart = async (label: string) => {
+    const down = Date.now();
+    const before = await load!.progress();
+    await broker.stop();
+    t.diagnostic(`${label}: broker stopped in ${Date.now() - down} ms; committed when it went: ${before}`);
+    await sleep(3_000);
+    const up = Date.now();
+    await broker.start();
+    t.diagnostic(`${label}: broker back after ${Date.now() - down} ms (start took ${Date.now() - up} ms)`);
+    return up;
+  };
+  await load.send(0, 0.4);
+  const up = await restart('first restart');
   await load.startLateSink();
   t.diagnostic(`a sink started right after the restart joined in ${Date.now() - up} ms`);
-  await load.send(0.5, 1);
+  await load.send(0.4, 0.7);
+  await restart('second restart');
+  await load.send(0.7, 1);
 
   const { problems, counts } = await load.verify(150_000);
   t.diagnostic(counts);

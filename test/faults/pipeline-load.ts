@@ -16,7 +16,7 @@ import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
 import { quietLog } from '../integration/helpers.ts';
 import { readLake } from '../integration/lake-helpers.ts';
 import { BILLING_EVENTS } from './fuzz-table.ts';
-import { coordinateKey, currentEnds, endOffsets, produceTracked, readToEnd, waitForCommits, type Coordinates } from './kafka-io.ts';
+import { committedOffsets, coordinateKey, currentEnds, endOffsets, produceTracked, readToEnd, waitForCommits, type Coordinates } from './kafka-io.ts';
 import { anyStopped, failureModel, liveness, startScorer, startSink, startValidation, stopAll, type Endpoints, type Watched } from './pipeline.ts';
 import { armReadings, checkPredictions, readPredictions } from './predictions.ts';
 
@@ -81,6 +81,17 @@ export class PipelineLoad {
     const raw = TOPICS.sensorReadings;
     this.sent.raw.push(...(await produceTracked(this.kafka, raw.name, raw.partitions, slice(this.readings).map((r) => ({ key: r.arm_id, value: encode(raw.name, r) })))));
     this.sent.a.push(...(await produceTracked(this.kafka, this.topicA.name, this.topicA.partitions, slice(this.billing).map((e) => ({ key: e.user_id, value: encode(this.topicA.name, e) })))));
+  }
+
+  /** How far sensor-validation and the first sink have committed, e.g. "sensor-validation 1200/2600": shows a fault hit mid-stream. */
+  async progress(): Promise<string> {
+    const parts: string[] = [];
+    for (const [group, topic, sent] of [['sensor-validation', TOPICS.sensorReadings.name, this.sent.raw], [`parquet-sink.${this.run}`, this.topicA.name, this.sent.a]] as const) {
+      const committed = await committedOffsets(this.kafka, group, topic);
+      const done = sent.filter((c) => (committed.get(c.partition) ?? -1) > c.offset).length;
+      parts.push(`${group} ${done}/${sent.length}`);
+    }
+    return parts.join(', ');
   }
 
   /** The sink started after the fault (right as the service is back: coordinator still loading). */
