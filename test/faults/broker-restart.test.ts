@@ -1,10 +1,11 @@
-// Fault suite: the Kafka broker is stopped and started again under load, twice. sensor-validation,
-// maintenance-scorer and a lake sink run through it (exactly-once: 0 lost, 0 duplicated, every
-// prediction exact), and a second sink is started the moment the broker answers again, while it is
-// still loading its group coordinator (GROUP/COORDINATOR_LOAD_IN_PROGRESS): startup must retry, not
-// fail. The broker is the stack's embedded one when this checkout started it (restarted in place,
-// left running), else a throwaway one (services.ts); with a throwaway broker the scorer gets a
-// throwaway Redis too, so its state matches the broker it reads.
+// Fault suite: the Kafka broker is stopped and started again under load, twice. sensor-validation
+// and a lake sink run through both restarts; maintenance-scorer and a second sink are started the
+// moment the broker answers after the first, while it may still be loading group coordinators
+// (GROUP/COORDINATOR_LOAD_IN_PROGRESS: startup must retry, not fail), and run through the second.
+// Exactly-once: 0 lost, 0 duplicated, every prediction exact. The broker is the stack's embedded
+// one when this checkout started it (restarted in place, left running), else a throwaway one
+// (services.ts); with a throwaway broker the scorer gets a throwaway Redis too, so its state
+// matches the broker it reads.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,7 +34,7 @@ test('broker stopped and started twice under load: every processor keeps running
   // Kafkajs logs every refused connection while the broker is down; the counts below say what happened.
   const kafka = createKafka('faults-broker-restart', ep.kafkaBrokers, quietLog.child({}, { level: 'fatal' }));
   load = new PipelineLoad(kafka, ep, runId(), { arms: 12, minutes: 120, billingEvents: 6_000 });
-  await load.start();
+  await load.start({ lateScorer: true });
   // Twice: a burst the processors need seconds for, and the broker stopped at once, so
   // transactions, commits and fetches are in flight when it goes (where they are differs each time).
   const restart = async (label: string) => {
@@ -49,8 +50,8 @@ test('broker stopped and started twice under load: every processor keeps running
   };
   await load.send(0, 0.4);
   const up = await restart('first restart');
-  await load.startLateSink();
-  t.diagnostic(`a sink started right after the restart joined in ${Date.now() - up} ms`);
+  await load.startLate();
+  t.diagnostic(`the scorer and a second sink, started right after the restart, were up ${Date.now() - up} ms after it`);
   await load.send(0.4, 0.7);
   await restart('second restart');
   await load.send(0.7, 1);

@@ -1,6 +1,6 @@
 // A counted load through every processor, for the cases that restart a service under it: raw
 // readings -> sensor-validation -> maintenance-scorer, and billing events -> two lake sinks (one
-// running through the fault, one started the moment the service is back). `send` sends a slice of
+// running through the fault, one started the moment the service is back, with the scorer if asked). `send` sends a slice of
 // it (optionally encoded with another writer schema), `verify` waits for the processors and counts:
 // each reading validated exactly once, every prediction exact (predictions.ts), each billing event
 // in the lake exactly once, and every processor still running.
@@ -41,6 +41,8 @@ export class PipelineLoad {
   private readonly sent = { raw: [] as Coordinates[], a: [] as Coordinates[], b: [] as Coordinates[] };
   private from = new Map<string, Map<number, number>>();
   readonly processors: Watched[] = [];
+  private lateScorer = false;
+  private lateSink: Watched | undefined;
   private readonly kafka: Kafka;
   private readonly endpoints: Endpoints;
   private readonly run: string;
@@ -58,8 +60,12 @@ export class PipelineLoad {
     this.serde = new AvroSerde(new ConfluentSchemaStore(endpoints.schemaRegistryUrl));
   }
 
-  /** Topics, schemas, the sink-B records (waiting for a sink that starts later), then the processors. */
-  async start(): Promise<void> {
+  /**
+   * Topics, schemas, the sink-B records (waiting for a sink that starts later), then the processors;
+   * with `lateScorer` the scorer waits for startLate() too (it reads what sensor-validation wrote meanwhile).
+   */
+  async start(options: { lateScorer?: boolean } = {}): Promise<void> {
+    this.lateScorer = options.lateScorer ?? false;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -72,7 +78,13 @@ export class PipelineLoad {
     this.sent.b = await produceTracked(this.kafka, this.topicB.name, this.topicB.partitions, this.lateBilling.map((e) => ({ key: e.user_id, value: this.serde.encode(this.topicB.name, e) })));
     this.from = await currentEnds(this.kafka, [TOPICS.sensorReadingsValidated.name, TOPICS.maintenancePredictions.name]);
     // Small batches: more transactions in flight when the fault hits, and more predictions to check.
-    this.processors.push(await startValidation(this.endpoints, { maxBatchRecords: 200 }), await startScorer(this.endpoints, { maxBatchRecords: 100 }), await startSink(this.endpoints, this.topicA, join(this.lakeDir, 'a'), `parquet-sink.${this.run}`));
+    this.processors.push(await startValidation(this.endpoints, { maxBatchRecords: 200 }));
+    if (!this.lateScorer) this.processors.push(await this.startScorer());
+    this.processors.push(await startSink(this.endpoints, this.topicA, join(this.lakeDir, 'a'), `parquet-sink.${this.run}`));
+  }
+
+  private startScorer(): Promise<Watched> {
+    return startScorer(this.endpoints, { maxBatchRecords: 100 });
   }
 
   /** Sends readings and billing events in [from, to) (fractions of each), written by `encode`. */
@@ -94,16 +106,21 @@ export class PipelineLoad {
     return parts.join(', ');
   }
 
-  /** The sink started after the fault (right as the service is back: coordinator still loading). */
-  async startLateSink(): Promise<void> {
-    this.processors.push(await startSink(this.endpoints, this.topicB, join(this.lakeDir, 'b'), `parquet-sink.${this.run}.late`));
+  /**
+   * Processors started after the fault, right as the service is back (its group coordinator may
+   * still be loading): a second lake sink, and the scorer if start() left it for now.
+   */
+  async startLate(): Promise<void> {
+    if (this.lateScorer) this.processors.push(await this.startScorer());
+    this.lateSink = await startSink(this.endpoints, this.topicB, join(this.lakeDir, 'b'), `parquet-sink.${this.run}.late`);
+    this.processors.push(this.lateSink);
   }
 
   /** Waits for every processor, then counts; returns what is wrong (empty when all is exact). */
   async verify(timeoutMs: number): Promise<{ problems: string[]; counts: string }> {
     const giveUp = anyStopped(this.processors);
     const waits: [string, string, Coordinates[]][] = [['sensor-validation', TOPICS.sensorReadings.name, this.sent.raw], [`parquet-sink.${this.run}`, this.topicA.name, this.sent.a]];
-    if (this.processors.length > 3) waits.push([`parquet-sink.${this.run}.late`, this.topicB.name, this.sent.b]);
+    if (this.lateSink) waits.push([`parquet-sink.${this.run}.late`, this.topicB.name, this.sent.b]);
     const problems: string[] = [];
     await Promise.all(waits.map(([group, topic, sent]) => waitForCommits(this.kafka, group, topic, endOffsets(sent, topic), timeoutMs, giveUp).catch((e: Error) => void problems.push(e.message))));
 
@@ -123,7 +140,7 @@ export class PipelineLoad {
 
     const lake = (dir: string, topic: TopicSpec) => readLake(join(this.lakeDir, dir, 'telecom', 'billing_events')).map((r) => coordinateKey({ topic: topic.name, partition: Number(r.row.kafka_partition), offset: Number(r.row.kafka_offset) }));
     problems.push(...exactlyOnce(`lake rows of ${this.topicA.name}`, this.sent.a.map(coordinateKey), lake('a', this.topicA)));
-    if (this.processors.length > 3) problems.push(...exactlyOnce(`lake rows of ${this.topicB.name}`, this.sent.b.map(coordinateKey), lake('b', this.topicB)));
+    if (this.lateSink) problems.push(...exactlyOnce(`lake rows of ${this.topicB.name}`, this.sent.b.map(coordinateKey), lake('b', this.topicB)));
     problems.push(...liveness(this.processors, Number.POSITIVE_INFINITY));
     const crashes = this.processors.map((p) => `${p.name} ${p.crashes()}`).join(', ');
     return { problems, counts: `${this.sent.raw.length} readings -> ${validated.length} validated, ${predictions.length} predictions (${check.checked} checked); ${this.sent.a.length} + ${this.sent.b.length} billing events; consumer crashes: ${crashes}` };
