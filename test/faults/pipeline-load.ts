@@ -146,9 +146,15 @@ export class PipelineLoad {
     return { problems, counts: `${this.sent.raw.length} readings -> ${validated.length} validated, ${predictions.length} predictions (${check.checked} checked); ${this.sent.a.length} + ${this.sent.b.length} billing events; consumer crashes: ${crashes}` };
   }
 
+  /** Stops the processors, removes the lake and this run's throwaway billing topics. */
   async stop(): Promise<void> {
     await stopAll(this.processors);
     rmSync(this.lakeDir, { recursive: true, force: true });
+    const admin = this.kafka.admin();
+    await admin.connect().catch(() => undefined);
+    // Best effort: a throwaway topic left behind harms nothing (the lake tests leave theirs).
+    await admin.deleteTopics({ topics: [this.topicA, this.topicB].flatMap((t) => [t.name, dlqSpec(t).name]) }).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
