@@ -5,7 +5,7 @@
 import avro from 'avsc';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { BillingEvent, SensorReading } from '../../schemas/generated/types.ts';
-import { BOMB_BYTES, commonKinds, patched, type Fate, type FuzzKind, type KindContext } from './malformed.ts';
+import { commonKinds, patched, type Fate, type FuzzKind, type KindContext } from './malformed.ts';
 
 export interface FuzzTable<V extends object> {
   /** The value a well-behaved producer sends, carrying the run's marker `n`. */
@@ -13,8 +13,6 @@ export interface FuzzTable<V extends object> {
   keyOf(value: V): string;
   /** How the target's output identifies a passed record (a record dead-lettered has one too, for reports). */
   markerOf(value: V): string;
-  /** A string field no rule checks: the valid-Avro decompression bomb inflates it. */
-  freeText: keyof V & string;
   kinds: FuzzKind<V>[];
 }
 
@@ -68,9 +66,6 @@ function readingRuleKinds(): FuzzKind<SensorReading>[] {
   ];
 }
 
-const MIB = 1024 * 1024;
-/** max.message.bytes of the factory and billing topics (schemas/topics.ts). */
-const TOPIC_LIMIT = MIB + 12;
 
 function goodReading(run: string, n: number, now: number, armOf: (n: number) => string): SensorReading {
   const sensor = (['VIBRATION', 'TEMPERATURE', 'PRESSURE'] as const)[n % 3];
@@ -84,8 +79,7 @@ export const RAW_READINGS: FuzzTable<SensorReading> = {
   keyOf: (v) => v.arm_id,
   // The output is the input unchanged: gateway and sequence identify it.
   markerOf: (v) => `${v.gateway_id}/${v.sequence}`,
-  freeText: 'plant_id',
-  kinds: [...commonKinds<SensorReading>(readingType(), 'plant_id', TOPIC_LIMIT), ...readingRuleKinds()],
+  kinds: [...commonKinds<SensorReading>(readingType(), 'plant_id', TOPICS.sensorReadings.maxMessageBytes), ...readingRuleKinds()],
 };
 
 /**
@@ -99,9 +93,8 @@ export const VALIDATED_READINGS: FuzzTable<SensorReading> = {
   good: (run, n, now) => goodReading(run, n, now, (k) => `${run}-v${k}`),
   keyOf: (v) => v.arm_id,
   markerOf: (v) => v.arm_id,
-  freeText: 'plant_id',
   kinds: [
-    ...commonKinds<SensorReading>(readingType(), 'plant_id', TOPIC_LIMIT).map((k) =>
+    ...commonKinds<SensorReading>(readingType(), 'plant_id', TOPICS.sensorReadings.maxMessageBytes).map((k) =>
       k.name === 'duplicate' ? { ...k, records: (c: KindContext<SensorReading>) => k.records(c).map((r) => ({ ...r, expect: { passes: 'the scorer applies what it is given; upstream is exactly-once' } })) } : k,
     ),
     ...readingRuleKinds(),
@@ -132,9 +125,8 @@ export const BILLING_EVENTS: FuzzTable<BillingEvent> = {
   good: (run, n, now) => ({ event_id: `${run}-${n}`, user_id: `${run}-u${n % 40}`, event_time: now - 7 * 86_400_000 + n * 1_000, event_type: n % 3 === 0 ? 'BILL' : 'CALL', call_duration_s: n % 3 === 0 ? null : 30 + (n % 17), data_mb: null, amount: n % 3 === 0 ? 20 + (n % 7) : null, currency: n % 3 === 0 ? 'EUR' : null, plan: 'month-to-month/fiber-optic', complaint_category: null, late_payment: false, payment_method: null }),
   keyOf: (v) => v.user_id,
   markerOf: (v) => v.event_id,
-  freeText: 'plan',
   kinds: [
-    ...commonKinds<BillingEvent>(billingType(), 'plan', TOPIC_LIMIT),
+    ...commonKinds<BillingEvent>(billingType(), 'plan', TOPICS.billingEvents.maxMessageBytes),
     billingEvent('event-time-year--1199', () => ({ event_time: Date.UTC(-1199, 0, 1) }), INVALID),
     billingEvent('event-time-year-10000', () => ({ event_time: Date.UTC(10000, 0, 1) }), INVALID),
     billingEvent('event-time-beyond-js-date', (_, c) => ({ event_time: 8.64e15 + 1 + Math.floor(c.random() * 1e6) }), INVALID),
@@ -173,4 +165,3 @@ export function kindsOf<V extends object>(table: FuzzTable<V>, only?: RegExp): F
   return only ? table.kinds.filter((k) => only.test(k.name)) : table.kinds;
 }
 
-export { BOMB_BYTES };
