@@ -6,7 +6,7 @@
 import avro from 'avsc';
 import { dlqTopic, loadSchema, subjectFor, type TopicSpec } from '../../schemas/topics.ts';
 import type { Producer } from 'kafkajs';
-import { deadLetterMessage, type Failure, type RawRecord } from '../../streams/runtime/batch.ts';
+import { assertRecordSize, deadLetterMessage, type Failure, type RawRecord } from '../../streams/runtime/batch.ts';
 import { ValidationError, asStreamError } from '../../streams/runtime/errors.ts';
 import type { Logger } from '../../streams/runtime/logger.ts';
 import { personalData, type PersonalData } from '../../streams/runtime/personal-data.ts';
@@ -89,6 +89,7 @@ export class LakeRecordDecoder {
     const { topic, timeField, serde } = this.o;
     let value: Record<string, unknown>;
     try {
+      assertRecordSize(raw, topic.maxMessageBytes);
       value = (await serde.decode(topic.name, raw.value)) as Record<string, unknown>;
     } catch (err) {
       const error = asStreamError('decode', err);

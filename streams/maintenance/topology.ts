@@ -11,6 +11,7 @@ import { describedContributions, summarize } from './explain.ts';
 import { BUCKET_MS, FEATURE_NAMES, LATENESS_BUCKETS, RING_BUCKETS, writeFeatures } from './features.ts';
 import type { FailureModel } from './model.ts';
 import { rollingWindows, type WindowReading } from './rolling-windows.ts';
+import { validateReading } from '../sensor-validation/rules.ts';
 
 export const HORIZON_HOURS = 24;
 const EXPLANATION_FEATURES = 3;
@@ -38,6 +39,9 @@ export function maintenanceScorer(model: FailureModel) {
     semantics: 'exactly-once',
     semanticsReason: 'a duplicated alert would page an engineer twice; predictions are evaluated against failures later',
     state: { windows: rollingWindows(), alerts: alertHysteresis() },
+    // sensor-validation already applied these rules, but anyone who can write the validated topic
+    // can break its contract, and one NaN would poison an arm's windows for 12 h: check again.
+    validate: (r: SensorReading, record) => validateReading(r, record.timestamp),
     // Windows are exact when rebuilt from their 12 h plus lateness (the EMA is truncated at 12 h).
     // Alert episodes are not rebuilt: after a Redis loss an ongoing episode is raised once more.
     rebuild: {

@@ -73,11 +73,7 @@ export async function processBatch(
   const limits = new Map(def.inputs.map((t) => [t.name, t.maxMessageBytes]));
   for (const raw of raws) {
     try {
-      const limit = limits.get(raw.topic);
-      const size = (raw.value?.length ?? 0) + (raw.key?.length ?? 0);
-      if (limit !== undefined && size > limit) {
-        throw new RecordTooLargeError(`record of ${size} bytes (key + value, decompressed) is over ${raw.topic}'s max.message.bytes of ${limit}: the broker checks the compressed batch, so a record that compresses well can pass it`);
-      }
+      assertRecordSize(raw, limits.get(raw.topic));
       const value = await serde.decode(raw.topic, raw.value);
       const headers = stringHeaders(raw.headers);
       const input: InputRecord = {
@@ -118,6 +114,17 @@ export async function processBatch(
     }
   }
   return { outputs: encoded, failures };
+}
+
+/**
+ * A record over its topic's limit once decompressed is refused before decoding (a decompression
+ * bomb: the broker checks max.message.bytes against the compressed batch only).
+ */
+export function assertRecordSize(raw: RawRecord, maxBytes: number | undefined): void {
+  const size = (raw.value?.length ?? 0) + (raw.key?.length ?? 0);
+  if (maxBytes !== undefined && size > maxBytes) {
+    throw new RecordTooLargeError(`record of ${size} bytes (key + value, decompressed) is over ${raw.topic}'s max.message.bytes of ${maxBytes}: the broker checks the compressed batch, so a record that compresses well can pass it`);
+  }
 }
 
 /** A validator that throws is a bug, but the record still failed validation, not decoding: say so. */

@@ -17,6 +17,7 @@ export interface RuntimeMetrics {
   batchRetries: Counter<'processor' | 'topic' | 'reason'>;
   stateRebuilds: Counter<'processor' | 'topic'>;
   dlqTruncated: Counter<'processor' | 'topic'>;
+  sessionRestarts: Counter<'processor'>;
   recordFailed(processor: string, topic: string, stage: FailureStage): void;
 }
 
@@ -60,6 +61,7 @@ export function createRuntimeMetrics(options: { defaultMetrics?: boolean } = {})
     batchRetries: new Counter({ name: 'streamscore_batch_retries_total', help: 'Batches run again in place after a transient failure (state lost, Redis or registry unreachable), by error class', labelNames: ['processor', 'topic', 'reason'] as const, registers }),
     stateRebuilds: new Counter({ name: 'streamscore_state_rebuilds_total', help: 'Partitions whose state was found missing in Redis and rebuilt from Kafka', labelNames: ['processor', 'topic'] as const, registers }),
     dlqTruncated: new Counter({ name: 'streamscore_dlq_truncated_total', help: 'Dead letters that could not keep the original record whole (too large for the dead-letter topic): key/value cut to a prefix, SHA-256 kept', labelNames: ['processor', 'topic'] as const, registers }),
+    sessionRestarts: new Counter({ name: 'streamscore_session_restarts_total', help: 'Consumer sessions (consumer + producer) restarted after a crash, from the last commit', labelNames: ['processor'] as const, registers }),
     processorUp: new Gauge({ name: 'streamscore_processor_up', help: '1 while the processor is a member of its consumer group', labelNames: ['processor'] as const, registers }),
     recordFailed(processor, topic, stage) {
       recordsFailed.inc({ processor, topic, stage });

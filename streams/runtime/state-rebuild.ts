@@ -68,6 +68,7 @@ export async function replayIntoState(def: ProcessorDefinition, kafka: Kafka, ad
             eachBatch: async ({ batch, heartbeat }) => {
               const range = pending.get(`${batch.topic}/${batch.partition}`);
               if (!range) return;
+              // (a failed apply clears `pending`, so nothing more is applied after it)
               const records: InputRecord[] = [];
               for (const m of batch.messages) {
                 if (Number(m.offset) < range.start || Number(m.offset) >= range.end) continue;
@@ -81,7 +82,15 @@ export async function replayIntoState(def: ProcessorDefinition, kafka: Kafka, ad
                   // It failed when first consumed too, and went to the dead-letter topic then.
                 }
               }
-              if (records.length) await withFence(fence, () => def.rebuild!.apply(records, ctx as HandlerContext<any>));
+              try {
+                if (records.length) await withFence(fence, () => def.rebuild!.apply(records, ctx as HandlerContext<any>));
+              } catch (err) {
+                // Straight to the caller (StateLostError: Redis lost the state again mid-rebuild):
+                // kafkajs' own retries of this handler would only fail the same way, then crash.
+                pending.clear();
+                reject(err);
+                return;
+              }
               replayed += records.length;
               if (Date.now() - lastProgress > 2_000) {
                 lastProgress = Date.now();
