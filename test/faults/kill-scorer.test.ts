@@ -13,13 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { MaintenanceAlert } from '../../schemas/generated/types.ts';
 import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
-import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
-import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { RedisState } from '../../streams/runtime/state/redis-state.ts';
-import { endpoints, runId, testKafka } from '../integration/helpers.ts';
-import { currentEnds, endOffsets, produceTracked, readToEnd, waitForCommits, type Coordinates } from './kafka-io.ts';
+import { endpoints } from '../integration/helpers.ts';
+import { endOffsets, produceTracked, readToEnd, waitForCommits, type Coordinates } from './kafka-io.ts';
 import { failureModel } from './pipeline.ts';
-import { armReadings, checkPredictions, readPredictions } from './predictions.ts';
+import { checkPredictions, readPredictions, scorerRun } from './predictions.ts';
 
 const CLI = new URL('../../bin/streamscore.mjs', import.meta.url).pathname;
 const ARMS = 10;
@@ -65,13 +63,7 @@ async function kill9(child: Child): Promise<void> {
 }
 
 test('kill -9 of maintenance-scorer twice under load: windows count each reading once, predictions exact and not repeated', { timeout: 300_000 }, async (t) => {
-  const run = runId();
-  const kafka = testKafka();
-  const topic = TOPICS.sensorReadingsValidated;
-  const serde = new AvroSerde(new ConfluentSchemaStore(endpoints().schemaRegistryUrl));
-  await serde.useTopic(topic.name, loadSchema(topic.schema));
-  const readings = armReadings(run, ARMS, MINUTES, Date.now() - (MINUTES + 5) * 60_000);
-  const from = await currentEnds(kafka, [TOPICS.maintenancePredictions.name, TOPICS.maintenanceAlerts.name]);
+  const { run, kafka, topic, serde, readings, from } = await scorerRun(ARMS, MINUTES);
 
   let child = startScorerProcess();
   await child.joined;

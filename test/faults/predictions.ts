@@ -5,13 +5,15 @@
 // the same model, as streams/maintenance/scoring-api.ts scores. A prediction computed from state
 // that Redis lost, or from state a killed instance left ahead of its commit, differs.
 import type { Kafka } from 'kafkajs';
-import { TOPICS, loadSchema } from '../../schemas/topics.ts';
+import { TOPICS, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
 import type { MaintenancePrediction, SensorReading } from '../../schemas/generated/types.ts';
 import { FEATURE_NAMES, writeFeatures, type ArmAggregates } from '../../streams/maintenance/features.ts';
 import type { FailureModel } from '../../streams/maintenance/model.ts';
 import { MemoryRollingWindows } from '../../streams/maintenance/rolling-windows.ts';
-import type { AvroSerde } from '../../streams/runtime/serde.ts';
-import { readToEnd } from './kafka-io.ts';
+import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
+import { AvroSerde } from '../../streams/runtime/serde.ts';
+import { endpoints, runId, testKafka } from '../integration/helpers.ts';
+import { currentEnds, readToEnd } from './kafka-io.ts';
 
 const MIN = 60_000;
 
@@ -102,4 +104,16 @@ export async function checkPredictions(model: FailureModel, readings: SensorRead
   });
   if (wrong > 10) problems.push(`... and ${wrong - 10} more predictions that differ from the complete history`);
   return { checked: rows.length, problems };
+}
+
+/** A scorer case's start: a run id, a client, a serde for the scorer's input, the arms' readings, where the outputs end now. */
+export async function scorerRun(arms: number, minutes: number): Promise<{ run: string; kafka: Kafka; topic: TopicSpec; serde: AvroSerde; readings: SensorReading[]; from: Map<string, Map<number, number>> }> {
+  const run = runId();
+  const kafka = testKafka();
+  const topic = TOPICS.sensorReadingsValidated;
+  const serde = new AvroSerde(new ConfluentSchemaStore(endpoints().schemaRegistryUrl));
+  await serde.useTopic(topic.name, loadSchema(topic.schema));
+  const readings = armReadings(run, arms, minutes, Date.now() - (minutes + 5) * 60_000);
+  const from = await currentEnds(kafka, [TOPICS.maintenancePredictions.name, TOPICS.maintenanceAlerts.name]);
+  return { run, kafka, topic, serde, readings, from };
 }

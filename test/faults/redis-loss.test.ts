@@ -8,13 +8,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { waitUntil } from '../../infra/stack/process.ts';
-import { TOPICS, loadSchema } from '../../schemas/topics.ts';
-import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
-import { AvroSerde } from '../../streams/runtime/serde.ts';
-import { endpoints, runId, testKafka } from '../integration/helpers.ts';
-import { currentEnds, endOffsets, produceTracked, waitForCommits, type Coordinates } from './kafka-io.ts';
+import { endpoints } from '../integration/helpers.ts';
+import { endOffsets, produceTracked, waitForCommits, type Coordinates } from './kafka-io.ts';
 import { anyStopped, explained, failureModel, liveness, startScorer, stopAll, type Watched } from './pipeline.ts';
-import { armReadings, checkPredictions, readPredictions } from './predictions.ts';
+import { checkPredictions, readPredictions, scorerRun } from './predictions.ts';
 import { serviceLog, serviceUnderTest, waitFor, type ServiceUnderTest } from './services.ts';
 
 const ARMS = 12;
@@ -46,13 +43,7 @@ interface LossContext {
  * calls `fault` after each chunk, then checks: still running, every prediction exact, a rebuild seen.
  */
 async function lossCase(t: TestContext, fault: (chunk: number, c: LossContext) => Promise<void>): Promise<void> {
-  const run = runId();
-  const kafka = testKafka();
-  const topic = TOPICS.sensorReadingsValidated;
-  const serde = new AvroSerde(new ConfluentSchemaStore(endpoints().schemaRegistryUrl));
-  await serde.useTopic(topic.name, loadSchema(topic.schema));
-  const readings = armReadings(run, ARMS, MINUTES, Date.now() - (MINUTES + 5) * 60_000);
-  const from = await currentEnds(kafka, [TOPICS.maintenancePredictions.name]);
+  const { run, kafka, topic, serde, readings, from } = await scorerRun(ARMS, MINUTES);
   scorer = await startScorer({ ...endpoints(), redisUrl: redis.endpoint }, { maxBatchRecords: 200 });
 
   const client = new Redis(redis.endpoint, { lazyConnect: true, maxRetriesPerRequest: 1 });

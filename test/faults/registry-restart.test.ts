@@ -14,7 +14,8 @@ import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { sensorValidation } from '../../streams/sensor-validation/topology.ts';
 import { endpoints, runId, runtimeOptions, testKafka } from '../integration/helpers.ts';
 import { PipelineLoad, type Encode } from './pipeline-load.ts';
-import { freePort, serviceLog, serviceUnderTest, type ServiceUnderTest } from './services.ts';
+import { serviceLog, serviceUnderTest, type ServiceUnderTest } from './services.ts';
+import { freePort } from '../integration/helpers.ts';
 
 const stackLog = serviceLog();
 let registry: ServiceUnderTest;

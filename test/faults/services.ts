@@ -4,8 +4,8 @@
 // time, so nobody else is using it, and the case leaves it running and healthy. Otherwise (an
 // external service, or STREAMSCORE_FAULTS_ISOLATED=1) the case gets a throwaway service of its own
 // on free ports in a temp dir, as test/integration/gateway-store-and-forward.test.ts does.
+import { freePort } from '../integration/helpers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStackConfig, type StackConfig } from '../../infra/stack/config.ts';
@@ -83,14 +83,6 @@ function sharedEmbedded(variable: EndpointVar): StackConfig | null {
   const { service, endpoint } = SERVICES[variable];
   const same = endpoint(config).replace(/\/+$/, '') === given.replace(/\/+$/, '');
   return same && ownedPid(service.identity(config)) !== null ? config : null;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Lines the stack helpers print, kept for a failure message instead of cluttering the test output. */

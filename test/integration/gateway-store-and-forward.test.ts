@@ -4,7 +4,6 @@
 // the shared one (SCHEMA_REGISTRY_URL).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,7 +15,7 @@ import { Gateway } from '../../connectors/gateway/gateway.ts';
 import { fileSource, paced } from '../../connectors/gateway/sources.ts';
 import { createKafka } from '../../streams/runtime/kafka-client.ts';
 import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
-import { collect, endpoints, quietLog, readingSerde } from './helpers.ts';
+import { freePort, collect, endpoints, quietLog, readingSerde } from './helpers.ts';
 
 const ARMS = 20;
 const STEPS = 100; // x 3 sensors = 300 readings per arm
@@ -26,14 +25,6 @@ let config: StackConfig;
 let dir: string;
 const brokerLog: string[] = [];
 const log = (line: string) => brokerLog.push(line);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ss-gateway-it-'));

@@ -1,6 +1,7 @@
 // Shared plumbing of the integration tests: they talk to the real Kafka, registry and Redis whose
 // endpoints test/run.ts (or the user) puts in KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { after, before } from 'node:test';
 import type { Kafka, Message } from 'kafkajs';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
@@ -118,4 +119,13 @@ export function useRedis(): () => RedisState {
     if (!redis) throw new Error('useRedis(): Redis is opened in a before() hook; use it inside a test');
     return redis;
   };
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a throwaway service of a test. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }

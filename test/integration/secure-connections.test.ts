@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -25,7 +24,7 @@ import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import { sensorValidation } from '../../streams/sensor-validation/topology.ts';
-import { collect, quietLog, reading, runId } from './helpers.ts';
+import { freePort, collect, quietLog, reading, runId } from './helpers.ts';
 
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8085/apis/ccompat/v7';
 const USERS = { PLAIN: ['plain-user', 'plain-pw'], 'SCRAM-SHA-256': ['scram256-user', 'pw-256'], 'SCRAM-SHA-512': ['scram512-user', 'pw-512'] } as const;
@@ -53,14 +52,6 @@ function setEnv(vars: Record<string, string>): void {
 
 function saslEnv(mechanism: Mechanism, password: string = USERS[mechanism][1]): Record<string, string> {
   return { KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: USERS[mechanism][0], KAFKA_SASL_PASSWORD: password, KAFKA_SSL_CA_FILE: ca, REDIS_TLS_CA_FILE: ca };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** A CA and a server certificate for IP 127.0.0.1 signed by it (PKCS#8 key, as Kafka's PEM keystore wants). */
