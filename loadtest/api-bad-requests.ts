@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createApiKey, parseRateLimit } from '../streams/runtime/http/api-keys.ts';
 import { badRequests, sendRaw, type RawRequest } from './bad-requests.ts';
@@ -129,6 +129,6 @@ const result = {
   byKind,
 };
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`../${out}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(resolvePath(new URL('..', import.meta.url).pathname, out), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 process.exitCode = fiveXX === 0 && healthy ? 0 : 1;

@@ -3,6 +3,7 @@
 // at fixed offered rates, measuring delivered readings/s and produce -> prediction latency (p50/p99),
 // against a raw consume -> produce passthrough measured first in the same run.
 //   node loadtest/factoryguard-e2e.ts [--rates 1000,5000,10000,15000] [--seconds 20] [--arms 500] [--out loadtest/results/x.json]
+import { resolve as resolvePath } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -140,7 +141,7 @@ for (const rate of rates) {
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`../${out}`, import.meta.url), JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, date: new Date().toISOString(), command: process.argv.slice(1).join(' '), results }, null, 2));
+writeFileSync(resolvePath(new URL('..', import.meta.url).pathname, out), JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, date: new Date().toISOString(), command: process.argv.slice(1).join(' '), results }, null, 2));
 await producer.disconnect();
 await admin.disconnect();
 await redis.close();

@@ -2,6 +2,7 @@
 // with an arm's last N hours of one-per-minute readings, at fixed concurrency, against GET /healthz
 // on the same server in the same run as the baseline (what the HTTP stack alone costs).
 //   node loadtest/scoring-api.ts [--hours 6] [--connections 1,4,10] [--seconds 15] [--out loadtest/results/x.json]
+import { resolve as resolvePath } from 'node:path';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -53,6 +54,6 @@ if (import.meta.main) {
   server.kill('SIGTERM');
   const result = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, date: new Date().toISOString(), command: `node ${process.argv.slice(1).join(' ')}`, bodyBytes: body.length, readings: hours * 180, seconds, rows };
   mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`../${out}`, import.meta.url), JSON.stringify(result, null, 2));
+  writeFileSync(resolvePath(new URL('..', import.meta.url).pathname, out), JSON.stringify(result, null, 2));
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
