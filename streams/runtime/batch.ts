@@ -70,33 +70,10 @@ export async function processBatch(
 ): Promise<BatchResult> {
   const failures: Failure[] = [];
   const decoded: { raw: RawRecord; input: InputRecord }[] = [];
-  const limits = new Map(def.inputs.map((t) => [t.name, t.maxMessageBytes]));
   for (const raw of raws) {
-    try {
-      assertRecordSize(raw, limits.get(raw.topic));
-      const value = await serde.decode(raw.topic, raw.value);
-      const headers = stringHeaders(raw.headers);
-      const input: InputRecord = {
-        topic: raw.topic,
-        partition: raw.partition,
-        offset: raw.offset,
-        key: raw.key?.toString('utf8') ?? null,
-        value,
-        timestamp: raw.timestamp,
-        headers,
-        trace: parseTraceparent(headers[TRACEPARENT_HEADER]),
-      };
-      const invalid = validateSafely(def, value, input);
-      if (invalid) {
-        failures.push({ record: raw, error: new ValidationError(invalid), value });
-        continue;
-      }
-      decoded.push({ raw, input });
-    } catch (err) {
-      const streamError = asStreamError('decode', err);
-      if (streamError.retriable) throw streamError;
-      failures.push({ record: raw, error: streamError });
-    }
+    const outcome = await decodeInput(def, serde, raw);
+    if ('failure' in outcome) failures.push(outcome.failure);
+    else decoded.push({ raw, input: outcome.input });
   }
 
   const byOffset = new Map(decoded.map((d) => [d.input.offset, d.raw]));
@@ -114,6 +91,37 @@ export async function processBatch(
     }
   }
   return { outputs: encoded, failures };
+}
+
+/**
+ * A consumed record as its processor's input: size-checked, decoded, validated — or the Failure
+ * that dead-letters it. Retriable errors (registry unreachable) are thrown: the record is not at
+ * fault. The batch path and the state rebuild both use it, so a rebuild applies exactly the
+ * records the first pass accepted.
+ */
+export async function decodeInput(def: ProcessorDefinition, serde: AvroSerde, raw: RawRecord): Promise<{ input: InputRecord } | { failure: Failure }> {
+  let input: InputRecord;
+  try {
+    assertRecordSize(raw, def.inputs.find((t) => t.name === raw.topic)?.maxMessageBytes);
+    const value = await serde.decode(raw.topic, raw.value);
+    const headers = stringHeaders(raw.headers);
+    input = {
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset,
+      key: raw.key?.toString('utf8') ?? null,
+      value,
+      timestamp: raw.timestamp,
+      headers,
+      trace: parseTraceparent(headers[TRACEPARENT_HEADER]),
+    };
+  } catch (err) {
+    const streamError = asStreamError('decode', err);
+    if (streamError.retriable) throw streamError;
+    return { failure: { record: raw, error: streamError } };
+  }
+  const invalid = validateSafely(def, input.value, input);
+  return invalid ? { failure: { record: raw, error: new ValidationError(invalid), value: input.value } } : { input };
 }
 
 /**

@@ -6,7 +6,7 @@
 // retry can fix end the processor (fatal-errors.ts: fenced by a newer instance, not authorized).
 import { hostname } from 'node:os';
 import type { Consumer, Producer } from 'kafkajs';
-import { dlqSpec, type TopicSpec } from '../../schemas/topics.ts';
+import { dlqSpec } from '../../schemas/topics.ts';
 import { InFlightGate } from './backpressure.ts';
 import { prepareSerde } from './batch.ts';
 import { createBatchLoop } from './batch-loop.ts';
@@ -102,7 +102,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   const guard = redis ? new StateGuard({ def, redis, kafka, serde, ctx, log, onRebuild: (tp) => metrics.stateRebuilds.inc({ processor: def.name, topic: tp.topic }) }) : null;
 
   const exactlyOnce = def.semantics === 'exactly-once';
-  const outputSpecs: TopicSpec[] = [...def.outputs, ...inputDlqs];
+  const maxBytes = maxBytesByTopic([...def.outputs, ...inputDlqs]);
   const stalled = new Set<string>();
   let ready = false;
   let stopping: Promise<void> | null = null;
@@ -117,7 +117,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     def, ctx, serde, guard, metrics, log, now, gate, stalled,
     chunkSize: options.maxBatchRecords ?? 2_000,
     dlqMaxBytes: new Map(def.inputs.map((t, i) => [t.name, inputDlqs[i].maxMessageBytes])),
-    target: () => ({ semantics: def.semantics, groupId: def.name, producer: session!.producer, consumer: session!.consumer, maxBytes: maxBytesByTopic(outputSpecs) }),
+    target: () => ({ semantics: def.semantics, groupId: def.name, producer: session!.producer, consumer: session!.consumer, maxBytes }),
   });
 
   /** Connects a new producer and consumer and starts consuming; the caller retries a failed start. */

@@ -9,9 +9,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { HandlerContext, InputRecord, ProcessorDefinition } from './processor.ts';
 import type { AvroSerde } from './serde.ts';
 import type { Logger } from './logger.ts';
-import { stringHeaders, toRawRecord } from './batch.ts';
+import { decodeInput, toRawRecord } from './batch.ts';
 import { withRetry } from './retry.ts';
-import { parseTraceparent } from './tracing.ts';
 import { withFence, type StateFence } from './state/redis-state.ts';
 
 export interface TopicPartition {
@@ -45,8 +44,10 @@ export async function replayRanges(def: ProcessorDefinition, admin: Admin, parti
   return ranges;
 }
 
-/** Replays `ranges` through `def.rebuild.apply` with a throwaway consumer group; returns the records applied. */
-/** State writes of the replay are fenced by `fence` (the partition's rebuilding marker). */
+/**
+ * Replays `ranges` through `def.rebuild.apply` with a throwaway consumer group; returns the records
+ * applied. State writes of the replay are fenced by `fence` (the partition's rebuilding marker).
+ */
 export async function replayIntoState(def: ProcessorDefinition, kafka: Kafka, admin: Admin, ranges: ReplayRange[], serde: AvroSerde, ctx: HandlerContext<unknown>, log: Logger, fence: StateFence): Promise<number> {
   if (ranges.length === 0 || !def.rebuild) return 0;
   const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
@@ -70,23 +71,17 @@ export async function replayIntoState(def: ProcessorDefinition, kafka: Kafka, ad
               if (!range) return;
               // (a failed apply clears `pending`, so nothing more is applied after it)
               const records: InputRecord[] = [];
-              for (const m of batch.messages) {
-                if (Number(m.offset) < range.start || Number(m.offset) >= range.end) continue;
-                try {
-                  const raw = toRawRecord(batch.topic, batch.partition, m);
-                  const value = await serde.decode(raw.topic, raw.value);
-                  const headers = stringHeaders(raw.headers);
-                  const input: InputRecord = { topic: raw.topic, partition: raw.partition, offset: raw.offset, key: raw.key?.toString() ?? null, value, timestamp: raw.timestamp, headers, trace: parseTraceparent(headers.traceparent) };
-                  if (!def.validate?.(value, input)) records.push(input);
-                } catch {
-                  // It failed when first consumed too, and went to the dead-letter topic then.
-                }
-              }
               try {
+                for (const m of batch.messages) {
+                  if (Number(m.offset) < range.start || Number(m.offset) >= range.end) continue;
+                  // A record that failed when first consumed went to the dead-letter topic then: skip it.
+                  const outcome = await decodeInput(def, serde, toRawRecord(batch.topic, batch.partition, m));
+                  if ('input' in outcome) records.push(outcome.input);
+                }
                 if (records.length) await withFence(fence, () => def.rebuild!.apply(records, ctx as HandlerContext<any>));
               } catch (err) {
-                // Straight to the caller (StateLostError: Redis lost the state again mid-rebuild):
-                // kafkajs' own retries of this handler would only fail the same way, then crash.
+                // Straight to the caller (the registry unreachable, Redis lost the state again
+                // mid-rebuild): kafkajs' own retries of this handler would only fail the same way.
                 pending.clear();
                 reject(err);
                 return;
