@@ -1,0 +1,87 @@
+"""Export the trained network to ONNX (one graph: defect logit, box heads, Grad-CAM) and check it.
+
+    python models/vision/export.py --checkpoint models/vision/artifacts/pcb-qc.pt --out models/vision/artifacts
+
+Checks before anything is written: onnxruntime reproduces PyTorch on random and real frames to
+1e-4, and the graph's input/output names and shapes are the contract the stream reads."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from backbone import load_tflite_mobilenet_v2  # noqa: E402
+from model import CLASSES, INPUT_SIZE, OUTPUT_NAMES, STRIDE, ExportedPcbQc, PcbQcNet  # noqa: E402
+
+ONNX_FILE = 'pcb-qc.onnx'
+
+
+def build_net(tflite_path: str, checkpoint: str | None) -> PcbQcNet:
+    net = PcbQcNet(load_tflite_mobilenet_v2(tflite_path))
+    if checkpoint:
+        net.load_state_dict(torch.load(checkpoint, map_location='cpu', weights_only=True)['model'])
+    return net.eval()
+
+
+def export_onnx(net: PcbQcNet, path: Path) -> None:
+    graph = ExportedPcbQc(net).eval()
+    example = torch.rand(1, 1, INPUT_SIZE, INPUT_SIZE)
+    torch.onnx.export(graph, (example,), str(path), input_names=['image'], output_names=OUTPUT_NAMES,
+                      dynamic_axes={'image': {0: 'batch'}, **{n: {0: 'batch'} for n in OUTPUT_NAMES}},
+                      opset_version=17, dynamo=False)
+
+
+def check_onnx(net: PcbQcNet, path: Path, frames: np.ndarray) -> dict:
+    """Max |onnxruntime - torch| per output on `frames` [N, 1, H, W]; raises over 1e-4 (relative)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+    got = session.run(OUTPUT_NAMES, {'image': frames.astype(np.float32)})
+    with torch.no_grad():
+        want = [t.numpy() for t in ExportedPcbQc(net)(torch.from_numpy(frames.astype(np.float32)))]
+    report = {}
+    for name, g, w in zip(OUTPUT_NAMES, got, want):
+        if g.shape != w.shape:
+            raise AssertionError(f'{name}: onnx shape {g.shape}, torch {w.shape}')
+        err = float(np.max(np.abs(g - w)) / max(1.0, float(np.max(np.abs(w)))))
+        report[name] = err
+        if err > 1e-4:
+            raise AssertionError(f'{name}: onnxruntime differs from torch by {err:.2e} (relative)')
+    return report
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parent
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--tflite', default=str(here.parents[1] / '..' / 'shared' / 'data' / 'imagenet-tflite-coral' / 'mobilenet_v2_1.0_224_quant.tflite'))
+    ap.add_argument('--checkpoint', help='training checkpoint (.pt); without it the heads are untrained (placeholder)')
+    ap.add_argument('--meta', help='JSON with thresholds and metrics from training, merged into model-meta.json')
+    ap.add_argument('--version', required=True)
+    ap.add_argument('--out', default=str(here / 'artifacts'))
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    net = build_net(args.tflite, args.checkpoint)
+    export_onnx(net, out / ONNX_FILE)
+    rng = np.random.default_rng(0)
+    report = check_onnx(net, out / ONNX_FILE, rng.random((2, 1, INPUT_SIZE, INPUT_SIZE)))
+    extra = json.loads(Path(args.meta).read_text()) if args.meta else {}
+    meta = {
+        'model_name': 'pcb-qc-mobilenetv2', 'model_version': args.version,
+        'input': {'name': 'image', 'height': INPUT_SIZE, 'width': INPUT_SIZE, 'channels': 1, 'range': [0, 1]},
+        'outputs': OUTPUT_NAMES, 'stride': STRIDE, 'classes': CLASSES,
+        'threshold': 0.5, 'box_threshold': 0.3, 'max_boxes': 50, 'target_false_reject_rate': 0.01,
+        'trained': bool(args.checkpoint), 'onnx_check_max_relative_error': report,
+        **extra,
+    }
+    (out / 'model-meta.json').write_text(json.dumps(meta, indent=2) + '\n')
+    print(f'wrote {out / ONNX_FILE} ({(out / ONNX_FILE).stat().st_size / 1e6:.1f} MB) and model-meta.json; onnx check {report}')
+
+
+if __name__ == '__main__':
+    main()
