@@ -107,6 +107,7 @@ export const sampleQcResult: QcResult = {
   defect_probability: 0.92,
   boxes: [{ x: 640, y: 212, width: 48, height: 30, score: 0.88, defect_class: 'scratch' }],
   heatmap_png: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  heatmap_peak: { x: 662.5, y: 226.75 },
   model_name: 'bracket-qc-resnet',
   model_version: '3.0.2',
   latency_ms: 41.7,
@@ -178,7 +179,7 @@ export const SAMPLE_RECORDS: Record<string, object[]> = {
   'vision/camera-frame.avsc': [sampleCameraFrame, { ...sampleCameraFrame, encoding: 'PNG', template_id: null } satisfies CameraFrame],
   'vision/qc-result.avsc': [
     sampleQcResult,
-    { ...sampleQcResult, verdict: 'PASS', defect_probability: 0.03, boxes: [], heatmap_png: null } satisfies QcResult,
+    { ...sampleQcResult, verdict: 'PASS', defect_probability: 0.03, boxes: [], heatmap_png: null, heatmap_peak: null } satisfies QcResult,
   ],
   'telecom/billing-event.avsc': [
     sampleBillingEvent,

@@ -411,6 +411,8 @@ export interface QcResult {
   boxes: DefectBox[];
   /** Grad-CAM heatmap overlaid on the frame, PNG-encoded, for operators; null when not rendered (e.g. on PASS, to keep messages small). */
   heatmap_png: Buffer | null;
+  /** Peak of the Grad-CAM heatmap in frame pixels, where the model looked hardest; null when the heatmap is all zeros or was not computed. */
+  heatmap_peak: HeatmapPeak | null;
   /** Name of the inspection model. */
   model_name: string;
   /** Version of the inspection model. */
@@ -442,4 +444,15 @@ export interface DefectBox {
   score: number;
   /** Kind of defect, e.g. 'scratch', when the model classifies defects; null otherwise. */
   defect_class: string | null;
+}
+
+/**
+ * Where the Grad-CAM heatmap is highest: its strongest cell refined by the weighted centroid of its 3x3 neighbourhood.
+ * Avro record io.streamscore.vision.HeatmapPeak
+ */
+export interface HeatmapPeak {
+  /** Horizontal position in pixels of the original frame, origin left. */
+  x: number;
+  /** Vertical position in pixels of the original frame, origin top. */
+  y: number;
 }
