@@ -5,14 +5,14 @@
 // registry unreachable) is run again in place, with backoff, while the partition's session stays
 // alive; after IN_PLACE_ATTEMPTS the error goes up and the consumer session is restarted.
 import type { EachBatchPayload } from 'kafkajs';
-import { DLQ_HEADERS, deadLetterMessage, processBatch, toRawRecord, type Failure } from './batch.ts';
+import { DLQ_HEADERS, deadLetterMessage, processBatch, toRawRecord, type BatchContext, type Failure } from './batch.ts';
 import { deliver, nextOffset, type DeliveryReport, type DeliveryTarget } from './delivery.ts';
 import type { InFlightGate } from './backpressure.ts';
 import { StreamError, StateLostError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 import { personalData } from './personal-data.ts';
-import type { HandlerContext, ProcessorDefinition } from './processor.ts';
+import type { ProcessorDefinition } from './processor.ts';
 import { errorLine } from './retry.ts';
 import type { AvroSerde } from './serde.ts';
 import type { StateGuard } from './state-guard.ts';
@@ -23,7 +23,7 @@ export const IN_PLACE_ATTEMPTS = 12;
 
 export interface BatchLoopDeps {
   def: ProcessorDefinition;
-  ctx: HandlerContext<unknown>;
+  ctx: BatchContext;
   serde: AvroSerde;
   guard: StateGuard | null;
   metrics: RuntimeMetrics;
@@ -76,7 +76,8 @@ export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) =
       const raws = chunk.map((m) => toRawRecord(topic, partition, m));
       const endTimer = metrics.batchDuration.startTimer(labels);
       const batchLog = log.child({ topic, partition, firstOffset: raws[0].offset });
-      // Keeps the group session alive while a slow handler, a rebuild or a retry awaits.
+      // Keeps the group session alive while a slow handler, offloaded work (worker-pool.ts), a
+      // rebuild or a retry awaits: the event loop is free, so this fires every 2 s.
       const keepAlive = setInterval(() => heartbeat().catch(() => undefined), 2_000);
       d.gate.acquire(raws.length);
       try {

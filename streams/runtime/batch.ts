@@ -7,6 +7,9 @@ import { DEAD_LETTER_SCHEMA, dlqTopic, loadSchema } from '../../schemas/topics.t
 import { ProcessingError, RecordTooLargeError, StreamError, ValidationError, asStreamError } from './errors.ts';
 import type { HandlerContext, InputRecord, OutputRecord, ProcessorDefinition } from './processor.ts';
 import type { AvroSerde } from './serde.ts';
+import { MODEL_HEADER, modelHeaderValue } from './models.ts';
+import { offloadTo } from './offload.ts';
+import type { WorkerPool } from './worker-pool.ts';
 import { TRACEPARENT_HEADER, childContext, formatTraceparent, parseTraceparent } from './tracing.ts';
 
 /** A consumed record as the broker delivered it. */
@@ -62,9 +65,14 @@ export const DLQ_HEADERS = {
   truncated: 'streamscore.dlq.truncated',
 } as const;
 
+/** The handler context as the runtime holds it: plus the pool that offload() is bound to per batch. */
+export interface BatchContext extends HandlerContext<unknown> {
+  pool: WorkerPool | null;
+}
+
 export async function processBatch(
   def: ProcessorDefinition,
-  ctx: HandlerContext<unknown>,
+  ctx: BatchContext,
   serde: AvroSerde,
   raws: RawRecord[],
 ): Promise<BatchResult> {
@@ -83,9 +91,11 @@ export async function processBatch(
 
   const encoded: EncodedMessage[] = [];
   const outputsBySource = groupBy(outputs, (o) => o.source.offset);
+  // Every output names the models that made it, so a consumer can tell versions apart without decoding.
+  const modelHeaders: Record<string, string> = def.models?.length ? { [MODEL_HEADER]: modelHeaderValue(def.models) } : {};
   for (const [offset, group] of outputsBySource) {
     try {
-      encoded.push(...group.map((o) => encodeOutput(serde, o)));
+      encoded.push(...group.map((o) => encodeOutput(serde, o, modelHeaders)));
     } catch (err) {
       failures.push({ record: byOffset.get(offset)!, error: asStreamError('produce', err) });
     }
@@ -146,7 +156,7 @@ function validateSafely(def: ProcessorDefinition, value: unknown, input: InputRe
 
 async function handleIsolatingPoison(
   def: ProcessorDefinition,
-  ctx: HandlerContext<unknown>,
+  ctx: BatchContext,
   inputs: InputRecord[],
   onFailure: (input: InputRecord, error: StreamError) => void,
 ): Promise<OutputRecord[]> {
@@ -154,7 +164,9 @@ async function handleIsolatingPoison(
   // Rejections count only if the attempt that made them succeeds (a failed attempt is re-run).
   const rejected: { input: InputRecord; error: StreamError }[] = [];
   try {
-    const outputs = await def.handle(inputs, { ...ctx, reject: (input: InputRecord, error: StreamError) => void rejected.push({ input, error }) } as unknown as HandlerContext<never>);
+    const { pool, ...handlerCtx } = ctx;
+    const reject = (input: InputRecord, error: StreamError) => void rejected.push({ input, error });
+    const outputs = await def.handle(inputs, { ...handlerCtx, reject, offload: offloadTo(pool, def.name, reject) } as unknown as HandlerContext<never>);
     for (const r of rejected) onFailure(r.input, r.error);
     return outputs;
   } catch (err) {
@@ -170,13 +182,13 @@ async function handleIsolatingPoison(
   }
 }
 
-function encodeOutput(serde: AvroSerde, output: OutputRecord): EncodedMessage {
+function encodeOutput(serde: AvroSerde, output: OutputRecord, runtimeHeaders: Record<string, string>): EncodedMessage {
   const trace = childContext(output.source.trace);
   return {
     topic: output.topic.name,
     key: output.key,
     value: serde.encode(output.topic.name, output.value),
-    headers: { ...output.headers, [TRACEPARENT_HEADER]: formatTraceparent(trace) },
+    headers: { ...output.headers, ...runtimeHeaders, [TRACEPARENT_HEADER]: formatTraceparent(trace) },
     sourceTimestamp: output.source.timestamp,
     sourceOffset: output.source.offset,
   };

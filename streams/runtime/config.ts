@@ -1,9 +1,9 @@
 // Runtime settings, read once from the environment and validated before anything connects.
 // The CLI fills KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL from the embedded stack when unset.
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { brokerList } from './kafka-client.ts';
 import { kafkaSecurityFromEnv, redisTlsOptions, registryAuthHeaders } from './connection-security.ts';
-import type { RuntimeOptions } from './kafka-runner.ts';
+import type { RuntimeOptions, WorkerSettings } from './kafka-runner.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -56,7 +56,38 @@ export function runtimeOptionsFromEnv(env: Env = process.env): RuntimeOptions {
     partitionsConsumedConcurrently: int('STREAMSCORE_PARTITION_CONCURRENCY', 1, 1) ?? 1,
     maxInFlightRecords: int('STREAMSCORE_MAX_IN_FLIGHT_RECORDS', 10_000, 1) ?? 10_000,
     sessionTimeoutMs: int('STREAMSCORE_SESSION_TIMEOUT_MS', 30_000, 6_000) ?? 30_000,
+    workers: workerSettingsFromEnv(env, availableParallelism(), problems),
   };
   if (problems.length) throw new Error(`invalid runtime configuration:\n  - ${problems.join('\n  - ')}`);
   return options;
+}
+
+/**
+ * The worker pool's size, sized so the CPU-bound work does not oversubscribe the cores: worker
+ * threads (default cores - 1, at least 1, leaving the event loop a core) times onnxruntime's
+ * intra-op threads per worker (default floor(cores / workers), at least 1) must not exceed the
+ * cores. In flight (running or queued in the pool): 2 jobs per worker and 64 MiB by default.
+ */
+export function workerSettingsFromEnv(env: Env, cores: number, problems: string[]): WorkerSettings {
+  const int = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) {
+      problems.push(`${name}=${raw} must be an integer >= 1`);
+      return fallback;
+    }
+    return n;
+  };
+  const threads = int('STREAMSCORE_WORKER_THREADS', Math.max(1, cores - 1));
+  const ortThreads = int('STREAMSCORE_ORT_THREADS', Math.max(1, Math.floor(cores / threads)));
+  if (threads * ortThreads > cores && cores > 1) {
+    problems.push(`STREAMSCORE_WORKER_THREADS=${threads} x STREAMSCORE_ORT_THREADS=${ortThreads} = ${threads * ortThreads} compute threads on ${cores} cores: lower one of them so the product is at most ${cores}`);
+  }
+  return {
+    threads,
+    ortThreads,
+    maxInflight: int('STREAMSCORE_MAX_INFLIGHT', 2 * threads),
+    maxInflightBytes: int('STREAMSCORE_MAX_INFLIGHT_BYTES', 64 * 1024 * 1024),
+  };
 }

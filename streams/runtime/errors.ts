@@ -117,3 +117,13 @@ export function asStreamError(stage: FailureStage, err: unknown): StreamError {
   if (err instanceof Error && stage !== 'produce') wrapped.name = err.name === 'Error' ? 'ProcessingError' : err.name;
   return wrapped;
 }
+
+/**
+ * An offloaded task ran past its processor's `workers.recordDeadlineMs`: its worker was terminated
+ * (and replaced) and the record dead-lettered, so one stuck record cannot stall its partition.
+ */
+export class RecordTimeoutError extends StreamError {
+  constructor(message: string) {
+    super('processing', message);
+  }
+}

@@ -16,7 +16,10 @@ import { startHealthServer, type HealthServer } from './health-server.ts';
 import { checkKafkaSecurity, createKafka, groupConsumerConfig } from './kafka-client.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
-import { describeTopology, type HandlerContext, type ProcessorDefinition } from './processor.ts';
+import { describeTopology, type ProcessorDefinition } from './processor.ts';
+import type { BatchContext } from './batch.ts';
+import { openProcessorModels } from './processor-models.ts';
+import type { ModelSource } from './models.ts';
 import { ConfluentSchemaStore } from './schema-store.ts';
 import { AvroSerde } from './serde.ts';
 import { RedisState } from './state/redis-state.ts';
@@ -44,9 +47,24 @@ export interface RuntimeOptions {
   maxInFlightRecords?: number;
   /** Consumer session timeout: how long a dead (kill -9) member holds its partitions before a rebalance. */
   sessionTimeoutMs?: number;
+  /** The worker pool of a processor that declares `workers` (config.ts: workerSettingsFromEnv). */
+  workers?: WorkerSettings;
+  /** Where the processor's models come from (models.ts); the file named in each ModelSpec by default. */
+  modelSource?: ModelSource;
   logger?: Logger;
   now?: () => number;
 }
+
+export interface WorkerSettings {
+  threads: number;
+  /** onnxruntime intra-op threads per worker. */
+  ortThreads: number;
+  maxInflight: number;
+  maxInflightBytes: number;
+}
+
+/** Used when a caller (a test) gives no worker settings: one worker, small bounds. */
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { threads: 1, ortThreads: 1, maxInflight: 2, maxInflightBytes: 64 * 1024 * 1024 };
 
 export interface RunningProcessor {
   name: string;
@@ -87,13 +105,21 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   await prepareSerde(def, serde);
   const redis = def.state && Object.keys(def.state).length ? new RedisState(options.redisUrl) : null;
   if (redis) await withRetry(() => redis.connect(), { what: 'connecting to Redis', retriable: () => true, log });
-  const ctx: HandlerContext<unknown> = {
+  // Models and the worker pool load before the consumer joins: a missing file or a signature
+  // mismatch stops the processor here, with the reason, before it owns any partition.
+  const { models, pool, close: closeModels } = await openProcessorModels(def, options.workers ?? DEFAULT_WORKER_SETTINGS, log, options.modelSource);
+  const ctx: BatchContext = {
     processor: def.name,
     state: openStores(def.state, redis ? { kind: 'redis', redis } : { kind: 'memory' }, def.name),
     log,
     now,
+    models,
+    pool,
     reject: () => {
       throw new Error('reject() is bound per batch by processBatch');
+    },
+    offload: () => {
+      throw new Error('offload() is bound per batch by processBatch');
     },
   };
 
@@ -204,6 +230,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
       ready = false;
       log.info('stopping: finishing the batch in hand, committing, leaving the group');
       if (session) await closeSession(session);
+      await closeModels();
       await redis?.close();
       await server?.close();
       metrics.processorUp.set({ processor: def.name }, 0);

@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import type { TraceContext } from './tracing.ts';
 import type { StreamError } from './errors.ts';
 import type { StateSpec, StoresOf } from './state/state-spec.ts';
+import type { LoadedModel, ModelSpec } from './models.ts';
 
 /**
  * at-least-once: outputs are acknowledged (acks=all, idempotent producer), then offsets committed;
@@ -46,6 +47,38 @@ export interface HandlerContext<S> {
   now(): number;
   /** Sends one input to its dead-letter topic (e.g. an event later than the allowed lateness) while the rest of the batch goes on. */
   reject(record: InputRecord, error: StreamError): void;
+  /**
+   * The processor's models, loaded once by the runtime in this thread, by ModelSpec name. Empty
+   * when the processor declares `workers`: then the models are loaded in each worker thread and
+   * reach the task module through its `env.models`.
+   */
+  models: Record<string, LoadedModel>;
+  /**
+   * Runs jobs on the processor's worker pool (`workers`), within the in-flight bounds (count and
+   * bytes); resolves with one result per job, in order. A job over `workers.recordDeadlineMs` (its
+   * worker is terminated and replaced) or whose task throws RecordRejectedError is dead-lettered
+   * with the reason (RecordTimeoutError / RecordRejectedError, stage processing) and comes back as
+   * null. Any other task failure rejects, and the batch is retried record by record.
+   */
+  offload<I, R>(jobs: OffloadJob<I>[]): Promise<(R | null)[]>;
+}
+
+export interface OffloadJob<I> {
+  /** The input the job answers for: a rejected or timed-out job dead-letters it. */
+  record: InputRecord;
+  /** What the worker task receives (structured clone; `transfer` moves buffers instead of copying). */
+  input: I;
+  /** The memory the job holds (its frame, image, document), counted against STREAMSCORE_MAX_INFLIGHT_BYTES. */
+  bytes: number;
+  transfer?: ArrayBuffer[];
+}
+
+/** A processor's CPU-heavy step, run on worker threads (worker-pool.ts) by HandlerContext.offload. */
+export interface WorkerSpec {
+  /** Absolute path or file URL of the task module; its default export is `async (input, env: { models }) => result`. */
+  module: string;
+  /** How long one job may run on a worker before it is abandoned and its record dead-lettered. */
+  recordDeadlineMs: number;
 }
 
 // The defaults are `any` so that runtime code can hold any processor (handlers are contravariant in their state).
@@ -59,6 +92,10 @@ export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec
   /** Why this processor needs the semantics it declares (shown by `describe`). */
   semanticsReason: string;
   state?: D;
+  /** Models the processor scores with; loaded once by the runtime (models.ts), named on every output. */
+  models?: ModelSpec[];
+  /** A worker pool for CPU-heavy steps, used through HandlerContext.offload. */
+  workers?: WorkerSpec;
   /**
    * How to rebuild the state from the input topic after Redis loses it (state-rebuild.ts):
    * replay `lookbackMs` before the committed position through `apply`, which updates state only.
@@ -83,6 +120,14 @@ export function defineProcessor<T, D extends Record<string, StateSpec<unknown>> 
   if (eosOutputs.length && def.semantics !== 'exactly-once') {
     throw new Error(`processor ${def.name} writes ${eosOutputs.join(', ')}, declared exactly-once in schemas/topics.ts, but runs ${def.semantics}`);
   }
+  if (def.workers) {
+    const { module, recordDeadlineMs } = def.workers;
+    if (!module.startsWith('file:') && !module.startsWith('/')) throw new Error(`processor ${def.name}: workers.module must be an absolute path or a file URL, got ${module}`);
+    if (!(Number.isFinite(recordDeadlineMs) && recordDeadlineMs > 0)) throw new Error(`processor ${def.name}: workers.recordDeadlineMs must be a number of milliseconds > 0, got ${recordDeadlineMs}`);
+  }
+  const names = (def.models ?? []).map((m) => m.name);
+  const repeated = names.filter((n, i) => names.indexOf(n) !== i);
+  if (repeated.length) throw new Error(`processor ${def.name} declares model ${repeated[0]} twice: model names must be unique`);
   return def;
 }
 
@@ -96,6 +141,9 @@ export interface TopologyDescription {
   state: { name: string; kind: string; detail: string }[];
   sinks: { topic: string; schema: string }[];
   deadLetters: string[];
+  /** Models the runtime loads for the processor; every output carries `streamscore-model: name@version`. */
+  models: { name: string; version: string; file: string; inputs: Record<string, string>; outputs: Record<string, string> }[];
+  workers: { module: string; recordDeadlineMs: number } | null;
 }
 
 export function describeTopology(def: ProcessorDefinition): TopologyDescription {
@@ -105,9 +153,23 @@ export function describeTopology(def: ProcessorDefinition): TopologyDescription 
     semantics: def.semantics,
     semanticsReason: def.semanticsReason,
     sources: def.inputs.map((t) => ({ topic: t.name, schema: t.schema, key: t.key })),
-    steps: ['decode (Confluent wire format, Avro, writer schema resolved to reader schema)', ...(def.validate ? ['validate'] : []), 'handle (one call per poll batch)', 'encode + produce', 'commit'],
+    steps: [
+      'decode (Confluent wire format, Avro, writer schema resolved to reader schema)',
+      ...(def.validate ? ['validate'] : []),
+      def.workers ? 'handle (one call per poll batch; CPU-heavy jobs offloaded to the worker pool)' : 'handle (one call per poll batch)',
+      'encode + produce',
+      'commit',
+    ],
     state: Object.entries((def.state ?? {}) as Record<string, StateSpec<unknown>>).map(([name, spec]) => ({ name, kind: spec.kind, detail: spec.detail })),
     sinks: def.outputs.map((t) => ({ topic: t.name, schema: t.schema })),
     deadLetters: def.inputs.map((t) => dlqTopic(t.name)),
+    models: (def.models ?? []).map((m) => ({
+      name: m.name,
+      version: m.version,
+      file: m.file,
+      inputs: Object.fromEntries(Object.entries(m.signature.inputs).map(([k, t]) => [k, `${t.type}[${t.shape.join(', ')}]`])),
+      outputs: Object.fromEntries(Object.entries(m.signature.outputs).map(([k, t]) => [k, `${t.type}[${t.shape.join(', ')}]`])),
+    })),
+    workers: def.workers ? { module: def.workers.module, recordDeadlineMs: def.workers.recordDeadlineMs } : null,
   };
 }

@@ -1,12 +1,16 @@
 // An in-memory driver for processor unit tests, like Kafka Streams' TopologyTestDriver: pipe values
 // (or raw bytes) into input topics, run the same decode/validate/handle/encode path the Kafka runner
 // uses (batch.ts), read decoded outputs and dead letters back. No broker, registry or Redis: the
-// schema store and state stores are the in-memory implementations, and the clock is fake.
+// schema store and state stores are the in-memory implementations, and the clock is fake. Models
+// and the worker pool are the real ones (a processor with `workers` runs its task module on a
+// thread), so offloaded steps, deadlines and rejections are tested as they run; call close() after.
 import { DEAD_LETTER_SCHEMA, dlqTopic, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
-import { deadLetterMessage, prepareSerde, processBatch, type RawRecord } from './batch.ts';
+import { deadLetterMessage, prepareSerde, processBatch, type BatchContext, type RawRecord } from './batch.ts';
 import type { FailureStage } from './errors.ts';
 import { createLogger } from './logger.ts';
-import type { HandlerContext, ProcessorDefinition } from './processor.ts';
+import type { ProcessorDefinition } from './processor.ts';
+import { DEFAULT_WORKER_SETTINGS, type WorkerSettings } from './kafka-runner.ts';
+import { openProcessorModels, type ProcessorModels } from './processor-models.ts';
 import { MemorySchemaStore } from './schema-store.ts';
 import { AvroSerde } from './serde.ts';
 import { openStores } from './state/state-spec.ts';
@@ -32,29 +36,40 @@ export class ProcessorTestDriver {
   readonly serde = new AvroSerde(this.store);
   clock: number;
   private readonly def: ProcessorDefinition;
-  private readonly ctx: HandlerContext<unknown>;
+  private readonly ctx: BatchContext;
+  private opened: ProcessorModels | null = null;
   private readonly pending = new Map<string, RawRecord[]>();
   private readonly produced: { topic: string; key: string | null; value: Buffer; headers: Record<string, string> }[] = [];
   private readonly nextOffsets = new Map<string, number>();
   private ready: Promise<void>;
 
-  constructor(def: ProcessorDefinition, options: { startTime?: number } = {}) {
+  constructor(def: ProcessorDefinition, options: { startTime?: number; workers?: Partial<WorkerSettings> } = {}) {
     this.def = def;
     this.clock = options.startTime ?? Date.UTC(2026, 0, 1);
-    this.ctx = {
+    const ctx: BatchContext = {
       processor: def.name,
       state: openStores(def.state, { kind: 'memory' }, def.name),
       log: createLogger({ processor: def.name, driver: true }).child({}, { level: process.env.LOG_LEVEL ?? 'silent' }),
       now: () => this.clock,
+      models: {},
+      pool: null,
       reject: () => {
         throw new Error('reject() is bound per batch by processBatch');
       },
+      offload: () => {
+        throw new Error('offload() is bound per batch by processBatch');
+      },
     };
+    this.ctx = ctx;
     // A producer registers the input schemas; the processor registers what it writes.
     this.ready = (async () => {
       for (const t of def.inputs) await this.serde.useTopic(`${t.name}`, loadSchema(t.schema));
       await prepareSerde(def, this.serde);
+      this.opened = await openProcessorModels(def, { ...DEFAULT_WORKER_SETTINGS, ...options.workers }, ctx.log);
+      ctx.models = this.opened.models;
+      ctx.pool = this.opened.pool;
     })();
+    this.ready.catch(() => undefined);
   }
 
   /** Encodes `value` with the input topic's schema (as a producer would) and queues it. */
@@ -110,6 +125,12 @@ export class ProcessorTestDriver {
       out.push({ stage: v.stage.toLowerCase() as FailureStage, errorClass: v.error_class, errorMessage: v.error_message, sourceOffset: String(v.source_offset), originalValue: v.original_value, headers: p.headers });
     }
     return out;
+  }
+
+  /** Stops the worker pool and frees the models (a driver of a processor without either needs no close). */
+  async close(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    await this.opened?.close();
   }
 
   get state(): any {

@@ -99,5 +99,7 @@ test('topology description lists sources, state, sinks and dead letters', () => 
     state: [{ name: 'lastSequence', kind: 'latest-by-key', detail: 'highest-order entry per key, TTL 168 h' }],
     sinks: [{ topic: 'factory.sensor-readings-validated.v1', schema: 'factory/sensor-reading.avsc' }],
     deadLetters: ['factory.sensor-readings.v1.dlq'],
+    models: [],
+    workers: null,
   });
 });

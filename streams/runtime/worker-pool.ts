@@ -1,0 +1,122 @@
+// The worker pool behind HandlerContext.offload: CPU-heavy steps (image decoding, CNN inference,
+// OCR) run on piscina worker threads, so the consumer's event loop stays free to heartbeat and
+// fetch while they run. Each job waits for room in the in-flight bounds (inflight-limiter.ts),
+// runs under a deadline that starts when a worker picks it up, and ends as a value, a rejection
+// (RecordRejectedError thrown by the task) or a timeout; a timed-out job's worker is terminated
+// (it may be in a busy loop) and piscina starts a replacement, which loads the models again.
+import { MessageChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { InflightLimiter } from './inflight-limiter.ts';
+import type { Logger } from './logger.ts';
+import type { ModelSpec } from './models.ts';
+import type { TaskMessage, TaskReply, WorkerSetup } from './worker-entry.ts';
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
+
+export interface WorkerPoolOptions {
+  /** Absolute path or file URL of the task module (its default export runs each job). */
+  taskModule: string;
+  models: ModelSpec[];
+  /** Worker threads (each loads the models once). */
+  threads: number;
+  /** onnxruntime intra-op threads per worker: threads x ortThreads should not exceed the cores. */
+  ortThreads: number;
+  /** Jobs running or queued in the pool at once. */
+  maxInflight: number;
+  /** Bytes (as the jobs declare them) running or queued in the pool at once. */
+  maxInflightBytes: number;
+  /** A job running longer than this is abandoned: its worker is terminated and replaced. */
+  recordDeadlineMs: number;
+  log?: Logger;
+}
+
+export interface PoolJob<I> {
+  input: I;
+  /** What the job holds in memory (its frame, image, document), for the byte bound. */
+  bytes: number;
+  /** ArrayBuffers moved to the worker instead of copied (the caller must not use them afterwards). */
+  transfer?: ArrayBuffer[];
+}
+
+export type JobOutcome<R> = { kind: 'done'; value: R } | { kind: 'rejected'; reason: string } | { kind: 'timeout'; reason: string };
+
+export class WorkerPool {
+  readonly limiter: InflightLimiter;
+  private readonly piscina: Piscina;
+  private readonly options: WorkerPoolOptions;
+  private closed = false;
+
+  private constructor(options: WorkerPoolOptions) {
+    this.options = options;
+    this.limiter = new InflightLimiter(options.maxInflight, options.maxInflightBytes);
+    const workerData: WorkerSetup = { taskModule: options.taskModule, models: options.models, ortThreads: options.ortThreads };
+    this.piscina = new Piscina({
+      filename: WORKER_ENTRY,
+      workerData,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      // One job per thread: the job is CPU-bound, and its deadline must be its own running time.
+      concurrentTasksPerWorker: 1,
+      // Workers stay up (they hold loaded models); a terminated one is replaced at once.
+      idleTimeout: Infinity,
+    });
+    this.piscina.on('error', (err: Error) => options.log?.error({ err: err.message }, 'worker pool: a worker failed outside any job'));
+  }
+
+  /** Starts the threads and waits until each has loaded the models and the task module; a load error rejects here. */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`worker threads must be an integer >= 1, got ${options.threads}`);
+    if (!(options.recordDeadlineMs > 0)) throw new Error(`workers.recordDeadlineMs must be > 0, got ${options.recordDeadlineMs}`);
+    const pool = new WorkerPool(options);
+    try {
+      await Promise.all(Array.from({ length: options.threads }, () => pool.piscina.run({ warmup: true } satisfies TaskMessage)));
+    } catch (err) {
+      await pool.close();
+      throw new Error(`worker pool for ${options.taskModule} did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    return pool;
+  }
+
+  get threads(): number {
+    return this.options.threads;
+  }
+
+  /**
+   * Runs one job within the in-flight bounds. Resolves with its value, its rejection reason or its
+   * timeout; rejects when the task fails any other way (a bug, a crashed worker: the batch is retried).
+   */
+  async run<I, R>(job: PoolJob<I>): Promise<JobOutcome<R>> {
+    if (this.closed) throw new Error('worker pool is closed');
+    await this.limiter.acquire(job.bytes);
+    const started = new MessageChannel();
+    const abort = new AbortController();
+    let deadline: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    started.port1.once('message', () => {
+      deadline = setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, this.options.recordDeadlineMs);
+    });
+    try {
+      const message: TaskMessage = { input: job.input, started: started.port2 };
+      const reply = (await this.piscina.run(message, { transferList: [started.port2, ...(job.transfer ?? [])], signal: abort.signal })) as TaskReply;
+      if ('warmedUp' in reply) throw new Error('worker answered a job with a warm-up reply');
+      return reply.ok ? { kind: 'done', value: reply.value as R } : { kind: 'rejected', reason: reply.rejected };
+    } catch (err) {
+      if (timedOut) return { kind: 'timeout', reason: `task ran longer than the record deadline of ${this.options.recordDeadlineMs} ms; its worker was terminated and replaced` };
+      throw err;
+    } finally {
+      clearTimeout(deadline);
+      started.port1.close();
+      this.limiter.release(job.bytes);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.piscina.close({ force: true });
+  }
+}
