@@ -131,7 +131,7 @@ describe('model input', () => {
     const input = await modelInput(frame, { width: 64, height: 64 });
     assert.equal(input.length, 64 * 64);
     assert.ok(input.every((v) => v >= 0 && v <= 1));
-    const mean = (xs: ArrayLike<number>) => Array.prototype.reduce.call(xs, (s: number, v: number) => s + v, 0) as number / xs.length;
+    const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, v) => s + v, 0) / xs.length;
     assert.ok(Math.abs(mean(input) - mean(frame.gray) / 255) < 0.02, 'resizing changed the mean brightness');
   });
 });
