@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SensorReading } from '../schemas/generated/types.ts';
-import { validateReading } from '../streams/sensor-validation/rules.ts';
+import { validateReading } from '../schemas/factory/sensor-reading-rules.ts';
 import { DAY_MS, HOUR_MS, PlantSimulator, type SimEvent, type SimulatorOptions } from './plant-simulator.ts';
 
 const START = Date.UTC(2025, 0, 6);

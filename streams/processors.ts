@@ -8,9 +8,10 @@ export const PROCESSORS: Record<string, { summary: string; load: () => Promise<P
   },
   'maintenance-scorer': {
     summary: 'validated readings -> windows (Redis) -> LightGBM/ONNX -> predictions + alerts with TreeSHAP, exactly-once',
+    // The ONNX graph is declared, not loaded here: the runtime loads it (and `--describe` lists it).
     load: async () => {
-      const [{ maintenanceScorer }, { loadFailureModel }] = await Promise.all([import('./maintenance/topology.ts'), import('./maintenance/model.ts')]);
-      return maintenanceScorer(await loadFailureModel());
+      const [{ maintenanceScorer }, { failureModelDeclaration }] = await Promise.all([import('./maintenance/topology.ts'), import('./maintenance/model.ts')]);
+      return maintenanceScorer(failureModelDeclaration());
     },
   },
 };

@@ -11,7 +11,7 @@ import type { Logger } from '../../streams/runtime/logger.ts';
 import { startHealthServer, type HealthServer } from '../../streams/runtime/health-server.ts';
 import { ConfluentSchemaStore, type SchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
-import { validateReading } from '../../streams/sensor-validation/rules.ts';
+import { validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
 import { Forwarder, type RecordSink } from './forwarder.ts';
 import { KafkaSink, type Compression } from './kafka-sink.ts';
 import { createGatewayMetrics, counterTotal, type GatewayMetrics } from './metrics.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../infra/stack/config.ts';
-import { validateReading } from '../../streams/sensor-validation/rules.ts';
+import { validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
 import { MappingError, UNIT_CONVERSIONS, compileTemplate, loadMapping, parseMapping, type Mapping } from './mapping.ts';
 import { fileSource, mappedSource, type SourceItem, type SourceReading } from './sources.ts';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { SensorKind } from '../../schemas/generated/types.ts';
-import { SENSOR_LIMITS } from '../../streams/sensor-validation/rules.ts';
+import { SENSOR_LIMITS } from '../../schemas/factory/sensor-reading-rules.ts';
 
 export interface SensorColumn {
   sensor: SensorKind;

@@ -6,13 +6,12 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.ts';
 import { embeddedRedisUrl, kafkaSecureListenerFromEnv, redisSecurityFromEnv, type KafkaSecureListener, type RedisSecurity } from './secure-services.ts';
+import { formatHostPort, parseBrokers, type HostPort } from '../../streams/runtime/broker-address.ts';
 
 export type Managed = 'embedded' | 'external';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+// Broker addresses are parsed by the runtime (which must not import the dev stack); re-exported here.
+export { formatHostPort, parseBrokers, type HostPort } from '../../streams/runtime/broker-address.ts';
 
 export type KafkaConfig =
   | { managed: 'embedded'; port: number; controllerPort: number; secureListener?: KafkaSecureListener }
@@ -132,28 +131,6 @@ export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_
       : `http://${LOOPBACK}:${registry.port}/apis/ccompat/v7`,
     redisUrl: redis.managed === 'external' ? redis.url : embeddedRedisUrl(LOOPBACK, redis.port, redis.security),
   };
-}
-
-/** `host:port[,host:port...]`; a `PLAINTEXT://`-style prefix and IPv6 `[::1]:9092` are accepted. */
-export function parseBrokers(raw: string, problems: string[]): HostPort[] {
-  const brokers: HostPort[] = [];
-  for (const entry of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const m = /^(?:[A-Za-z_]+:\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s[\]]+):(\d{1,5})$/.exec(entry);
-    const port = m ? Number(m[2]) : 0;
-    if (!m || port < 1 || port > 65535) {
-      problems.push(`KAFKA_BROKERS entry ${JSON.stringify(entry)} is not host:port`);
-      continue;
-    }
-    brokers.push({ host: m[1].replace(/^\[|\]$/g, ''), port });
-  }
-  if (brokers.length === 0 && !problems.some((p) => p.startsWith('KAFKA_BROKERS'))) {
-    problems.push(`KAFKA_BROKERS=${JSON.stringify(raw)} names no broker`);
-  }
-  return brokers;
-}
-
-export function formatHostPort({ host, port }: HostPort): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function parseUrl(name: string, raw: string, protocols: string[], problems: string[]): string {

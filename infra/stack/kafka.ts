@@ -10,7 +10,7 @@ import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { kafkaJava } from './java.ts';
 import { CLUSTER_ID, kafkaServerProperties, renderProperties } from './kafka-properties.ts';
-import { requestApiVersions } from './kafka-protocol.ts';
+import { requestApiVersions } from '../../streams/runtime/kafka-protocol.ts';
 import {
   assertPortsFree, ensureDir, fileContains, isAlive, ownedPid, runTool, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil, writePidFile,
 } from './process.ts';

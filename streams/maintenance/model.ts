@@ -1,9 +1,11 @@
-// The failure model as the stream uses it: LightGBM exported to ONNX, scored with onnxruntime-node
-// in process (one run per poll batch), and the same trees (LightGBM's JSON dump) for exact TreeSHAP.
+// The failure model as the stream uses it: LightGBM exported to ONNX and declared as a ModelSpec,
+// so the runtime loads it once, checks its signature and names it on every output
+// (streams/runtime/models.ts); plus the same trees (LightGBM's JSON dump) for exact TreeSHAP.
 // Artifacts and their meta (threshold, version, feature order) come from models/maintenance/.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { FileModelSource, type LoadedModel, type ModelSpec } from '../runtime/models.ts';
 import { FEATURE_NAMES } from './features.ts';
 import { parseLightGbmDump, type LightGbmModel } from './lightgbm-model.ts';
 import { TreeShap } from './treeshap.ts';
@@ -19,42 +21,61 @@ export interface ModelMeta {
   [key: string]: unknown;
 }
 
-export interface FailureModel {
+/** What a processor needs to declare the model: its ModelSpec, meta and the TreeSHAP explainer (no ONNX session). */
+export interface FailureModelDeclaration {
   name: string;
   version: string;
   meta: ModelMeta;
-  /** Probabilities of failure within 24 h for `rows` feature vectors laid out row-major in `x`. */
-  predict(x: Float32Array, rows: number): Promise<Float32Array>;
+  spec: ModelSpec;
   /** Exact TreeSHAP contributions (log-odds) of one row; last entry is the expected value. */
   explain(row: Float64Array): Float64Array;
 }
 
-export async function loadFailureModel(dir = DEFAULT_ARTIFACTS_DIR): Promise<FailureModel> {
+export interface FailureModel extends FailureModelDeclaration {
+  /** Probabilities of failure within 24 h for `rows` feature vectors laid out row-major in `x`. */
+  predict(x: Float32Array, rows: number): Promise<Float32Array>;
+}
+
+/** Reads the meta and the tree dump; the ONNX graph itself is loaded by the runtime (or loadFailureModel). */
+export function failureModelDeclaration(dir = DEFAULT_ARTIFACTS_DIR): FailureModelDeclaration {
   const meta = JSON.parse(readFileSync(join(dir, 'model-meta.json'), 'utf8')) as ModelMeta;
   if (JSON.stringify(meta.feature_names) !== JSON.stringify(FEATURE_NAMES)) {
     throw new Error(`model ${meta.model_name} ${meta.model_version} expects features ${meta.feature_names.join(',')} but the stream computes ${FEATURE_NAMES.join(',')}`);
   }
-  // One intra-op thread: the stream runs several processors on a 2-core machine, and batches are small.
-  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
-  const input = session.inputNames[0];
-  const output = session.outputNames.find((n) => /prob/i.test(n)) ?? session.outputNames[session.outputNames.length - 1];
-  const trees: LightGbmModel = parseLightGbmDump(JSON.parse(readFileSync(join(dir, 'model-dump.json'), 'utf8')));
-  const shap = new TreeShap(trees);
-  const width = FEATURE_NAMES.length;
-  return {
+  const spec: ModelSpec = {
     name: meta.model_name,
     version: meta.model_version,
+    file: join(dir, 'model.onnx'),
     meta,
-    async predict(x, rows) {
-      if (rows === 0) return new Float32Array(0);
-      const result = await session.run({ [input]: new ort.Tensor('float32', x, [rows, width]) });
-      const probs = result[output].data as Float32Array;
-      // [rows, 2] class probabilities, or [rows] already for the positive class.
-      if (probs.length === rows * 2) return Float32Array.from({ length: rows }, (_, i) => probs[i * 2 + 1]);
-      return probs;
-    },
-    explain(row) {
-      return shap.explain(row);
+    // skl2onnx's LightGBM classifier: the feature rows in, [N, 2] class probabilities out (a `label` output too, unused).
+    signature: {
+      inputs: { features: { type: 'float32', shape: ['N', FEATURE_NAMES.length] } },
+      outputs: { probabilities: { type: 'float32', shape: ['N', 2] } },
     },
   };
+  const trees: LightGbmModel = parseLightGbmDump(JSON.parse(readFileSync(join(dir, 'model-dump.json'), 'utf8')));
+  const shap = new TreeShap(trees);
+  return { name: meta.model_name, version: meta.model_version, meta, spec, explain: (row) => shap.explain(row) };
+}
+
+/** Failure probabilities from the loaded graph: the positive class of each row. */
+export function predictWith(loaded: LoadedModel): FailureModel['predict'] {
+  const width = FEATURE_NAMES.length;
+  return async (x, rows) => {
+    if (rows === 0) return new Float32Array(0);
+    const result = await loaded.run({ features: new ort.Tensor('float32', x, [rows, width]) });
+    const probs = result.probabilities.data as Float32Array;
+    return Float32Array.from({ length: rows }, (_, i) => probs[i * 2 + 1]);
+  };
+}
+
+/**
+ * The model outside a processor (the scoring API, tests, the fault suite): the declaration plus an
+ * ONNX session loaded through the runtime's model source, so its signature is checked the same way.
+ */
+export async function loadFailureModel(dir = DEFAULT_ARTIFACTS_DIR): Promise<FailureModel> {
+  const declaration = failureModelDeclaration(dir);
+  // One intra-op thread: the stream runs several processors on a 2-core machine, and batches are small.
+  const loaded = await new FileModelSource().load(declaration.spec, { intraOpThreads: 1 });
+  return { ...declaration, predict: predictWith(loaded) };
 }

@@ -6,7 +6,7 @@
 // depth and array length are checked while it streams in. Every bad input is a 4xx with a message.
 import { Ajv, type ErrorObject } from 'ajv';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { EARLIEST_EVENT_TIME, formatEventTime, validateReading } from '../sensor-validation/rules.ts';
+import { EARLIEST_EVENT_TIME, formatEventTime, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
 import { HttpError } from '../runtime/http/errors.ts';
 import type { ApiKeyring } from '../runtime/http/keyring.ts';
 import { observabilityRoutes, type ObservabilityAccess } from '../runtime/http/observability.ts';

@@ -1,6 +1,7 @@
 // maintenance-scorer (FactoryGuard): validated readings -> per-arm rolling windows in Redis ->
 // LightGBM (ONNX) failure probability for every arm the batch touched -> predictions, and alerts
-// with hysteresis and an exact TreeSHAP explanation. Exactly-once: a duplicated RAISED would page
+// with hysteresis and an exact TreeSHAP explanation. The model is declared (`models`), loaded once by
+// the runtime and reached through ctx.models; every output carries `streamscore-model`. Exactly-once: a duplicated RAISED would page
 // an engineer twice, and the window state is idempotent per offset (see rolling-windows.lua).
 import { TOPICS } from '../../schemas/topics.ts';
 import type { MaintenanceAlert, MaintenancePrediction, SensorReading } from '../../schemas/generated/types.ts';
@@ -9,14 +10,14 @@ import { defineProcessor, type InputRecord, type OutputRecord } from '../runtime
 import { alertHysteresis, type HysteresisRules, type ScoredArm } from './alert-hysteresis.ts';
 import { describedContributions, summarize } from './explain.ts';
 import { BUCKET_MS, FEATURE_NAMES, LATENESS_BUCKETS, RING_BUCKETS, writeFeatures } from './features.ts';
-import type { FailureModel } from './model.ts';
+import { predictWith, type FailureModelDeclaration } from './model.ts';
 import { rollingWindows, type WindowReading } from './rolling-windows.ts';
-import { validateReading } from '../sensor-validation/rules.ts';
+import { validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
 
 export const HORIZON_HOURS = 24;
 const EXPLANATION_FEATURES = 3;
 
-export function hysteresisRules(model: FailureModel): HysteresisRules {
+export function hysteresisRules(model: Pick<FailureModelDeclaration, 'meta'>): HysteresisRules {
   return {
     threshold: model.meta.threshold,
     // Three scores in a row: on held-out arms this catches more failures (39 of 52 vs 37) with
@@ -28,7 +29,8 @@ export function hysteresisRules(model: FailureModel): HysteresisRules {
   };
 }
 
-export function maintenanceScorer(model: FailureModel) {
+/** `model` is the declaration (failureModelDeclaration()); a loaded FailureModel works too, its session is not used. */
+export function maintenanceScorer(model: FailureModelDeclaration) {
   const rules = hysteresisRules(model);
   const width = FEATURE_NAMES.length;
   return defineProcessor({
@@ -38,6 +40,7 @@ export function maintenanceScorer(model: FailureModel) {
     outputs: [TOPICS.maintenancePredictions, TOPICS.maintenanceAlerts],
     semantics: 'exactly-once',
     semanticsReason: 'a duplicated alert would page an engineer twice; predictions are evaluated against failures later',
+    models: [model.spec],
     state: { windows: rollingWindows(), alerts: alertHysteresis() },
     // sensor-validation already applied these rules, but anyone who can write the validated topic
     // can break its contract, and one NaN would poison an arm's windows for 12 h: check again.
@@ -73,7 +76,7 @@ export function maintenanceScorer(model: FailureModel) {
         x.set(row, i * width);
         return row;
       });
-      const probabilities = await model.predict(x, scored.length);
+      const probabilities = await predictWith(ctx.models[model.spec.name])(x, scored.length);
       const now = ctx.now();
       const outputs: OutputRecord[] = scored.map(([arm, t], i) => ({
         topic: TOPICS.maintenancePredictions,

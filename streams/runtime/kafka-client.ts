@@ -7,8 +7,8 @@ import { Kafka, logLevel, type ConsumerConfig, type ISocketFactory, type LogEntr
 import type { TopicSpec } from '../../schemas/topics.ts';
 import type { Logger } from './logger.ts';
 import { ConnectionConfigError, kafkaConnectionHint, kafkaSecurityFromEnv, type KafkaSecurityProtocol } from './connection-security.ts';
-import { formatHostPort, parseBrokers } from '../../infra/stack/config.ts';
-import { isTlsAlert, requestApiVersions } from '../../infra/stack/kafka-protocol.ts';
+import { formatHostPort, parseBrokers } from './broker-address.ts';
+import { isTlsAlert, requestApiVersions } from './kafka-protocol.ts';
 
 // kafkajs v2 warns on every producer about its partitioner change; we use the default (murmur2,
 // Java-compatible) partitioner knowingly.

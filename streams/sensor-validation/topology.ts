@@ -1,5 +1,5 @@
 // sensor-validation: the first processor on factory readings. It validates each raw reading
-// (rules.ts; failures go to factory.sensor-readings.v1.dlq with the reason) and forwards valid ones
+// (schemas/factory/sensor-reading-rules.ts; failures go to factory.sensor-readings.v1.dlq with the reason) and forwards valid ones
 // unchanged to factory.sensor-readings-validated.v1. Per arm it keeps the highest gateway sequence
 // seen in Redis and marks a forwarded reading that follows a gap with a header, so lost readings
 // are visible downstream without holding anything back.
@@ -7,7 +7,7 @@ import { TOPICS } from '../../schemas/topics.ts';
 import type { SensorReading } from '../../schemas/generated/types.ts';
 import { defineProcessor, type OutputRecord } from '../runtime/processor.ts';
 import { latestByKey } from '../runtime/state/latest-by-key.ts';
-import { validateReading } from './rules.ts';
+import { validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
 
 /** Header on a validated reading: how many of the arm's sequence numbers are missing just before it. */
 export const SEQUENCE_GAP_HEADER = 'streamscore.sequence.gap';

@@ -36,7 +36,7 @@ function invalidUtf8<V extends object>(name: string, field: keyof V & string, ex
   };
 }
 
-/** Readings that break sensor-validation's rules (streams/sensor-validation/rules.ts): NaN, range, unit, time, ids. */
+/** Readings that break sensor-validation's rules (schemas/factory/sensor-reading-rules.ts): NaN, range, unit, time, ids. */
 function readingRuleKinds(): FuzzKind<SensorReading>[] {
   return [
     reading('nan-value', () => ({ value: Number.NaN }), INVALID),

@@ -1,5 +1,6 @@
-// The one Kafka request the stack needs for a real health check: ApiVersions v0 (api_key 18), which
-// every broker answers before authentication and which Kafka 4.x still accepts. Framing: int32 size,
+// The one Kafka request the runtime (checkKafkaSecurity) and the dev stack's health check need:
+// ApiVersions v0 (api_key 18), which every broker answers before authentication and which Kafka 4.x
+// still accepts. Framing: int32 size,
 // request header v1 (int16 api_key, int16 api_version, int32 correlation_id, string client_id),
 // empty body. Response v0 (header v0): int32 correlation_id, int16 error_code,
 // [int32 count] x (int16 api_key, int16 min_version, int16 max_version).

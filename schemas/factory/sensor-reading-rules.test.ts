@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SensorReading } from '../../schemas/generated/types.ts';
-import { EARLIEST_EVENT_TIME, MAX_CLOCK_SKEW_MS, SENSOR_LIMITS, formatEventTime, validateReading } from './rules.ts';
+import type { SensorReading } from '../generated/types.ts';
+import { EARLIEST_EVENT_TIME, MAX_CLOCK_SKEW_MS, SENSOR_LIMITS, formatEventTime, validateReading } from './sensor-reading-rules.ts';
 
 const T = Date.UTC(2026, 5, 1, 12);
 const EXTREMES: [string, number][] = [

@@ -2,7 +2,7 @@
 // broken gateway sends anyway: NaN, a value in the wrong unit, a clock far in the future. The same
 // checks guard the scoring API, whose input is any JSON number, so no check may throw: every
 // number (NaN, ±Infinity, 1e308, 8.64e15 + 1, -0, 1.5) gets a reason or passes, never an exception.
-import type { SensorReading } from '../../schemas/generated/types.ts';
+import type { SensorReading } from '../generated/types.ts';
 
 /**
  * The unit each sensor kind must be reported in, and the physically plausible range in that unit.
