@@ -183,7 +183,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Train the FactoryGuard failure model (see the module docstring).")
     ap.add_argument("--train-sim", type=Path, help="simulator output dir (default: generate 200 arms x 60 days, seed 7)")
     ap.add_argument("--heldout-sim", type=Path, help="held-out simulator dir, other arms (default: 200 arms from #201 x 45 days, seed 8)")
-    ap.add_argument("--cmapss", default="/work/shared/data/cmapss", help="C-MAPSS dir with *_FD001.txt.gz, or 'none'")
+    # Default: the shared data folder next to the repository (../shared/data), wherever it is cloned.
+    ap.add_argument("--cmapss", default=str(REPO.parent / "shared" / "data" / "cmapss"), help="C-MAPSS dir with *_FD001.txt.gz, or 'none' (default: ../shared/data/cmapss next to the repository)")
     ap.add_argument("--out", type=Path, default=HERE / "artifacts")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--trials", type=int, default=16, help="Optuna trials, LightGBM class weights")
