@@ -14,4 +14,11 @@ export const PROCESSORS: Record<string, { summary: string; load: () => Promise<P
       return maintenanceScorer(failureModelDeclaration());
     },
   },
+  'vision-qc': {
+    summary: 'vision.frames.v1 -> decode (sharp) -> PCB QC CNN + Grad-CAM (ONNX, worker pool) -> vision.qc-results.v1, at-least-once',
+    load: async () => {
+      const [{ visionQc, visionQcOptionsFromEnv }, { visionModelSpec }] = await Promise.all([import('./vision/topology.ts'), import('./vision/model.ts')]);
+      return visionQc(visionModelSpec(), visionQcOptionsFromEnv());
+    },
+  },
 };

@@ -2,37 +2,13 @@
 // can act on, and good frames of any JPEG/PNG flavour become 8-bit grayscale of the right size.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { DEFAULT_FRAME_LIMITS, FrameRejectedError, decodeFrame, modelInput, sniffEncoding } from './frame-image.ts';
-
-/** A board-like 8-bit image: traces (bands) on a flat background, so JPEG has real scan data. */
-function boardPixels(width: number, height: number): Buffer {
-  const px = Buffer.alloc(width * height, 200);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if ((x + 2 * y) % 37 < 9 || (x * y) % 101 < 3) px[y * width + x] = 30;
-  return px;
-}
+import { boardPixels, pngClaiming } from './test-frames.ts';
 
 const gray = (w: number, h: number) => sharp(boardPixels(w, h), { raw: { width: w, height: h, channels: 1 } });
 const jpeg = (w = 200, h = 120) => gray(w, h).jpeg({ quality: 90 }).toBuffer();
 const png = (w = 200, h = 120) => gray(w, h).png().toBuffer();
-
-/** A PNG claiming `width` x `height` with 1 KB of pixel data behind it: a pixel bomb's header. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale, no interlace
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1024))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 async function rejection(p: Promise<unknown>): Promise<string> {
   try {

@@ -25,6 +25,9 @@ export interface FrameInspection extends Inspection {
   overlayPng: Buffer | null;
 }
 
+/** Which frames get an overlay PNG: every frame, DEFECT frames only, or none. */
+export type OverlayPolicy = 'all' | 'defect' | 'none';
+
 const checkedMeta = new WeakMap<object, VisionModelMeta>();
 
 /** The model's meta, checked once per spec object (a worker gets its own copy). */
@@ -67,12 +70,13 @@ export async function runModel(model: VisionModelRunner, input: Float32Array): P
  * Inspects one encoded frame. Throws FrameRejectedError for a frame that cannot be inspected (the
  * reason says why) and ModelOutputError when the model's outputs are unusable.
  */
-export async function inspectFrame(bytes: Uint8Array, declared: DeclaredFrame, model: VisionModelRunner, options: { overlay: boolean }): Promise<FrameInspection> {
+export async function inspectFrame(bytes: Uint8Array, declared: DeclaredFrame, model: VisionModelRunner, options: { overlay: OverlayPolicy }): Promise<FrameInspection> {
   const meta = metaOf(model);
   const frame = await decodeFrame(bytes, declared);
   const input = await modelInput(frame, meta.input);
   const { outputs, latencyMs } = await runModel(model, input);
   const inspection = postprocess(outputs, rulesOf(meta), frame);
-  const overlayPng = options.overlay ? await renderOverlayPng(frame, inspection.heatmap, outputs.rows, outputs.cols) : null;
+  const overlay = options.overlay === 'all' || (options.overlay === 'defect' && inspection.verdict === 'DEFECT');
+  const overlayPng = overlay ? await renderOverlayPng(frame, inspection.heatmap, outputs.rows, outputs.cols) : null;
   return { ...inspection, width: frame.width, height: frame.height, encoding: frame.encoding, rows: outputs.rows, cols: outputs.cols, latencyMs, overlayPng };
 }

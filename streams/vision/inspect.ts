@@ -112,7 +112,7 @@ export async function runInspect(args: string[], io: InspectIo = { out: (l) => p
   try {
     for (const file of files) {
       try {
-        const r = await inspectFrame(readImage(file), {}, model, { overlay: heatmapDir !== null });
+        const r = await inspectFrame(readImage(file), {}, model, { overlay: heatmapDir ? 'all' : 'none' });
         const report = reportOf(file, r, model);
         if (heatmapDir) {
           const stem = outputStem(file, used);
