@@ -2,7 +2,9 @@
 // just before, then 'result' per inspected frame and 'stats' each second). Each camera has a tile
 // whose canvas shows its latest picture (heatmap overlay or frame) with the defect boxes, their
 // class and score, and the heatmap's peak. While a picture loads, newer results for that camera
-// replace the waiting one: like video, the screen skips frames instead of falling behind.
+// replace the waiting one: like video, the screen skips frames instead of falling behind. Next to
+// it, the camera's last DEFECT stays up until the next one, since at line speed it is gone from the
+// main picture before anyone can read it.
 'use strict';
 
 const CLASS_COLORS = { open: '#ff453a', short: '#ff9f0a', mousebite: '#ffd60a', spur: '#bf5af2', copper: '#64d2ff', 'pin-hole': '#ff375f' };
@@ -26,8 +28,9 @@ function tileFor(camera) {
   const el = $('camera-tile').content.firstElementChild.cloneNode(true);
   el.dataset.camera = camera;
   el.querySelector('.camera').textContent = camera;
-  const canvas = el.querySelector('canvas');
-  t = { el, canvas, ctx: canvas.getContext('2d'), pending: null, loading: false };
+  const canvas = el.querySelector('canvas.latest');
+  const defectCanvas = el.querySelector('.last-defect canvas');
+  t = { el, canvas, ctx: canvas.getContext('2d'), defectCanvas, defectCtx: defectCanvas.getContext('2d'), pending: null, loading: false };
   tiles.set(camera, t);
   $('waiting')?.remove();
   // Keep tiles in camera order.
@@ -65,12 +68,32 @@ async function renderLatest(t) {
       }
     }
     draw(t, r, img);
+    if (r.verdict === 'DEFECT') {
+      paint(t.defectCanvas, t.defectCtx, r, img);
+      t.el.dataset.lastDefectFrameId = r.frame_id;
+      t.el.querySelector('.last-defect-info').textContent = `${new Date(r.captured_at).toLocaleTimeString([], { hour12: false })} · ${r.boxes.length} box${r.boxes.length === 1 ? '' : 'es'} · ${r.frame_id}`;
+    }
   }
   t.loading = false;
 }
 
 function draw(t, r, img) {
-  const { canvas, ctx, el } = t;
+  paint(t.canvas, t.ctx, r, img);
+  const el = t.el;
+  el.dataset.verdict = r.verdict;
+  el.dataset.frameId = r.frame_id;
+  el.dataset.boxCount = String(r.boxes.length);
+  el.dataset.imageKind = img ? r.image_kind : 'none';
+  el.querySelector('.verdict').textContent = r.verdict;
+  el.querySelector('.probability').textContent = `p(defect) ${r.defect_probability.toFixed(3)}`;
+  el.querySelector('.boxes').textContent = `${r.boxes.length} box${r.boxes.length === 1 ? '' : 'es'}`;
+  el.querySelector('.latency').textContent = `capture → verdict ${Math.round(r.inspected_at - r.captured_at)} ms (model ${r.latency_ms.toFixed(0)} ms)`;
+  el.querySelector('.frame-id').textContent = r.frame_id;
+  state.rendered++;
+}
+
+/** The picture (or a blank), the boxes with class and score, and the heatmap's peak. */
+function paint(canvas, ctx, r, img) {
   const w = img ? img.naturalWidth : r.width || 640;
   const h = img ? img.naturalHeight : r.height || 640;
   if (canvas.width !== w) canvas.width = w;
@@ -107,16 +130,6 @@ function draw(t, r, img) {
     ctx.arc(r.heatmap_peak.x, r.heatmap_peak.y, font * 0.8, 0, 2 * Math.PI);
     ctx.stroke();
   }
-  el.dataset.verdict = r.verdict;
-  el.dataset.frameId = r.frame_id;
-  el.dataset.boxCount = String(r.boxes.length);
-  el.dataset.imageKind = img ? r.image_kind : 'none';
-  el.querySelector('.verdict').textContent = r.verdict;
-  el.querySelector('.probability').textContent = `p(defect) ${r.defect_probability.toFixed(3)}`;
-  el.querySelector('.boxes').textContent = `${r.boxes.length} box${r.boxes.length === 1 ? '' : 'es'}`;
-  el.querySelector('.latency').textContent = `capture → verdict ${Math.round(r.inspected_at - r.captured_at)} ms (model ${r.latency_ms.toFixed(0)} ms)`;
-  el.querySelector('.frame-id').textContent = r.frame_id;
-  state.rendered++;
 }
 
 function addRecent(r) {
