@@ -56,11 +56,12 @@ export class CameraJitter {
     // Random walk pulled back to 0, so the drift wanders over minutes but stays inside the limits.
     this.driftBrightness = clamp(0.98 * this.driftBrightness + r.normal() * l.maxBrightness * 0.05, -0.75 * l.maxBrightness, 0.75 * l.maxBrightness);
     this.driftContrast = clamp(0.98 * this.driftContrast + r.normal() * l.maxContrast * 0.05, -0.75 * l.maxContrast, 0.75 * l.maxContrast);
-    const shift = () => clamp(Math.round(r.normal() * l.maxShiftPx * 0.4), -l.maxShiftPx, l.maxShiftPx);
+    // (`+ 0` turns a -0 into 0.)
+    const shift = () => clamp(Math.round(r.normal() * l.maxShiftPx * 0.4), -l.maxShiftPx, l.maxShiftPx) + 0;
     return {
       dx: shift(),
       dy: shift(),
-      brightness: clamp(this.driftBrightness + r.normal() * l.maxBrightness * 0.1, -l.maxBrightness, l.maxBrightness),
+      brightness: clamp(this.driftBrightness + r.normal() * l.maxBrightness * 0.1, -l.maxBrightness, l.maxBrightness) + 0,
       contrast: 1 + clamp(this.driftContrast + r.normal() * l.maxContrast * 0.1, -l.maxContrast, l.maxContrast),
       gamma: Math.exp(clamp(r.normal() * l.maxLogGamma * 0.4, -l.maxLogGamma, l.maxLogGamma)),
       noiseSigma: l.noiseSigma,

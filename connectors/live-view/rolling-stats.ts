@@ -61,7 +61,7 @@ export class RollingStats {
         c.defects++;
         defects++;
       }
-      if (now - f.arrived_at <= fpsSpan) {
+      if (now - f.arrived_at < fpsSpan) {
         c.fps += 1000 / fpsSpan;
         recent++;
       }
@@ -83,7 +83,7 @@ export class RollingStats {
   }
 
   private prune(now: number): void {
-    while (this.head < this.frames.length && now - this.frames[this.head].arrived_at > this.windowMs) this.head++;
+    while (this.head < this.frames.length && now - this.frames[this.head].arrived_at >= this.windowMs) this.head++;
     // Compact now and then instead of shifting on every result.
     if (this.head > 4096 && this.head * 2 > this.frames.length) {
       this.frames.splice(0, this.head);
