@@ -3,37 +3,59 @@
 // each task: signal the main thread that it started (the record's deadline counts from here, not
 // from the time it waited in the queue), run the task, and turn a RecordRejectedError into data,
 // because structured clone would keep neither its class nor its stage.
+//
+// Terminating a worker while onnxruntime runs a session natively aborts the whole process (its
+// Node-API callback throws into a torn-down environment), so model runs are fenced: a shared
+// counter says a native run is in progress, and a cancel flag set by the main thread at the
+// deadline stops new runs and ends the task after the current one. The pool terminates the worker
+// only when no native run is in progress (worker-pool.ts). The two flags are checked in opposite
+// orders on each side (Dekker), so a run never starts after the pool decided to terminate.
 import { workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { MessagePort } from 'node:worker_threads';
-import { loadModels, type LoadedModel, type ModelSpec } from './models.ts';
+import { loadModels, type LoadedModel } from './models.ts';
+import { CANCELLED, NATIVE_RUNS, type TaskEnv, type TaskMessage, type TaskReply, type WorkerSetup, type WorkerTask } from './worker-protocol.ts';
 import { isRecordRejected } from './record-rejected-error.ts';
 
-export interface WorkerSetup {
-  /** Absolute path or file URL of the processor's task module. */
-  taskModule: string;
-  models: ModelSpec[];
-  ortThreads: number;
+/** For task modules: `import type { TaskEnv } from '.../runtime/worker-entry.ts'` (types only: importing this module's code starts a worker's set-up). */
+export type { TaskEnv, WorkerTask } from './worker-protocol.ts';
+
+class TaskCancelledError extends Error {
+  constructor() {
+    super('the record deadline passed during inference; the task was cancelled');
+    this.name = 'TaskCancelledError';
+  }
 }
 
-export interface TaskEnv {
-  models: Record<string, LoadedModel>;
+/** A model whose runs are fenced by `flags` (see the top of this file). */
+function fenced(model: LoadedModel, flags: Int32Array): LoadedModel {
+  return {
+    spec: model.spec,
+    close: () => model.close(),
+    async run(feeds) {
+      Atomics.add(flags, NATIVE_RUNS, 1);
+      try {
+        if (Atomics.load(flags, CANCELLED)) throw new TaskCancelledError();
+        const out = await model.run(feeds);
+        if (Atomics.load(flags, CANCELLED)) throw new TaskCancelledError();
+        return out;
+      } finally {
+        Atomics.sub(flags, NATIVE_RUNS, 1);
+      }
+    },
+  };
 }
-
-/** What the processor's task module exports as default. */
-export type WorkerTask<I = any, R = any> = (input: I, env: TaskEnv) => Promise<R> | R;
-
-export type TaskMessage = { warmup: true } | { input: unknown; started: MessagePort };
-export type TaskReply = { ok: true; value: unknown } | { ok: false; rejected: string } | { warmedUp: true };
 
 async function setUp(setup: WorkerSetup): Promise<(message: TaskMessage) => Promise<TaskReply>> {
-  const env: TaskEnv = { models: await loadModels(setup.models, { intraOpThreads: setup.ortThreads }) };
+  const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  const loaded = await loadModels(setup.models, { intraOpThreads: setup.ortThreads });
+  const env: TaskEnv = { models: Object.fromEntries(Object.entries(loaded).map(([name, m]) => [name, fenced(m, flags)])) };
   const url = setup.taskModule.startsWith('file:') ? setup.taskModule : pathToFileURL(setup.taskModule).href;
   const task = (await import(url)).default as unknown;
   if (typeof task !== 'function') throw new Error(`worker task module ${setup.taskModule} must export a function as default, found ${typeof task}`);
   return async (message) => {
     if ('warmup' in message) return { warmedUp: true };
-    message.started.postMessage(0);
+    Atomics.store(flags, CANCELLED, 0);
+    message.started.postMessage(flags.buffer);
     message.started.close();
     try {
       return { ok: true, value: await (task as WorkerTask)(message.input, env) };

@@ -62,8 +62,13 @@ test('never more than maxInflight jobs or maxInflightBytes bytes are in the pool
 });
 
 test('each worker loads the declared models; a signature mismatch stops the pool at start with a clear reason', async () => {
-  const p = await pool({ models: [fixtureModel()] });
+  const p = await pool({ models: [fixtureModel()], recordDeadlineMs: 500 });
   assert.deepEqual(await p.run(job({ op: 'models' })), { kind: 'done', value: ['fixture-failure-model@test.1'] });
+  assert.deepEqual(await p.run(job({ op: 'infer', rows: 3 })), { kind: 'done', value: { runs: 1, dims: [3, 2] } });
+  // A deadline that strikes during native inference (terminating the worker then would abort the process): the task is cancelled after the run.
+  const cut = await p.run(job({ op: 'infer', rows: 20_000, forMs: 60_000 }));
+  assert.deepEqual(cut, { kind: 'timeout', reason: 'task ran longer than the record deadline of 500 ms; it was cancelled when its inference run returned' });
+  assert.deepEqual(await p.run(job({ op: 'infer', rows: 1 })), { kind: 'done', value: { runs: 1, dims: [1, 2] } });
   const wrong = fixtureModel({ signature: { inputs: { image: { type: 'float32', shape: ['N', 1, 320, 320] } }, outputs: { probabilities: { type: 'float32', shape: ['N', 3] } } } });
   await assert.rejects(pool({ models: [wrong] }), (err: Error) => {
     assert.match(err.message, /fixture-failure-model@test\.1 .* does not match the signature/);

@@ -3,14 +3,16 @@
 // fetch while they run. Each job waits for room in the in-flight bounds (inflight-limiter.ts),
 // runs under a deadline that starts when a worker picks it up, and ends as a value, a rejection
 // (RecordRejectedError thrown by the task) or a timeout; a timed-out job's worker is terminated
-// (it may be in a busy loop) and piscina starts a replacement, which loads the models again.
+// (it may be in a busy loop) and piscina starts a replacement, which loads the models again —
+// but never in the middle of a native onnxruntime run, which would abort the process: then the
+// task is cancelled and ends after that run (worker-entry.ts).
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { InflightLimiter } from './inflight-limiter.ts';
 import type { Logger } from './logger.ts';
 import type { ModelSpec } from './models.ts';
-import type { TaskMessage, TaskReply, WorkerSetup } from './worker-entry.ts';
+import { CANCELLED, NATIVE_RUNS, type TaskMessage, type TaskReply, type WorkerSetup } from './worker-protocol.ts';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
 
@@ -93,10 +95,20 @@ export class WorkerPool {
     const abort = new AbortController();
     let deadline: NodeJS.Timeout | undefined;
     let timedOut = false;
-    started.port1.once('message', () => {
+    let terminated = false;
+    started.port1.once('message', (shared: SharedArrayBuffer) => {
+      const flags = new Int32Array(shared);
+      const stop = () => {
+        // Cancel first, then look for a native run: the worker checks in the opposite order.
+        Atomics.store(flags, CANCELLED, 1);
+        if (Atomics.load(flags, NATIVE_RUNS) === 0) {
+          terminated = true;
+          abort.abort();
+        } else deadline = setTimeout(stop, 10);
+      };
       deadline = setTimeout(() => {
         timedOut = true;
-        abort.abort();
+        stop();
       }, this.options.recordDeadlineMs);
     });
     try {
@@ -105,7 +117,10 @@ export class WorkerPool {
       if ('warmedUp' in reply) throw new Error('worker answered a job with a warm-up reply');
       return reply.ok ? { kind: 'done', value: reply.value as R } : { kind: 'rejected', reason: reply.rejected };
     } catch (err) {
-      if (timedOut) return { kind: 'timeout', reason: `task ran longer than the record deadline of ${this.options.recordDeadlineMs} ms; its worker was terminated and replaced` };
+      if (timedOut) {
+        const how = terminated ? 'its worker was terminated and replaced' : 'it was cancelled when its inference run returned';
+        return { kind: 'timeout', reason: `task ran longer than the record deadline of ${this.options.recordDeadlineMs} ms; ${how}` };
+      }
       throw err;
     } finally {
       clearTimeout(deadline);

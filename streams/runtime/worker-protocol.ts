@@ -1,0 +1,25 @@
+// What the main thread and a pool's worker threads exchange (worker-pool.ts, worker-entry.ts). Kept
+// apart from worker-entry.ts, which starts loading models as soon as it is imported.
+import type { MessagePort } from 'node:worker_threads';
+import type { LoadedModel, ModelSpec } from './models.ts';
+
+export interface WorkerSetup {
+  /** Absolute path or file URL of the processor's task module. */
+  taskModule: string;
+  models: ModelSpec[];
+  ortThreads: number;
+}
+
+/** Indexes in the Int32Array over the SharedArrayBuffer a worker sends with each job's start signal. */
+export const NATIVE_RUNS = 0;
+export const CANCELLED = 1;
+
+export interface TaskEnv {
+  models: Record<string, LoadedModel>;
+}
+
+/** What the processor's task module exports as default. */
+export type WorkerTask<I = any, R = any> = (input: I, env: TaskEnv) => Promise<R> | R;
+
+export type TaskMessage = { warmup: true } | { input: unknown; started: MessagePort };
+export type TaskReply = { ok: true; value: unknown } | { ok: false; rejected: string } | { warmedUp: true };
