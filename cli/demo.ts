@@ -15,6 +15,7 @@ import { serviceEnv } from './env.ts';
 import { applyTopics } from './topics.ts';
 import { demoFactoryGuard } from './demo-factoryguard.ts';
 import { demoSparkScale } from './demo-sparkscale.ts';
+import { demoVision } from './demo-vision.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -65,6 +66,7 @@ export async function run(args: string[]): Promise<number> {
   for (const d of dead) say(`  dead letters (${d.labels.stage}): ${d.value} -> ${dlqTopic(TOPICS.sensorReadings.name)}`);
   await demoFactoryGuard(options, say);
   const sparkScaleOk = await demoSparkScale(options, say);
+  const vision = await demoVision(options, say);
   say('');
   say('where to look:');
   say(`  metrics        curl -s http://127.0.0.1:${processor.httpPort}/metrics | grep streamscore_`);
@@ -77,11 +79,15 @@ export async function run(args: string[]): Promise<number> {
   say(`  gateway        npx streamscore gateway replay connectors/samples/cmapss-fd001-units1-2.txt --mapping connectors/mappings/cmapss-fd001.json --speed max`);
   say(`  churn scores   kcat -b ${options.kafkaBrokers[0]} -C -t ${TOPICS.churnPredictions.name} -e -c 5   |   Spark UI http://127.0.0.1:8090`);
   say(`  sparkscale     npx streamscore billing produce --source telco && npx streamscore lake sink   then   npx streamscore churn train --cutoff 2026-06-30 / churn score --date 2026-06-30`);
+  say(`  live QC view   ${vision.liveViewUrl}  (while the demo runs: npm run demo -- --follow keeps it up; or npx streamscore vision live)`);
+  say(`  vision         npx streamscore run vision-qc   +   npx streamscore camera simulate --fps 5 --cameras 2   +   npx streamscore vision live   |   npx streamscore vision inspect IMAGE --json`);
   say(`  stack          npx streamscore infra status   |   npx streamscore infra down   |   npx streamscore spark down`);
   if (follow) {
     say('following: the processor keeps running; Ctrl-C stops it');
+    vision.keepFilming();
     await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   }
+  await vision.stop();
   await processor.stop();
-  return out >= expected && sparkScaleOk ? 0 : 1;
+  return out >= expected && sparkScaleOk && vision.ok ? 0 : 1;
 }

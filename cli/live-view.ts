@@ -1,4 +1,4 @@
-// `streamscore vision live [--port 8090]`: the live QC view (connectors/live-view/) until Ctrl-C.
+// `streamscore vision live [--port 8096]`: the live QC view (connectors/live-view/) until Ctrl-C.
 import { parseArgs } from 'node:util';
 import { startLiveView } from '../connectors/live-view/live-view.ts';
 import { OptionError, parseNumber } from '../connectors/options.ts';
@@ -7,7 +7,7 @@ import { brokerList } from '../streams/runtime/kafka-client.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { serviceEnv } from './env.ts';
 
-export const LIVE_USAGE = `usage: streamscore vision live [--port 8090] [--host 127.0.0.1] [--no-frames] [--cache-mb 64]
+export const LIVE_USAGE = `usage: streamscore vision live [--port 8096] [--host 127.0.0.1] [--no-frames] [--cache-mb 64]
 
   A web page for the line: the latest frame of every camera with its Grad-CAM overlay, defect
   boxes with class and score, verdicts, the defect rate over the last minute, frames inspected per
@@ -15,7 +15,7 @@ export const LIVE_USAGE = `usage: streamscore vision live [--port 8090] [--host 
   vision.qc-results.v1 (and vision.frames.v1, for results without a heatmap) from the latest
   offsets with its own consumer group; GET /metrics, /healthz, /readyz on the same port.
 
-  --port N        (default 8090, or LIVE_VIEW_PORT)
+  --port N        (default 8096, or LIVE_VIEW_PORT; 8090 is the Spark master UI's)
   --host H        listen address (default 127.0.0.1); 0.0.0.0 shows the page to the network,
                   without a key: only on a network the line trusts
   --no-frames     do not read vision.frames.v1 (results without a heatmap show boxes on a blank)
@@ -33,7 +33,7 @@ export async function run(args: string[]): Promise<number> {
   let frames: boolean;
   try {
     const { values: v } = parseArgs({ args, strict: true, options: { port: { type: 'string' }, host: { type: 'string' }, 'no-frames': { type: 'boolean' }, 'cache-mb': { type: 'string' } } });
-    port = parseNumber('port', v.port ?? process.env.LIVE_VIEW_PORT ?? '8090', { integer: true, min: 0 });
+    port = parseNumber('port', v.port ?? process.env.LIVE_VIEW_PORT ?? '8096', { integer: true, min: 0 });
     if (port > 65535) throw new OptionError(`--port ${port} is not a port number`);
     cacheMb = parseNumber('cache-mb', v['cache-mb'] ?? '64', { min: 1 });
     host = v.host ?? '127.0.0.1';

@@ -22,7 +22,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   spark: { summary: 'up | down | status [--json]: local Spark standalone cluster (1 master + 2 workers)', load: () => import('./spark.ts') },
   churn: { summary: 'train | score --date YYYY-MM-DD | publish --date YYYY-MM-DD: SparkScale churn jobs', load: () => import('./churn.ts') },
   camera: { summary: 'simulate [--fps 30 --cameras 2 --data DIR --defect-rate R] | folder DIR [--fps F --loop]: inspection cameras -> vision.frames.v1', load: () => import('./camera.ts') },
-  vision: { summary: 'inspect IMAGE... [--json] [--heatmaps DIR] [--model DIR]: VisionSpec PCB QC on image files, no stack | live [--port 8090]: the live QC web page', load: () => import('./vision.ts') },
+  vision: { summary: 'inspect IMAGE... [--json] [--heatmaps DIR] [--model DIR]: VisionSpec PCB QC on image files, no stack | live [--port 8096]: the live QC web page', load: () => import('./vision.ts') },
   demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
 };
 

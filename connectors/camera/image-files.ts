@@ -1,5 +1,5 @@
 // Finding the images a camera replays: DeepPCB pairs (a template `*_temp.jpg` is a good board, its
-// test image `*_test.jpg` the same board with defects) anywhere under a folder, and the image files of
+// test image `*_test.jpg` the same board with defects; .png too) anywhere under a folder, and the image files of
 // a plain folder in the order a video's frames would have (natural sort: frame2 before frame10).
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -47,7 +47,7 @@ export function findDeepPcbImages(dir: string): { pass: DeepPcbImage[]; defect: 
   const pass: DeepPcbImage[] = [];
   const defect: DeepPcbImage[] = [];
   for (const path of walk(dir)) {
-    const m = /^(.+)_(temp|test)\.jpe?g$/i.exec(basename(path));
+    const m = /^(.+)_(temp|test)\.(jpe?g|png)$/i.exec(basename(path));
     if (!m) continue;
     const image = { path, truth: m[2].toLowerCase() === 'temp' ? 'PASS' : 'DEFECT', templateId: `deeppcb/${m[1]}` } as const;
     (image.truth === 'PASS' ? pass : defect).push(image);

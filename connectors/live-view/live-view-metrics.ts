@@ -43,6 +43,7 @@ export function createLiveViewMetrics(o: { frames: ImageCache; overlays: ImageCa
   return {
     registry,
     resultsIn: new Counter({ name: 'streamscore_live_view_results_total', help: 'QC results received, by verdict', labelNames: ['verdict'] as const, registers }),
+    duplicates: new Counter({ name: 'streamscore_live_view_duplicate_results_total', help: 'Results dropped because their frame_id was already shown (re-delivered by the at-least-once processor)', registers }),
     framesIn: new Counter({ name: 'streamscore_live_view_frames_total', help: 'Frames received (kept for results without a heatmap)', registers }),
     undecodable: new Counter({ name: 'streamscore_live_view_undecodable_total', help: 'Records skipped because they do not decode, by topic', labelNames: ['topic'] as const, registers }),
   };

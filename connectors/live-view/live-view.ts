@@ -63,6 +63,8 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/live-view.css': { file: 'live-view.css', type: 'text/css; charset=utf-8' },
 };
 const RECENT = 30;
+/** Frame ids remembered to drop results delivered twice (minutes at line speed). */
+const SEEN_IDS = 20_000;
 
 export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
   const env = o.env ?? process.env;
@@ -75,6 +77,7 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
   const metrics = createLiveViewMetrics({ frames, overlays, stream, stats });
   const recent: ResultEvent[] = [];
   const latestPerCamera = new Map<string, ResultEvent>();
+  const seen = new Set<string>();
 
   const feed = await QcFeed.start({
     brokers: o.brokers,
@@ -86,6 +89,13 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
       frames.put(f.frame_id, { bytes: f.image, contentType: f.encoding === 'PNG' ? 'image/png' : 'image/jpeg', width: f.width, height: f.height });
     },
     onResult: (r) => {
+      // At-least-once upstream (vision-qc): a result delivered again has the same frame_id.
+      if (seen.has(r.frame_id)) {
+        metrics.duplicates.inc();
+        return;
+      }
+      seen.add(r.frame_id);
+      if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value!);
       const arrived = Date.now();
       metrics.resultsIn.inc({ verdict: r.verdict });
       stats.add({ camera_id: r.camera_id, verdict: r.verdict, captured_at: r.captured_at, inspected_at: r.inspected_at, arrived_at: arrived });

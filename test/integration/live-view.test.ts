@@ -1,7 +1,8 @@
 // The live QC view in a real headless chromium: results (and frames) produced to the real topics
 // reach the page over server-sent events and are drawn — the overlay or the joined frame on the
 // canvas, boxes in their class colour, verdicts, box counts, the rolling defect rate — and a newer
-// result replaces the old one. Also: a record that does not decode is skipped and counted.
+// result replaces the old one. Also: a record that does not decode is skipped and counted, and a
+// result delivered twice is shown and counted once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -13,6 +14,19 @@ import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { endpoints, freePort, quietLog, runId, testKafka } from './helpers.ts';
 import { ensureChromium, launchChromium } from './live-view-browser.ts';
+
+// The callbacks below run in the page; these are the few browser globals they touch (the project
+// type-checks for Node, without the DOM library).
+interface PageElement {
+  dataset: Record<string, string>;
+  textContent: string | null;
+  width: number;
+  height: number;
+  querySelector(selector: string): PageElement | null;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { length: number }; getElementById(id: string): PageElement | null };
+declare const window: { streamscoreLiveView: { classColor(c: string): string } };
 
 const run = runId();
 const cam = (s: string) => `${run}-cam-${s}`;
@@ -33,14 +47,15 @@ function result(camera: string, frameId: string, over: Partial<QcResult>): QcRes
 }
 
 const pixel = (page: Page, camera: string, x: number, y: number, canvas = 'canvas.latest') =>
-  page.evaluate(([c, px, py, which]) => [...(document.querySelector(`.tile[data-camera="${c}"] ${which}`) as HTMLCanvasElement).getContext('2d')!.getImageData(px, py, 1, 1).data].slice(0, 3), [camera, x, y, canvas] as const);
+  page.evaluate(([c, px, py, which]) => [...document.querySelector(`.tile[data-camera="${c}"] ${which}`)!.getContext('2d')!.getImageData(px, py, 1, 1).data].slice(0, 3), [camera, x, y, canvas] as const);
 
 const tile = (page: Page, camera: string) =>
   page.evaluate((c) => {
-    const el = document.querySelector(`.tile[data-camera="${c}"]`) as HTMLElement | null;
+    const el = document.querySelector(`.tile[data-camera="${c}"]`);
     if (!el) return null;
-    const canvas = el.querySelector('canvas.latest') as HTMLCanvasElement;
-    return { ...el.dataset, verdictText: el.querySelector('.verdict')!.textContent, boxesText: el.querySelector('.boxes')!.textContent, width: canvas.width, height: canvas.height };
+    const canvas = el.querySelector('canvas.latest')!;
+    const d = el.dataset;
+    return { verdict: d.verdict, boxCount: d.boxCount, imageKind: d.imageKind, frameId: d.frameId, lastDefectFrameId: d.lastDefectFrameId, verdictText: el.querySelector('.verdict')!.textContent, boxesText: el.querySelector('.boxes')!.textContent, width: canvas.width, height: canvas.height };
   }, camera);
 
 const hex = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
@@ -101,7 +116,8 @@ describe('live QC view in chromium', { timeout: 240_000 }, () => {
         acks: -1,
         messages: [
           { key: cam('x'), value: Buffer.from('not an avro record') },
-          ...[a1, b1, c1].map((r) => ({ key: r.camera_id, value: serde.encode(TOPICS.qcResults.name, r) })),
+          // b1 twice: the processor is at-least-once, and the view counts a frame once.
+          ...[a1, b1, c1, b1].map((r) => ({ key: r.camera_id, value: serde.encode(TOPICS.qcResults.name, r) })),
         ],
       });
 
@@ -110,7 +126,7 @@ describe('live QC view in chromium', { timeout: 240_000 }, () => {
       assert.deepEqual({ verdict: a?.verdict, text: a?.verdictText, boxes: a?.boxCount, boxesText: a?.boxesText, kind: a?.imageKind, size: [a?.width, a?.height] }, { verdict: 'DEFECT', text: 'DEFECT', boxes: '2', boxesText: '2 boxes', kind: 'overlay', size: [320, 240] });
       // The overlay is on the canvas where no box is, and each box's left edge is in its class colour.
       assert.deepEqual(await pixel(page, cam('a'), 150, 220), OVERLAY_RGB);
-      const colors = await page.evaluate(() => ['open', 'short'].map((c) => (window as unknown as { streamscoreLiveView: { classColor(c: string): string } }).streamscoreLiveView.classColor(c)));
+      const colors = await page.evaluate(() => ['open', 'short'].map((c) => window.streamscoreLiveView.classColor(c)));
       assert.notDeepEqual(colors[0], colors[1]);
       assert.deepEqual(await pixel(page, cam('a'), 40, 60 + 25), hex(colors[0]));
       assert.deepEqual(await pixel(page, cam('a'), 200, 120 + 25), hex(colors[1]));
@@ -150,6 +166,7 @@ describe('live QC view in chromium', { timeout: 240_000 }, () => {
     assert.match(metrics, /streamscore_live_view_results_total\{verdict="DEFECT"\} 2\n/);
     assert.match(metrics, /streamscore_live_view_results_total\{verdict="PASS"\} 2\n/);
     assert.match(metrics, /streamscore_live_view_undecodable_total\{topic="vision.qc-results.v1"\} 1\n/);
+    assert.match(metrics, /streamscore_live_view_duplicate_results_total 1\n/);
     assert.match(metrics, /streamscore_live_view_clients 1\n/);
     assert.equal((await fetch(`${view.url}healthz`)).status, 200);
   });
