@@ -4,8 +4,9 @@
 // FuzzTarget in fuzz-targets.ts (how to run it and observe it); see docs/fault-suite.md.
 import avro from 'avsc';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
-import type { BillingEvent, SensorReading } from '../../schemas/generated/types.ts';
-import { commonKinds, patched, type Fate, type FuzzKind, type KindContext } from './malformed.ts';
+import type { BillingEvent, CameraFrame, SensorReading } from '../../schemas/generated/types.ts';
+import { boardJpeg, boardPng, pngClaiming } from '../../streams/vision/test-frames.ts';
+import { BOMB_BYTES, commonKinds, patched, type Fate, type FuzzKind, type FuzzRecord, type KindContext } from './malformed.ts';
 
 export interface FuzzTable<V extends object> {
   /** The value a well-behaved producer sends, carrying the run's marker `n`. */
@@ -151,6 +152,58 @@ export const BILLING_EVENTS: FuzzTable<BillingEvent> = {
     billingEvent('late-payment-on-a-call', () => ({ event_type: 'CALL', late_payment: true }), { passes: 'field combinations beyond the stated rules are not checked' }),
   ],
 };
+
+/** Images for the vision kinds, made once: a small board frame (64x64 keeps 1,500 records quick). */
+const FRAME_JPEG = await boardJpeg(64, 64, 3);
+const FRAME_PNG = await boardPng(64, 64, 4);
+const REJECTED = (reason: RegExp): Fate => ({ deadLetter: 'PROCESSING', reason });
+const cameraFrame = (name: string, patch: (v: CameraFrame, c: KindContext<CameraFrame>) => Partial<CameraFrame>, expect: Fate, extra: Partial<FuzzKind<CameraFrame>> = {}) => patched<CameraFrame>(name, patch, expect, extra);
+
+/**
+ * vision.frames.v1 -> vision-qc -> vision.qc-results.v1. A frame that cannot be inspected is
+ * rejected by the worker task with its reason (streams/vision/frame-image.ts); ids are checked
+ * before (they key and dedupe results). A passed frame is a result carrying its frame_id.
+ */
+export const CAMERA_FRAMES: FuzzTable<CameraFrame> = {
+  good: (run, n, now) => ({ frame_id: `${run}-${n}`, camera_id: `${run}-cam${n % 4}`, line_id: 'line-faults', captured_at: now - 1_000, width: 64, height: 64, encoding: 'JPEG', image: FRAME_JPEG, template_id: null }),
+  keyOf: (v) => v.camera_id,
+  markerOf: (v) => v.frame_id,
+  kinds: [
+    // The common bomb is 3 MiB, under this topic's 8 MiB: a 9 MiB one is over it once decompressed.
+    ...commonKinds<CameraFrame>(cameraFrameType(), 'line_id', TOPICS.cameraFrames.maxMessageBytes).map((k) =>
+      k.name !== 'bomb-valid-avro'
+        ? k
+        : {
+            name: k.name,
+            max: 2,
+            records: (c: KindContext<CameraFrame>): FuzzRecord[] => {
+              const value = { ...c.good(), line_id: 'x'.repeat(3 * BOMB_BYTES) };
+              return [{ kind: k.name, key: c.keyOf(value), value: c.encode(value), expect: { deadLetter: 'DECODE', reason: /max\.message\.bytes of 8388608/ }, marker: c.markerOf(value), gzip: true }];
+            },
+          },
+    ),
+    cameraFrame('empty-image', () => ({ image: Buffer.alloc(0) }), REJECTED(/^image is empty/)),
+    cameraFrame('corrupt-jpeg', (_, c) => ({ image: FRAME_JPEG.subarray(0, 40 + Math.floor(c.random() * (FRAME_JPEG.length - 60))) }), REJECTED(/^corrupt JPEG: /)),
+    cameraFrame('png-declared-jpeg', () => ({ image: FRAME_PNG }), REJECTED(/^encoding says JPEG but the image bytes are a PNG$/)),
+    cameraFrame('jpeg-declared-png', () => ({ encoding: 'PNG' }), REJECTED(/^encoding says PNG but the image bytes are a JPEG$/)),
+    cameraFrame('wrong-size', (_, c) => ({ width: 65 + Math.floor(c.random() * 4000) }), REJECTED(/^frame declares \d+x64 but the JPEG is 64x64$/)),
+    cameraFrame('pixel-bomb', () => ({ encoding: 'PNG', width: 15_000, height: 15_000, image: pngClaiming(15_000, 15_000) }), REJECTED(/over the limit of 40000000$/)),
+    cameraFrame('not-an-image', (_, c) => ({ image: Buffer.from(`GIF89a ${c.marker}`) }), REJECTED(/^image is neither JPEG nor PNG/)),
+    cameraFrame('empty-frame-id', () => ({ frame_id: '' }), INVALID),
+    cameraFrame('control-character-in-camera-id', (v) => ({ camera_id: `${v.camera_id}\u0000` }), INVALID),
+    {
+      name: 'enum-index-out-of-range',
+      records: (c) => [{ kind: 'enum-index-out-of-range', key: c.keyOf(c.good()), value: c.encodeVariant({ ...c.good(), encoding: 5 }, 'encoding', 'int'), expect: { deadLetter: 'DECODE' }, marker: c.markerOf(c.good()) }],
+    },
+    // Passed by rule.
+    cameraFrame('huge-line-id', () => ({ line_id: 'l'.repeat(200_000) }), { passes: 'line_id is not used by the inspection (200 KB fits the topic)' }, { max: 3 }),
+    cameraFrame('negative-captured-at', () => ({ captured_at: -1 }), { passes: 'captured_at is copied to the result, not checked: the camera clock is the camera\'s' }),
+  ],
+};
+
+function cameraFrameType(): avro.Type {
+  return avro.Type.forSchema(loadSchema(TOPICS.cameraFrames.schema) as avro.Schema);
+}
 
 function readingType(): avro.Type {
   return avro.Type.forSchema(loadSchema(TOPICS.sensorReadings.schema) as avro.Schema);

@@ -5,15 +5,15 @@
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { TOPICS, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
-import type { BillingEvent, SensorReading } from '../../schemas/generated/types.ts';
+import type { BillingEvent, CameraFrame, QcResult, SensorReading } from '../../schemas/generated/types.ts';
 import { readLake } from '../integration/lake-helpers.ts';
 import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
 import type { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import type { AvroSerde } from '../../streams/runtime/serde.ts';
-import { BILLING_EVENTS, RAW_READINGS, VALIDATED_READINGS, type FuzzTable } from './fuzz-table.ts';
+import { BILLING_EVENTS, CAMERA_FRAMES, RAW_READINGS, VALIDATED_READINGS, type FuzzTable } from './fuzz-table.ts';
 import { coordinateKey, readToEnd, type Coordinates } from './kafka-io.ts';
 import type { FuzzRecord } from './malformed.ts';
-import { startScorer, startSink, startValidation, type Endpoints, type Watched } from './pipeline.ts';
+import { startScorer, startSink, startValidation, startVision, type Endpoints, type Watched } from './pipeline.ts';
 
 /** What an observer gets: the run, the services, and what was sent where. */
 export interface FuzzEnv {
@@ -66,7 +66,7 @@ function count(keys: string[]): Map<string, number> {
 
 /** Every input topic of the system, with its processor: what the fuzz runs. */
 export function fuzzTargets(c: RunContext): FuzzTarget[] {
-  return [validationTarget, scorerTarget, sinkTarget(c)];
+  return [validationTarget, scorerTarget, sinkTarget(c), visionTarget];
 }
 
 /** sensor-validation forwards a valid reading unchanged: count the run's readings on the validated topic. */
@@ -158,7 +158,34 @@ function sinkTarget(c: RunContext): FuzzTarget<BillingEvent> {
   };
 }
 
+/** vision-qc writes one result per inspected frame, carrying its frame_id: count the run's results by frame_id. */
+const visionTarget: FuzzTarget<CameraFrame> = {
+  label: 'vision-qc <- vision.frames.v1',
+  table: CAMERA_FRAMES,
+  topic: TOPICS.cameraFrames,
+  processor: 'vision-qc',
+  groupId: 'vision-qc',
+  outputs: [TOPICS.qcResults.name],
+  start: (ep) => startVision(ep),
+  passKey: 'marker',
+  async observe(env) {
+    const out = TOPICS.qcResults.name;
+    const marker = Buffer.from(env.run);
+    const records = await readToEnd(env.kafka, [out], (r) => !!r.value?.includes(marker), { from: env.from, timeoutMs: 90_000 });
+    const keys: string[] = [];
+    const problems: string[] = [];
+    for (const r of records) {
+      const v = (await env.serde.decode(out, r.value)) as QcResult;
+      if (!v.frame_id.startsWith(`${env.run}-`)) continue;
+      keys.push(v.frame_id);
+      if (r.key?.toString('utf8') !== v.camera_id) problems.push(`result for ${v.frame_id} is keyed ${JSON.stringify(r.key?.toString('utf8').slice(0, 80))}, not by its camera`);
+    }
+    return { counts: count(keys), problems };
+  },
+};
+
 /** Reader schemas for the outputs the observers decode. */
 export function useOutputReaders(serde: AvroSerde): void {
   serde.useReader(TOPICS.sensorReadingsValidated.name, loadSchema(TOPICS.sensorReadingsValidated.schema));
+  serde.useReader(TOPICS.qcResults.name, loadSchema(TOPICS.qcResults.schema));
 }

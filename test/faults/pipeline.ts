@@ -11,6 +11,8 @@ import { startProcessor, type RunningProcessor, type RuntimeOptions } from '../.
 import { loadFailureModel, type FailureModel } from '../../streams/maintenance/model.ts';
 import { maintenanceScorer } from '../../streams/maintenance/topology.ts';
 import { sensorValidation } from '../../streams/sensor-validation/topology.ts';
+import { visionModelSpec } from '../../streams/vision/model.ts';
+import { visionQc } from '../../streams/vision/topology.ts';
 
 export interface LogLine {
   level: number;
@@ -98,6 +100,13 @@ export async function startScorer(endpoints: Endpoints, overrides: Partial<Runti
   const { logger, lines } = capturedLogger('maintenance-scorer');
   const processor = await startProcessor(maintenanceScorer(await failureModel()), options(endpoints, logger, overrides));
   return { ...watch('maintenance-scorer', lines, processor), processor };
+}
+
+/** vision-qc with the committed model, one worker thread (one ONNX thread) as on a small host. */
+export async function startVision(endpoints: Endpoints, overrides: Partial<RuntimeOptions> = {}): Promise<Watched & { processor: RunningProcessor }> {
+  const { logger, lines } = capturedLogger('vision-qc');
+  const processor = await startProcessor(visionQc(visionModelSpec()), options(endpoints, logger, { workers: { threads: 1, ortThreads: 1, maxInflight: 2, maxInflightBytes: 64 * 1024 * 1024 }, ...overrides }));
+  return { ...watch('vision-qc', lines, processor), processor };
 }
 
 /** The billing-events lake sink on `topic` (a throwaway copy of telecom.billing-events.v1), flushing every second. */
