@@ -4,8 +4,10 @@
 // rest of the batch goes on. test/integration/vision-qc.test.ts runs the same against Kafka.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import avro from 'avsc';
 import sharp from 'sharp';
-import { TOPICS } from '../../schemas/topics.ts';
+import { sampleQcResult } from '../../schemas/sample-records.ts';
+import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { CameraFrame, QcResult } from '../../schemas/generated/types.ts';
 import { describeTopology } from '../runtime/processor.ts';
 import { ProcessorTestDriver } from '../runtime/test-driver.ts';
@@ -23,6 +25,16 @@ describe('vision-qc topology', () => {
     assert.deepEqual(d.models.map((m) => [m.name, m.version]), [[spec.name, spec.version]]);
     assert.match(d.workers!.module, /streams\/vision\/task\.ts$/);
     assert.deepEqual([d.sources[0].topic, d.sinks[0].topic], [TOPICS.cameraFrames.name, TOPICS.qcResults.name]);
+  });
+
+  it('QcResult with heatmap_peak reads results written before it (BACKWARD), peak null', () => {
+    const current = loadSchema(TOPICS.qcResults.schema) as { fields: { name: string }[] };
+    const before = { ...current, fields: current.fields.filter((f) => f.name !== 'heatmap_peak') };
+    const [v1, v2] = [avro.Type.forSchema(before as avro.Schema), avro.Type.forSchema(current as avro.Schema)];
+    const { heatmap_peak: _, ...old } = sampleQcResult;
+    const read = v2.fromBuffer(v1.toBuffer(old), v2.createResolver(v1)) as QcResult;
+    assert.equal(read.heatmap_peak, null);
+    assert.equal(read.frame_id, sampleQcResult.frame_id);
   });
 
   it('reads STREAMSCORE_VISION_HEATMAPS', () => {
