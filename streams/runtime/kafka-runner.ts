@@ -107,7 +107,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   if (redis) await withRetry(() => redis.connect(), { what: 'connecting to Redis', retriable: () => true, log });
   // Models and the worker pool load before the consumer joins: a missing file or a signature
   // mismatch stops the processor here, with the reason, before it owns any partition.
-  const { models, pool, close: closeModels } = await openProcessorModels(def, options.workers ?? DEFAULT_WORKER_SETTINGS, log, options.modelSource);
+  const { models, pool, close: closeModels } = await openProcessorModels(def, options.workers ?? DEFAULT_WORKER_SETTINGS, log, options.modelSource, metrics.workerPool.forProcessor(def.name));
   const ctx: BatchContext = {
     processor: def.name,
     state: openStores(def.state, redis ? { kind: 'redis', redis } : { kind: 'memory' }, def.name),

@@ -3,6 +3,7 @@
 // rules in infra/compose/ read, so change them together.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FailureStage } from './errors.ts';
+import { createWorkerPoolMetrics, type WorkerPoolMetrics } from './worker-pool-metrics.ts';
 
 export interface RuntimeMetrics {
   registry: Registry;
@@ -18,6 +19,8 @@ export interface RuntimeMetrics {
   stateRebuilds: Counter<'processor' | 'topic'>;
   dlqTruncated: Counter<'processor' | 'topic'>;
   sessionRestarts: Counter<'processor'>;
+  /** The worker pool's jobs, workers and model loads (worker-pool-metrics.ts). */
+  workerPool: WorkerPoolMetrics;
   recordFailed(processor: string, topic: string, stage: FailureStage): void;
 }
 
@@ -62,6 +65,7 @@ export function createRuntimeMetrics(options: { defaultMetrics?: boolean } = {})
     stateRebuilds: new Counter({ name: 'streamscore_state_rebuilds_total', help: 'Partitions whose state was found missing in Redis and rebuilt from Kafka', labelNames: ['processor', 'topic'] as const, registers }),
     dlqTruncated: new Counter({ name: 'streamscore_dlq_truncated_total', help: 'Dead letters that could not keep the original record whole (too large for the dead-letter topic): key/value cut to a prefix, SHA-256 kept', labelNames: ['processor', 'topic'] as const, registers }),
     sessionRestarts: new Counter({ name: 'streamscore_session_restarts_total', help: 'Consumer sessions (consumer + producer) restarted after a crash, from the last commit', labelNames: ['processor'] as const, registers }),
+    workerPool: createWorkerPoolMetrics(registers),
     processorUp: new Gauge({ name: 'streamscore_processor_up', help: '1 while the processor is a member of its consumer group', labelNames: ['processor'] as const, registers }),
     recordFailed(processor, topic, stage) {
       recordsFailed.inc({ processor, topic, stage });

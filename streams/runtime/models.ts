@@ -126,3 +126,15 @@ export async function loadModels(specs: ModelSpec[], options: ModelLoadOptions, 
   }
   return loaded;
 }
+
+/** A source that reports how long each load took (streamscore_model_load_seconds, worker-pool-metrics.ts). */
+export function timedModelSource(source: ModelSource, onLoaded: (spec: ModelSpec, seconds: number) => void): ModelSource {
+  return {
+    async load(spec, options) {
+      const started = performance.now();
+      const model = await source.load(spec, options);
+      onLoaded(spec, (performance.now() - started) / 1000);
+      return model;
+    },
+  };
+}

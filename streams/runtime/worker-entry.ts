@@ -10,10 +10,10 @@
 // deadline stops new runs and ends the task after the current one. The pool terminates the worker
 // only when no native run is in progress (worker-pool.ts). The two flags are checked in opposite
 // orders on each side (Dekker), so a run never starts after the pool decided to terminate.
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { loadModels, type LoadedModel } from './models.ts';
-import { CANCELLED, NATIVE_RUNS, type TaskEnv, type TaskMessage, type TaskReply, type WorkerSetup, type WorkerTask } from './worker-protocol.ts';
+import { FileModelSource, loadModels, timedModelSource, type LoadedModel } from './models.ts';
+import { CANCELLED, NATIVE_RUNS, type TaskEnv, type TaskMessage, type TaskReply, type WorkerEvent, type WorkerSetup, type WorkerTask } from './worker-protocol.ts';
 import { isRecordRejected } from './record-rejected-error.ts';
 
 /** For task modules: `import type { TaskEnv } from '.../runtime/worker-entry.ts'` (types only: importing this module's code starts a worker's set-up). */
@@ -47,7 +47,9 @@ function fenced(model: LoadedModel, flags: Int32Array): LoadedModel {
 
 async function setUp(setup: WorkerSetup): Promise<(message: TaskMessage) => Promise<TaskReply>> {
   const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
-  const loaded = await loadModels(setup.models, { intraOpThreads: setup.ortThreads });
+  // Each load's time goes to the main thread, which owns the metrics (streamscore_model_load_seconds).
+  const source = timedModelSource(new FileModelSource(), (spec, seconds) => parentPort?.postMessage({ modelLoaded: { name: spec.name, version: spec.version, seconds } } satisfies WorkerEvent));
+  const loaded = await loadModels(setup.models, { intraOpThreads: setup.ortThreads }, source);
   const env: TaskEnv = { models: Object.fromEntries(Object.entries(loaded).map(([name, m]) => [name, fenced(m, flags)])) };
   const url = setup.taskModule.startsWith('file:') ? setup.taskModule : pathToFileURL(setup.taskModule).href;
   const task = (await import(url)).default as unknown;
@@ -57,10 +59,13 @@ async function setUp(setup: WorkerSetup): Promise<(message: TaskMessage) => Prom
     Atomics.store(flags, CANCELLED, 0);
     message.started.postMessage(flags.buffer);
     message.started.close();
+    const startedAt = performance.now();
+    const seconds = () => (performance.now() - startedAt) / 1000;
     try {
-      return { ok: true, value: await (task as WorkerTask)(message.input, env) };
+      const value = await (task as WorkerTask)(message.input, env);
+      return { ok: true, value, seconds: seconds() };
     } catch (err) {
-      if (isRecordRejected(err)) return { ok: false, rejected: err.message };
+      if (isRecordRejected(err)) return { ok: false, rejected: err.message, seconds: seconds() };
       throw err;
     }
   };

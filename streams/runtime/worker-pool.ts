@@ -12,7 +12,8 @@ import { Piscina } from 'piscina';
 import { InflightLimiter } from './inflight-limiter.ts';
 import type { Logger } from './logger.ts';
 import type { ModelSpec } from './models.ts';
-import { CANCELLED, NATIVE_RUNS, type TaskMessage, type TaskReply, type WorkerSetup } from './worker-protocol.ts';
+import { CANCELLED, NATIVE_RUNS, type TaskMessage, type TaskReply, type WorkerEvent, type WorkerSetup } from './worker-protocol.ts';
+import type { JobOutcomeLabel, PoolMetricsRecorder } from './worker-pool-metrics.ts';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
 
@@ -31,6 +32,8 @@ export interface WorkerPoolOptions {
   /** A job running longer than this is abandoned: its worker is terminated and replaced. */
   recordDeadlineMs: number;
   log?: Logger;
+  /** Where the pool reports jobs, restarts and model loads (the processor's /metrics). */
+  metrics?: PoolMetricsRecorder;
 }
 
 export interface PoolJob<I> {
@@ -48,6 +51,8 @@ export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly options: WorkerPoolOptions;
   private closed = false;
+  /** Set once the first workers are up: a worker destroyed after that (and before close) is a restart. */
+  private started = false;
 
   private constructor(options: WorkerPoolOptions) {
     this.options = options;
@@ -64,6 +69,13 @@ export class WorkerPool {
       idleTimeout: Infinity,
     });
     this.piscina.on('error', (err: Error) => options.log?.error({ err: err.message }, 'worker pool: a worker failed outside any job'));
+    // piscina replaces a destroyed worker (terminated at a deadline, or exited) at once.
+    this.piscina.on('workerDestroy', () => {
+      if (this.started && !this.closed) options.metrics?.workerRestarted();
+    });
+    this.piscina.on('message', (event: WorkerEvent) => {
+      if (event && typeof event === 'object' && 'modelLoaded' in event) options.metrics?.modelLoaded(event.modelLoaded, event.modelLoaded.seconds);
+    });
   }
 
   /** Starts the threads and waits until each has loaded the models and the task module; a load error rejects here. */
@@ -73,6 +85,7 @@ export class WorkerPool {
     const pool = new WorkerPool(options);
     try {
       await Promise.all(Array.from({ length: options.threads }, () => pool.piscina.run({ warmup: true } satisfies TaskMessage)));
+      pool.started = true;
     } catch (err) {
       await pool.close();
       throw new Error(`worker pool for ${options.taskModule} did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -90,13 +103,17 @@ export class WorkerPool {
    */
   async run<I, R>(job: PoolJob<I>): Promise<JobOutcome<R>> {
     if (this.closed) throw new Error('worker pool is closed');
-    await this.limiter.acquire(job.bytes);
+    const admitted = this.limiter.acquire(job.bytes);
+    this.sampleInFlight();
+    await admitted;
+    let startedAt: number | undefined;
     const started = new MessageChannel();
     const abort = new AbortController();
     let deadline: NodeJS.Timeout | undefined;
     let timedOut = false;
     let terminated = false;
     started.port1.once('message', (shared: SharedArrayBuffer) => {
+      startedAt = performance.now();
       const flags = new Int32Array(shared);
       const stop = () => {
         // Cancel first, then look for a native run: the worker checks in the opposite order.
@@ -115,18 +132,31 @@ export class WorkerPool {
       const message: TaskMessage = { input: job.input, started: started.port2 };
       const reply = (await this.piscina.run(message, { transferList: [started.port2, ...(job.transfer ?? [])], signal: abort.signal })) as TaskReply;
       if ('warmedUp' in reply) throw new Error('worker answered a job with a warm-up reply');
+      this.options.metrics?.jobFinished(reply.ok ? 'ok' : 'rejected', reply.seconds);
       return reply.ok ? { kind: 'done', value: reply.value as R } : { kind: 'rejected', reason: reply.rejected };
     } catch (err) {
       if (timedOut) {
+        this.finished('timeout', startedAt);
         const how = terminated ? 'its worker was terminated and replaced' : 'it was cancelled when its inference run returned';
         return { kind: 'timeout', reason: `task ran longer than the record deadline of ${this.options.recordDeadlineMs} ms; ${how}` };
       }
+      this.finished('failed', startedAt);
       throw err;
     } finally {
       clearTimeout(deadline);
       started.port1.close();
       this.limiter.release(job.bytes);
+      this.sampleInFlight();
     }
+  }
+
+  private finished(outcome: JobOutcomeLabel, startedAt: number | undefined): void {
+    this.options.metrics?.jobFinished(outcome, startedAt === undefined ? undefined : (performance.now() - startedAt) / 1000);
+  }
+
+  /** The limiter changes only in acquire() and release(): the gauges follow each call. */
+  private sampleInFlight(): void {
+    this.options.metrics?.inFlight({ count: this.limiter.count, bytes: this.limiter.bytes, queued: this.limiter.queued });
   }
 
   async close(): Promise<void> {

@@ -22,4 +22,8 @@ export interface TaskEnv {
 export type WorkerTask<I = any, R = any> = (input: I, env: TaskEnv) => Promise<R> | R;
 
 export type TaskMessage = { warmup: true } | { input: unknown; started: MessagePort };
-export type TaskReply = { ok: true; value: unknown } | { ok: false; rejected: string } | { warmedUp: true };
+/** `seconds`: the task's running time, measured in the worker (the start signal may arrive after the reply). */
+export type TaskReply = { ok: true; value: unknown; seconds: number } | { ok: false; rejected: string; seconds: number } | { warmedUp: true };
+
+/** Posted by a worker outside any task (piscina re-emits it as the pool's 'message'): the main thread owns the metrics. */
+export type WorkerEvent = { modelLoaded: { name: string; version: string; seconds: number } };
