@@ -38,6 +38,8 @@ export interface LiveViewOptions {
   /** How long a request for a frame waits for it to arrive from Kafka (default 2 s). */
   frameWaitMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Called with every result shown (the demo counts its own frames' results). */
+  onResult?: (event: ResultEvent) => void;
 }
 
 export interface LiveView {
@@ -111,6 +113,7 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
       if (recent.length > RECENT) recent.shift();
       latestPerCamera.set(r.camera_id, event);
       stream.send('result', event);
+      o.onResult?.(event);
     },
     onUndecodable: (topic, err) => {
       metrics.undecodable.inc({ topic });
