@@ -91,6 +91,12 @@ test('a job in a busy loop is dead-lettered with a timeout; a rejected job with 
     const outputs = out.filter((m) => m.topic === output.name);
     assert.deepEqual(outputs.map((m) => m.key), [`${id}-ok`], 'the record after the stuck one in the same partition is processed once');
     assert.equal(outputs[0].headers[MODEL_HEADER], 'fixture-failure-model@test.1');
+    // The pool's metrics are on the processor's own /metrics (worker-pool-metrics.ts).
+    const metrics = await (await fetch(`http://127.0.0.1:${processor.httpPort}/metrics`)).text();
+    const series = (name: string, labels: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    for (const outcome of ['ok', 'rejected', 'timeout']) assert.equal(series('streamscore_worker_jobs_finished_total', `processor="${def.name}",outcome="${outcome}"`), 1, `${outcome} jobs`);
+    assert.equal(series('streamscore_worker_restarts_total', `processor="${def.name}"`), 1, 'the stuck worker was replaced');
+    assert.ok(series('streamscore_model_load_seconds_count', `processor="${def.name}",model="fixture-failure-model",version="test.1"`) >= 1, 'model loads timed');
   } finally {
     await processor.stop();
   }
