@@ -1,0 +1,217 @@
+// VisionSpec end to end on the embedded stack (docs/benchmarks.md), with Grad-CAM overlays on:
+//   frame generator -> vision.frames.v1 -> vision-qc (worker pool: decode, ONNX + Grad-CAM,
+//   post-processing, overlay PNG) -> vision.qc-results.v1
+// at fixed offered frame rates: results/s and capture -> result latency (p50/p99), against two
+// baselines in the same run on the same frames:
+//   - ceiling: bare onnxruntime-node runs of the same model on the same frames, decoded in advance
+//     (the session settings of one pool worker), and the same in-process inspectFrame (decode +
+//     model + post-processing + overlay) without Kafka;
+//   - passthrough: a raw kafkajs consume -> produce of the frames (loadtest/vision-passthrough.ts).
+//   node loadtest/vision-e2e.ts [--rates 10,30,45] [--seconds 30] [--frames 120] [--out loadtest/results/x.json]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as ort from 'onnxruntime-node';
+import { TOPICS, loadSchema } from '../schemas/topics.ts';
+import type { CameraFrame, QcResult } from '../schemas/generated/types.ts';
+import { applyTopics } from '../cli/topics.ts';
+import { serviceEnv } from '../cli/env.ts';
+import { DEFAULT_DEEPPCB_DIR } from '../cli/camera.ts';
+import { up } from '../infra/stack/stack.ts';
+import { DeepPcbLine, type CapturedImage } from '../connectors/camera/frame-sources.ts';
+import { findDeepPcbImages } from '../connectors/camera/image-files.ts';
+import { workerSettingsFromEnv } from '../streams/runtime/config.ts';
+import { brokerList, createKafka } from '../streams/runtime/kafka-client.ts';
+import { createLogger } from '../streams/runtime/logger.ts';
+import { loadModels } from '../streams/runtime/models.ts';
+import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
+import { AvroSerde } from '../streams/runtime/serde.ts';
+import { decodeFrame, modelInput } from '../streams/vision/frame-image.ts';
+import { inspectFrame } from '../streams/vision/inspect-frame.ts';
+import { visionModelSpec } from '../streams/vision/model.ts';
+import { LatencyRecorder } from './lib.ts';
+import { VISION_PASSTHROUGH_GROUP, VISION_PASSTHROUGH_TOPIC } from './vision-passthrough.ts';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const rates = arg('rates', '10,30,45').split(',').map(Number);
+const seconds = Number(arg('seconds', '30'));
+const frameCount = Number(arg('frames', '120'));
+const ceilingSeconds = Number(arg('ceiling-seconds', '15'));
+const out = arg('out', `loadtest/results/vision-e2e-${new Date().toISOString().slice(0, 10)}.json`);
+const root = new URL('..', import.meta.url).pathname;
+const PROCESSOR_METRICS_PORT = 9473;
+
+// The same frames for every phase: DeepPCB boards through the simulated line (jitter, JPEG), half defective.
+const boards = findDeepPcbImages(existsSync(DEFAULT_DEEPPCB_DIR) ? DEFAULT_DEEPPCB_DIR : join(root, 'models/vision/fixtures/gradcam'));
+const line = new DeepPcbLine(boards, { cameras: 2, defectRate: 0.5, seed: 9 });
+const frames: CapturedImage[] = [];
+for (let i = 0; i < frameCount; i++) frames.push(await line.capture(i % 2));
+
+// --- ceiling: the model alone, then the whole per-frame work, in this process --------------------
+const spec = visionModelSpec();
+const pool = workerSettingsFromEnv(process.env, availableParallelism(), []);
+const models = await loadModels([spec], { intraOpThreads: pool.ortThreads });
+const model = models[spec.name];
+const { name: inputName, width, height } = spec.meta.input;
+const inputs = await Promise.all(frames.map(async (f) => modelInput(await decodeFrame(f.image, { encoding: f.encoding }), { width, height })));
+async function timed(run: (i: number) => Promise<unknown>): Promise<{ framesPerSecond: number; p50: number; p99: number; count: number }> {
+  for (let i = 0; i < 5; i++) await run(i); // warm-up
+  const recorder = new LatencyRecorder();
+  const t0 = performance.now();
+  let i = 0;
+  while (performance.now() - t0 < ceilingSeconds * 1000) {
+    const started = performance.now();
+    await run(i++);
+    recorder.add(performance.now() - started);
+  }
+  const s = recorder.summary();
+  return { framesPerSecond: Math.round((s.count / ((performance.now() - t0) / 1000)) * 10) / 10, p50: round(s.p50), p99: round(s.p99), count: s.count };
+}
+const ceiling = {
+  ortThreads: pool.ortThreads,
+  modelOnly: await timed((i) => model.run({ [inputName]: new ort.Tensor('float32', inputs[i % inputs.length], [1, 1, height, width]) })),
+  inspectFrame: await timed((i) => inspectFrame(frames[i % frames.length].image, { encoding: 'JPEG' }, model, { overlay: 'all' })),
+};
+await model.close();
+process.stderr.write(`ceiling ${JSON.stringify(ceiling)}\n`);
+
+// --- the stack -----------------------------------------------------------------------------------
+await up();
+const env = serviceEnv();
+await applyTopics(env);
+const log = createLogger({ bench: 'vision' }).child({}, { level: 'warn' });
+const kafka = createKafka('bench-vision', brokerList(env.KAFKA_BROKERS!), log);
+const admin = kafka.admin();
+await admin.connect();
+if (!(await admin.listTopics()).includes(VISION_PASSTHROUGH_TOPIC)) {
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: VISION_PASSTHROUGH_TOPIC, numPartitions: TOPICS.cameraFrames.partitions, configEntries: [{ name: 'max.message.bytes', value: String(TOPICS.cameraFrames.maxMessageBytes) }] }] });
+}
+const serde = new AvroSerde(new ConfluentSchemaStore(env.SCHEMA_REGISTRY_URL!));
+await serde.useTopic(TOPICS.cameraFrames.name, loadSchema(TOPICS.cameraFrames.schema));
+serde.useReader(TOPICS.qcResults.name, loadSchema(TOPICS.qcResults.schema));
+const producer = kafka.producer({ allowAutoTopicCreation: false });
+await producer.connect();
+
+function start(args: string[], extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'info', ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => l.includes('joined consumer group') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Group offsets to the end, so a phase does not start with the previous phase's backlog. */
+async function skipBacklog(groupId: string): Promise<void> {
+  const ends = await admin.fetchTopicOffsets(TOPICS.cameraFrames.name);
+  await admin.setOffsets({ groupId, topic: TOPICS.cameraFrames.name, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+}
+
+/** `rate` frames/s for `seconds`, two cameras in turn, captured_at = the wall clock at send. */
+async function produceFrames(rate: number, prefix: string): Promise<number> {
+  const started = Date.now();
+  const inFlight = new Set<Promise<unknown>>();
+  let sent = 0;
+  for (;;) {
+    const due = started + (sent * 1000) / rate;
+    if (due - started >= seconds * 1000) break;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const f = frames[sent % frames.length];
+    const camera = `cam-0${1 + (sent % 2)}`;
+    const frame: CameraFrame = { frame_id: `${prefix}-${sent}`, camera_id: camera, line_id: 'line-bench', captured_at: Date.now(), width: f.width, height: f.height, encoding: f.encoding, image: f.image, template_id: f.templateId };
+    const p = producer.send({ topic: TOPICS.cameraFrames.name, acks: -1, messages: [{ key: camera, value: serde.encode(TOPICS.cameraFrames.name, frame), timestamp: String(frame.captured_at) }] }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    sent++;
+    if (inFlight.size > 20) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  return sent;
+}
+
+/** Offers `rate` frames/s to `topic`'s producer side and reads what comes out until all `sent` arrived or 10 s pass without one. */
+async function measure(topic: string, rate: number, latencyOf: (m: { value: Buffer | null; headers?: Record<string, unknown> }) => Promise<number | null>) {
+  const recorder = new LatencyRecorder();
+  let first = 0;
+  let last = 0;
+  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}`, readUncommitted: false, maxBytesPerPartition: TOPICS.qcResults.maxMessageBytes });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        const ms = await latencyOf(m);
+        if (ms === null) continue;
+        recorder.add(ms);
+        last = Date.now();
+      }
+    },
+  });
+  await joined;
+  await new Promise((r) => setTimeout(r, 1_000)); // latest offsets resolved before the first frame
+  first = Date.now();
+  const sent = await produceFrames(rate, `bench-${topic === VISION_PASSTHROUGH_TOPIC ? 'pt' : 'qc'}-${rate}-${Date.now().toString(36)}`);
+  const produceSeconds = (Date.now() - first) / 1000;
+  for (let seen = -1; recorder.summary().count < sent && recorder.summary().count !== seen; ) {
+    seen = recorder.summary().count;
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+  await consumer.disconnect();
+  const s = recorder.summary();
+  return { sent, offeredPerSecond: round(sent / produceSeconds), received: s.count, deliveredPerSecond: round(s.count / ((last - first) / 1000)), p50: round(s.p50), p99: round(s.p99), max: round(s.max) };
+}
+
+async function scrape(port: number) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  return { recordsIn: sum(/^streamscore_records_in_total\{[^}]*\} (\S+)/gm), dlq: sum(/^streamscore_dlq_records_total\{[^}]*\} (\S+)/gm), lag: sum(/^streamscore_consumer_lag\{[^}]*\} (\S+)/gm) };
+}
+
+const results: Record<string, unknown>[] = [];
+for (const rate of rates) {
+  await skipBacklog(VISION_PASSTHROUGH_GROUP);
+  const passthrough = await start(['loadtest/vision-passthrough.ts']);
+  const base = await measure(VISION_PASSTHROUGH_TOPIC, rate, async (m) => Date.now() - Number(String(m.headers?.['source-ts'])));
+  await stop(passthrough);
+
+  await skipBacklog('vision-qc');
+  const processor = await start(['bin/streamscore.mjs', 'run', 'vision-qc'], { METRICS_PORT: String(PROCESSOR_METRICS_PORT), STREAMSCORE_VISION_HEATMAPS: 'all' });
+  const verdicts = { PASS: 0, DEFECT: 0 };
+  let withOverlay = 0;
+  const pipeline = await measure(TOPICS.qcResults.name, rate, async (m) => {
+    const r = (await serde.decode(TOPICS.qcResults.name, m.value)) as QcResult;
+    if (!r.frame_id.startsWith(`bench-qc-${rate}-`)) return null;
+    verdicts[r.verdict]++;
+    if (r.heatmap_png) withOverlay++;
+    return Date.now() - r.captured_at;
+  });
+  const processorMetrics = await scrape(PROCESSOR_METRICS_PORT);
+  await stop(processor);
+  const row = { rate, seconds, passthrough: base, pipeline, verdicts, withOverlay, processor: processorMetrics, p99Ratio: round(pipeline.p99 / base.p99) };
+  results.push(row);
+  process.stderr.write(`${JSON.stringify(row)}\n`);
+}
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(
+  resolvePath(root, out),
+  JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, date: new Date().toISOString(), command: process.argv.slice(1).join(' '), model: `${spec.name}@${spec.version}`, pool, frames: { count: frameCount, medianBytes: frames.map((f) => f.image.length).sort((a, b) => a - b)[frames.length >> 1] }, ceiling, results }, null, 2),
+);
+await producer.disconnect();
+await admin.disconnect();
+process.stderr.write(`wrote ${out}\n`);
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
