@@ -8,12 +8,9 @@
 //     model + post-processing + overlay) without Kafka;
 //   - passthrough: a raw kafkajs consume -> produce of the frames (loadtest/vision-passthrough.ts).
 //   node loadtest/vision-e2e.ts [--rates 10,30,45] [--seconds 30] [--frames 120] [--out loadtest/results/x.json]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
-import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { TOPICS, loadSchema } from '../schemas/topics.ts';
 import type { CameraFrame, QcResult } from '../schemas/generated/types.ts';
@@ -32,7 +29,7 @@ import { AvroSerde } from '../streams/runtime/serde.ts';
 import { decodeFrame, modelInput } from '../streams/vision/frame-image.ts';
 import { inspectFrame } from '../streams/vision/inspect-frame.ts';
 import { visionModelSpec } from '../streams/vision/model.ts';
-import { LatencyRecorder } from './lib.ts';
+import { LatencyRecorder, joinedConsumer, scrapeRuntimeMetrics, skipBacklog, startJoined, stopProcess, writeResults } from './lib.ts';
 import { VISION_PASSTHROUGH_GROUP, VISION_PASSTHROUGH_TOPIC } from './vision-passthrough.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -98,26 +95,6 @@ serde.useReader(TOPICS.qcResults.name, loadSchema(TOPICS.qcResults.schema));
 const producer = kafka.producer({ allowAutoTopicCreation: false });
 await producer.connect();
 
-function start(args: string[], extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'info', ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => l.includes('joined consumer group') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** Group offsets to the end, so a phase does not start with the previous phase's backlog. */
-async function skipBacklog(groupId: string): Promise<void> {
-  const ends = await admin.fetchTopicOffsets(TOPICS.cameraFrames.name);
-  await admin.setOffsets({ groupId, topic: TOPICS.cameraFrames.name, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-}
-
 /** `rate` frames/s for `seconds`, two cameras in turn, captured_at = the wall clock at send. */
 async function produceFrames(rate: number, prefix: string): Promise<number> {
   const started = Date.now();
@@ -145,21 +122,12 @@ async function measure(topic: string, rate: number, latencyOf: (m: { value: Buff
   const recorder = new LatencyRecorder();
   let first = 0;
   let last = 0;
-  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}`, readUncommitted: false, maxBytesPerPartition: TOPICS.qcResults.maxMessageBytes });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const ms = await latencyOf(m);
-        if (ms === null) continue;
-        recorder.add(ms);
-        last = Date.now();
-      }
-    },
-  });
-  await joined;
+  const consumer = await joinedConsumer(kafka, topic, async (m) => {
+    const ms = await latencyOf(m);
+    if (ms === null) return;
+    recorder.add(ms);
+    last = Date.now();
+  }, { maxBytesPerPartition: TOPICS.qcResults.maxMessageBytes });
   await new Promise((r) => setTimeout(r, 1_000)); // latest offsets resolved before the first frame
   first = Date.now();
   const sent = await produceFrames(rate, `bench-${topic === VISION_PASSTHROUGH_TOPIC ? 'pt' : 'qc'}-${rate}-${Date.now().toString(36)}`);
@@ -173,21 +141,15 @@ async function measure(topic: string, rate: number, latencyOf: (m: { value: Buff
   return { sent, offeredPerSecond: round(sent / produceSeconds), received: s.count, deliveredPerSecond: round(s.count / ((last - first) / 1000)), p50: round(s.p50), p99: round(s.p99), max: round(s.max) };
 }
 
-async function scrape(port: number) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
-  return { recordsIn: sum(/^streamscore_records_in_total\{[^}]*\} (\S+)/gm), dlq: sum(/^streamscore_dlq_records_total\{[^}]*\} (\S+)/gm), lag: sum(/^streamscore_consumer_lag\{[^}]*\} (\S+)/gm) };
-}
-
 const results: Record<string, unknown>[] = [];
 for (const rate of rates) {
-  await skipBacklog(VISION_PASSTHROUGH_GROUP);
-  const passthrough = await start(['loadtest/vision-passthrough.ts']);
+  await skipBacklog(admin, VISION_PASSTHROUGH_GROUP, TOPICS.cameraFrames.name);
+  const passthrough = await startJoined(['loadtest/vision-passthrough.ts'], env);
   const base = await measure(VISION_PASSTHROUGH_TOPIC, rate, async (m) => Date.now() - Number(String(m.headers?.['source-ts'])));
-  await stop(passthrough);
+  await stopProcess(passthrough);
 
-  await skipBacklog('vision-qc');
-  const processor = await start(['bin/streamscore.mjs', 'run', 'vision-qc'], { METRICS_PORT: String(PROCESSOR_METRICS_PORT), STREAMSCORE_VISION_HEATMAPS: 'all' });
+  await skipBacklog(admin, 'vision-qc', TOPICS.cameraFrames.name);
+  const processor = await startJoined(['bin/streamscore.mjs', 'run', 'vision-qc'], env, { METRICS_PORT: String(PROCESSOR_METRICS_PORT), STREAMSCORE_VISION_HEATMAPS: 'all' });
   const verdicts = { PASS: 0, DEFECT: 0 };
   let withOverlay = 0;
   const pipeline = await measure(TOPICS.qcResults.name, rate, async (m) => {
@@ -197,17 +159,13 @@ for (const rate of rates) {
     if (r.heatmap_png) withOverlay++;
     return Date.now() - r.captured_at;
   });
-  const processorMetrics = await scrape(PROCESSOR_METRICS_PORT);
-  await stop(processor);
-  const row = { rate, seconds, passthrough: base, pipeline, verdicts, withOverlay, processor: processorMetrics, p99Ratio: round(pipeline.p99 / base.p99) };
+  const { recordsIn, dlq, lag } = await scrapeRuntimeMetrics(PROCESSOR_METRICS_PORT);
+  await stopProcess(processor);
+  const row = { rate, seconds, passthrough: base, pipeline, verdicts, withOverlay, processor: { recordsIn, dlq, lag }, p99Ratio: round(pipeline.p99 / base.p99) };
   results.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  resolvePath(root, out),
-  JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) }, date: new Date().toISOString(), command: process.argv.slice(1).join(' '), model: `${spec.name}@${spec.version}`, pool, frames: { count: frameCount, medianBytes: frames.map((f) => f.image.length).sort((a, b) => a - b)[frames.length >> 1] }, ceiling, results }, null, 2),
-);
+writeResults(out, { model: `${spec.name}@${spec.version}`, pool, frames: { count: frameCount, medianBytes: frames.map((f) => f.image.length).sort((a, b) => a - b)[frames.length >> 1] }, ceiling, results });
 await producer.disconnect();
 await admin.disconnect();
 process.stderr.write(`wrote ${out}\n`);
