@@ -2,30 +2,20 @@
 // metrics with /metrics + /healthz + /readyz, progress lines with the achieved FPS per camera, and
 // a summary at the end. Used by `streamscore camera simulate|folder`, the demo and the load test.
 import { startHealthServer, type HealthServer } from '../../streams/runtime/health-server.ts';
-import type { Logger } from '../../streams/runtime/logger.ts';
-import { runCameraLine, type CameraLineResult } from './camera-line.ts';
+import { runCameraLine, type CameraLineOptions, type CameraLineResult } from './camera-line.ts';
 import { createCameraMetrics, type CameraMetrics } from './camera-metrics.ts';
 import { FrameSender } from './frame-sender.ts';
-import type { FrameSource } from './frame-sources.ts';
 
-export interface CamerasOptions {
-  source: FrameSource;
-  cameraIds: string[];
-  lineId: string;
-  fps: number;
-  durationMs: number;
-  whenBehind: 'drop' | 'wait';
+/** The line's options (runCameras supplies the outlet, a Kafka sender, and the metrics), plus the process's own. */
+export interface CamerasOptions extends Omit<CameraLineOptions, 'outlet' | 'metrics' | 'maxInFlight'> {
   brokers: string[];
   schemaRegistryUrl: string;
-  log: Logger;
-  signal: AbortSignal;
   /** Serve /metrics, /healthz, /readyz on this port (0: any free port); none when undefined. */
   metricsPort?: number;
   metricsHost?: string;
   /** Progress lines (default every 5 s); none when undefined. */
   progress?: (line: string) => void;
   progressEveryMs?: number;
-  runId?: string;
   /** Called once the HTTP server listens. */
   onListening?: (port: number) => void;
 }
