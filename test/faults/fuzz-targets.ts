@@ -64,6 +64,26 @@ function count(keys: string[]): Map<string, number> {
   return m;
 }
 
+/**
+ * For a processor that writes each passed record on to an output topic: decodes the run's records
+ * there (those whose bytes hold the run id and that the run did not send itself), counts them by
+ * `markerOf` (null: another run's), and reports each not keyed by `expectedKey`.
+ */
+async function countOutputs<V>(env: FuzzEnv, topic: string, o: { markerOf(v: V): string | null; expectedKey(v: V): string; describe(marker: string): string; keyedBy: string }): Promise<{ counts: Map<string, number>; problems: string[] }> {
+  const marker = Buffer.from(env.run);
+  const records = await readToEnd(env.kafka, [topic], (r) => !!r.value?.includes(marker) && !env.sentDirectly.has(coordinateKey(r)), { from: env.from, timeoutMs: 90_000 });
+  const keys: string[] = [];
+  const problems: string[] = [];
+  for (const r of records) {
+    const v = (await env.serde.decode(topic, r.value)) as V;
+    const key = o.markerOf(v);
+    if (key === null) continue;
+    keys.push(key);
+    if (r.key?.toString('utf8') !== o.expectedKey(v)) problems.push(`${o.describe(key)} is keyed ${JSON.stringify(r.key?.toString('utf8').slice(0, 80))}, not by its ${o.keyedBy}`);
+  }
+  return { counts: count(keys), problems };
+}
+
 /** Every input topic of the system, with its processor: what the fuzz runs. */
 export function fuzzTargets(c: RunContext): FuzzTarget[] {
   return [validationTarget, scorerTarget, sinkTarget(c), visionTarget];
@@ -79,20 +99,13 @@ const validationTarget: FuzzTarget<SensorReading> = {
   outputs: [TOPICS.sensorReadingsValidated.name],
   start: (ep) => startValidation(ep),
   passKey: 'marker',
-  async observe(env) {
-    const out = TOPICS.sensorReadingsValidated.name;
-    const marker = Buffer.from(env.run);
-    const records = await readToEnd(env.kafka, [out], (r) => !!r.value?.includes(marker) && !env.sentDirectly.has(coordinateKey(r)), { from: env.from, timeoutMs: 90_000 });
-    const keys: string[] = [];
-    const problems: string[] = [];
-    for (const r of records) {
-      const v = (await env.serde.decode(out, r.value)) as SensorReading;
-      if (v.gateway_id !== env.run) continue;
-      keys.push(RAW_READINGS.markerOf(v));
-      if (r.key?.toString('utf8') !== v.arm_id) problems.push(`validated reading ${RAW_READINGS.markerOf(v)} is keyed ${JSON.stringify(r.key?.toString('utf8').slice(0, 80))}, not by its arm`);
-    }
-    return { counts: count(keys), problems };
-  },
+  observe: (env) =>
+    countOutputs<SensorReading>(env, TOPICS.sensorReadingsValidated.name, {
+      markerOf: (v) => (v.gateway_id === env.run ? RAW_READINGS.markerOf(v) : null),
+      expectedKey: (v) => v.arm_id,
+      describe: (marker) => `validated reading ${marker}`,
+      keyedBy: 'arm',
+    }),
 };
 
 /**
@@ -168,20 +181,13 @@ const visionTarget: FuzzTarget<CameraFrame> = {
   outputs: [TOPICS.qcResults.name],
   start: (ep) => startVision(ep),
   passKey: 'marker',
-  async observe(env) {
-    const out = TOPICS.qcResults.name;
-    const marker = Buffer.from(env.run);
-    const records = await readToEnd(env.kafka, [out], (r) => !!r.value?.includes(marker), { from: env.from, timeoutMs: 90_000 });
-    const keys: string[] = [];
-    const problems: string[] = [];
-    for (const r of records) {
-      const v = (await env.serde.decode(out, r.value)) as QcResult;
-      if (!v.frame_id.startsWith(`${env.run}-`)) continue;
-      keys.push(v.frame_id);
-      if (r.key?.toString('utf8') !== v.camera_id) problems.push(`result for ${v.frame_id} is keyed ${JSON.stringify(r.key?.toString('utf8').slice(0, 80))}, not by its camera`);
-    }
-    return { counts: count(keys), problems };
-  },
+  observe: (env) =>
+    countOutputs<QcResult>(env, TOPICS.qcResults.name, {
+      markerOf: (v) => (v.frame_id.startsWith(`${env.run}-`) ? v.frame_id : null),
+      expectedKey: (v) => v.camera_id,
+      describe: (frameId) => `result for ${frameId}`,
+      keyedBy: 'camera',
+    }),
 };
 
 /** Reader schemas for the outputs the observers decode. */
