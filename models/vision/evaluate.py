@@ -116,10 +116,82 @@ def evaluate(outputs: list[np.ndarray], frames, threshold: float, box_threshold:
     }
 
 
-def pick_threshold(prob: np.ndarray, truth: np.ndarray, target_frr: float) -> float:
-    """Lowest threshold (most defects caught) whose false-reject rate on PASS frames <= target."""
-    passes = np.sort(prob[~truth])
-    allowed = int(np.floor(target_frr * len(passes)))
-    # Threshold just above the (allowed+1)-th highest PASS score.
-    edge = passes[len(passes) - allowed - 1] if allowed < len(passes) else 0.0
-    return float(min(0.99, np.nextafter(np.float32(edge), np.float32(1)) if edge > 0 else 0.5))
+def pick_threshold(prob: np.ndarray, truth: np.ndarray, min_recall: float) -> dict:
+    """Image threshold for high recall of defects: among cut points that keep the DEFECT recall >=
+    min_recall, the one with the fewest false rejects, placed mid-way (in logit space) between the
+    two scores around it so an unseen board has the widest margin. Returns it with the rates it gives."""
+    logit = np.log(np.clip(prob, 1e-7, 1 - 1e-7) / np.clip(1 - prob, 1e-7, 1))
+    s = np.unique(logit)
+    cuts = np.concatenate([[s[0] - 1], (s[1:] + s[:-1]) / 2, [s[-1] + 1]])
+    best = None
+    for c in cuts:
+        recall = float((logit[truth] >= c).mean())
+        frr = float((logit[~truth] >= c).mean())
+        if recall >= min_recall and (best is None or frr < best[1] - 1e-12 or (abs(frr - best[1]) < 1e-12 and recall > best[2])):
+            best = (c, frr, recall)
+    c = best[0]
+    return {'threshold': float(1 / (1 + np.exp(-c))), 'val_false_reject_rate': best[1], 'val_defect_recall': best[2]}
+
+
+def pick_box_threshold(outputs: list[np.ndarray], frames, candidates=(0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)) -> dict:
+    """Box score threshold with the best F1 of box detections (IoU > 0.33, same class) on validation:
+    the boxes an operator sees. mAP itself is threshold-free and is reported over all boxes too."""
+    _, heat, size, offset, _ = outputs
+    gts = [f.boxes for f in frames]
+    best = None
+    for t in candidates:
+        tp = fp = 0
+        for k, g in enumerate(gts):
+            d = decode(heat[k], size[k], offset[k], t, 100)
+            used = np.zeros(len(g), bool)
+            for row in d:
+                same = g[:, 4] == row[5]
+                o = iou(row[None], g)[0] if len(g) else np.zeros(0)
+                o = np.where(same & ~used, o, -1)
+                if len(o) and o.max() > 0.33:
+                    used[int(o.argmax())] = True
+                    tp += 1
+                else:
+                    fp += 1
+        total = sum(len(g) for g in gts)
+        p, r = tp / max(tp + fp, 1), tp / max(total, 1)
+        f1 = 2 * p * r / max(p + r, 1e-9)
+        if best is None or f1 > best['val_box_f1']:
+            best = {'box_threshold': t, 'val_box_f1': f1, 'val_box_precision': p, 'val_box_recall': r}
+    return best
+
+
+def gradcam_boxes(cam: np.ndarray, probability: float, level: float = 0.5, scale: float = 1.0) -> np.ndarray:
+    """Boxes from Grad-CAM alone (the coarse alternative to the box head): connected regions of the
+    normalised map >= level, each boxed, scored by probability x the region's peak; class -1."""
+    from scipy import ndimage
+
+    if cam.max() <= 0:
+        return np.zeros((0, 6), np.float32)
+    norm = cam / cam.max()
+    labels, count = ndimage.label(norm >= level)
+    out = []
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        ys, xs = sl
+        peak = float(norm[sl][labels[sl] == k].max())
+        out.append([xs.start * STRIDE * scale, ys.start * STRIDE * scale, xs.stop * STRIDE * scale, ys.stop * STRIDE * scale,
+                    probability * peak, -1])
+    return np.array(out, np.float32).reshape(-1, 6)
+
+
+def class_agnostic_ap(dets: list[np.ndarray], gts: list[np.ndarray], iou_min: float = 0.33) -> float:
+    """AP when only the location counts (every box and every truth relabelled as one class)."""
+    d = [np.concatenate([x[:, :5], np.zeros((len(x), 1), np.float32)], 1) for x in dets]
+    g = [np.concatenate([x[:, :4], np.zeros((len(x), 1), np.float32)], 1) for x in gts]
+    return average_precision(d, g, 0, iou_min)
+
+
+def localisation_report(outputs: list[np.ndarray], frames, box_threshold: float) -> dict:
+    logit, heat, size, offset, cam = outputs
+    prob = 1 / (1 + np.exp(-logit[:, 0]))
+    defect = [k for k, f in enumerate(frames) if f.defect]
+    gts = [frames[k].boxes for k in defect]
+    head = [decode(heat[k], size[k], offset[k], box_threshold, 100) for k in defect]
+    cams = {level: [gradcam_boxes(cam[k], float(prob[k]), level) for k in defect] for level in (0.3, 0.5)}
+    return {'box_head_class_agnostic_ap': class_agnostic_ap(head, gts),
+            **{f'gradcam_level{level}_class_agnostic_ap': class_agnostic_ap(b, gts) for level, b in cams.items()}}

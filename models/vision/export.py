@@ -60,7 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--tflite', default=str(here.parents[1] / '..' / 'shared' / 'data' / 'imagenet-tflite-coral' / 'mobilenet_v2_1.0_224_quant.tflite'))
     ap.add_argument('--checkpoint', help='training checkpoint (.pt); without it the heads are untrained (placeholder)')
-    ap.add_argument('--meta', help='JSON with thresholds and metrics from training, merged into model-meta.json')
+    ap.add_argument('--meta', help="training's thresholds.json (image and box thresholds chosen on validation), merged into model-meta.json")
     ap.add_argument('--version', required=True)
     ap.add_argument('--out', default=str(here / 'artifacts'))
     args = ap.parse_args()
@@ -75,7 +75,8 @@ def main() -> None:
         'model_name': 'pcb-qc-mobilenetv2', 'model_version': args.version,
         'input': {'name': 'image', 'height': INPUT_SIZE, 'width': INPUT_SIZE, 'channels': 1, 'range': [0, 1]},
         'outputs': OUTPUT_NAMES, 'stride': STRIDE, 'classes': CLASSES,
-        'threshold': 0.5, 'box_threshold': 0.3, 'max_boxes': 50, 'target_false_reject_rate': 0.01,
+        # Placeholders until training's thresholds.json (chosen on validation) is merged in below.
+        'threshold': 0.5, 'box_threshold': 0.3, 'max_boxes': 50,
         'trained': bool(args.checkpoint), 'onnx_check_max_relative_error': report,
         **extra,
     }

@@ -57,9 +57,10 @@ def main() -> None:
     ap.add_argument('--head-epochs', type=int, default=2)
     ap.add_argument('--epochs', type=int, default=14, help='fine-tuning epochs after the head epochs')
     ap.add_argument('--finetune-from', type=int, default=4, help='first backbone block to unfreeze')
+    ap.add_argument('--init', help='start from this checkpoint (a warm restart of the fine-tuning schedule); use with --head-epochs 0')
     ap.add_argument('--crop', type=int, default=320)
     ap.add_argument('--batch', type=int, default=16)
-    ap.add_argument('--target-frr', type=float, default=0.01, help='false-reject rate the threshold is set for')
+    ap.add_argument('--min-recall', type=float, default=1.0, help='DEFECT recall on validation the image threshold must keep')
     ap.add_argument('--time-budget-min', type=float, default=60, help='stop fine-tuning after this long')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
@@ -77,6 +78,8 @@ def main() -> None:
     save_augmentation_grid(tr_img, tr_frames, out / 'augmentation-grid.png', rng=np.random.default_rng(1))
 
     net = PcbQcNet(load_tflite_mobilenet_v2(args.tflite))
+    if args.init:
+        net.load_state_dict(torch.load(args.init, map_location='cpu', weights_only=True)['model'])
     backbone = set(map(id, net.backbone_parameters()))
     head_params = [p for p in net.parameters() if id(p) not in backbone]
     for p in net.backbone_parameters():
@@ -133,18 +136,18 @@ def main() -> None:
     va_out = run_graph(net, va_img)
     prob = 1 / (1 + np.exp(-va_out[0][:, 0]))
     truth = np.array([f.defect for f in va_frames])
-    threshold = pick_threshold(prob, truth, args.target_frr)
-    box_threshold = max((evaluate(va_out, va_frames, threshold, bt)['map_iou033'], bt) for bt in (0.05, 0.1, 0.2, 0.3))[1]
+    chosen = {**pick_threshold(prob, truth, args.min_recall), **pick_box_threshold(va_out, va_frames)}
+    threshold, box_threshold = chosen['threshold'], chosen['box_threshold']
     val = evaluate(va_out, va_frames, threshold, box_threshold)
     del tr_img
     te_img, te_frames = load_split(root, 'test')
     test = evaluate(run_graph(net, te_img), te_frames, threshold, box_threshold)
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=here).stdout.strip()
-    summary = {'threshold': threshold, 'box_threshold': box_threshold, 'best_epoch': best[1],
-               'target_false_reject_rate': args.target_frr, 'validation': val, 'test': test,
+    summary = {**chosen, 'best_epoch': best[1], 'min_defect_recall': args.min_recall, 'validation': val, 'test': test,
                'training_minutes': (time.time() - started) / 60, 'code_version': commit,
                'trained_at': time.strftime('%Y-%m-%d'), 'args': vars(args)}
     (out / 'training-summary.json').write_text(json.dumps(summary, indent=1))
+    (out / 'thresholds.json').write_text(json.dumps(chosen, indent=1))
     print(json.dumps({k: summary[k] for k in ('threshold', 'box_threshold', 'best_epoch')}), flush=True)
     print('validation', json.dumps(val), '\ntest', json.dumps(test), flush=True)
 

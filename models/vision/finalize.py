@@ -1,0 +1,39 @@
+"""Choose the image and box thresholds on validation for a checkpoint (what train.py does at its
+end), for re-running that step alone, e.g. after changing the selection rule.
+
+    python models/vision/finalize.py --deeppcb .../PCBData --tflite ... --checkpoint models/vision/artifacts/pcb-qc.pt --out thresholds.json"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from data import load_split  # noqa: E402
+from evaluate import pick_box_threshold, pick_threshold, run_graph  # noqa: E402
+from export import build_net  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--deeppcb', required=True)
+    ap.add_argument('--tflite', required=True)
+    ap.add_argument('--checkpoint', required=True)
+    ap.add_argument('--min-recall', type=float, default=1.0)
+    ap.add_argument('--out', required=True)
+    args = ap.parse_args()
+    net = build_net(args.tflite, args.checkpoint)
+    images, frames = load_split(Path(args.deeppcb), 'val')
+    out = run_graph(net, images)
+    prob = 1 / (1 + np.exp(-out[0][:, 0]))
+    truth = np.array([f.defect for f in frames])
+    chosen = {**pick_threshold(prob, truth, args.min_recall), **pick_box_threshold(out, frames), 'min_defect_recall': args.min_recall}
+    Path(args.out).write_text(json.dumps(chosen, indent=1) + '\n')
+    print(json.dumps(chosen))
+
+
+if __name__ == '__main__':
+    main()
