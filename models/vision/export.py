@@ -16,7 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from backbone import load_tflite_mobilenet_v2  # noqa: E402
-from model import CLASSES, INPUT_SIZE, OUTPUT_NAMES, STRIDE, ExportedPcbQc, PcbQcNet  # noqa: E402
+from model import CLASSES, INPUT_SIZE, OUTPUT_NAMES, STRIDE, ExportedPcbQc, PcbQcNet, upgrade_state_dict  # noqa: E402
 
 ONNX_FILE = 'pcb-qc.onnx'
 
@@ -24,8 +24,16 @@ ONNX_FILE = 'pcb-qc.onnx'
 def build_net(tflite_path: str, checkpoint: str | None) -> PcbQcNet:
     net = PcbQcNet(load_tflite_mobilenet_v2(tflite_path))
     if checkpoint:
-        net.load_state_dict(torch.load(checkpoint, map_location='cpu', weights_only=True)['model'])
+        load_checkpoint(net, checkpoint)
     return net.eval()
+
+
+def load_checkpoint(net: PcbQcNet, path: str) -> None:
+    state = upgrade_state_dict(torch.load(path, map_location='cpu', weights_only=True)['model'])
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    # Only the stride-4 branch may be missing (a checkpoint from before it: it starts at zero).
+    if unexpected or any(not k.startswith('lateral4.') for k in missing):
+        raise ValueError(f'{path}: does not fit the network (missing {missing}, unexpected {unexpected})')
 
 
 def export_onnx(net: PcbQcNet, path: Path) -> None:

@@ -21,7 +21,7 @@ LSE_SHARPNESS = 4.0
 # Backbone cut points (indices into MobileNetV2.features): after block 5 (32 ch, stride 8 of the
 # backbone input) and block 12 (96 ch, stride 16). Blocks 13.. (stride 32, 160+ ch) are dropped:
 # defects are 10-60 px and need fine cells more than a large receptive field.
-C8_END, C16_END = 7, 14
+C4_END, C8_END, C16_END = 4, 7, 14
 FEATURES = 64
 HIDDEN = 32
 
@@ -36,10 +36,16 @@ class PcbQcNet(nn.Module):
     def __init__(self, backbone: MobileNetV2):
         super().__init__()
         feats = backbone.features
-        self.stem = nn.Sequential(*feats[:C8_END])  # -> 32 ch at stride 8
+        self.stem4 = nn.Sequential(*feats[:C4_END])  # -> 24 ch at stride 4
+        self.stem8 = nn.Sequential(*feats[C4_END:C8_END])  # -> 32 ch at stride 8
         self.upper = nn.Sequential(*feats[C8_END:C16_END])  # -> 96 ch at stride 16
         self.lateral8 = nn.Sequential(nn.Conv2d(32, FEATURES, 1), nn.BatchNorm2d(FEATURES))
         self.lateral16 = nn.Sequential(nn.Conv2d(96, FEATURES, 1), nn.BatchNorm2d(FEATURES))
+        # Fine detail (stride 4: 4 frame px per cell before the pooling) tells a spur from a mouse
+        # bite or a pin-hole. Its BN starts at zero, so adding the branch leaves a trained net as it was.
+        self.lateral4 = nn.Sequential(
+            nn.Conv2d(24, 24, 3, stride=2, padding=1, groups=24), nn.Conv2d(24, FEATURES, 1), nn.BatchNorm2d(FEATURES))
+        nn.init.zeros_(self.lateral4[2].weight)
         self.fuse = nn.Sequential(
             nn.Conv2d(FEATURES, FEATURES, 3, padding=1, groups=FEATURES), nn.Conv2d(FEATURES, FEATURES, 1),
             nn.BatchNorm2d(FEATURES), nn.ReLU())
@@ -52,15 +58,16 @@ class PcbQcNet(nn.Module):
 
     def backbone_parameters(self, from_block: int = 0):
         """Parameters of backbone blocks >= from_block (0 = stem conv), for freezing / fine-tuning."""
-        blocks = list(self.stem) + list(self.upper)
+        blocks = list(self.stem4) + list(self.stem8) + list(self.upper)
         return [p for b in blocks[from_block:] for p in b.parameters()]
 
     def features(self, image: torch.Tensor) -> torch.Tensor:
         x = F.avg_pool2d(image, 2) * 2 - 1  # 640 -> 320, [0, 1] -> the backbone's [-1, 1]
         x = x.expand(-1, 3, -1, -1)
-        c8 = self.stem(x)
+        c4 = self.stem4(x)
+        c8 = self.stem8(c4)
         c16 = self.upper(c8)
-        p = self.lateral8(c8) + F.interpolate(self.lateral16(c16), scale_factor=2, mode='nearest')
+        p = self.lateral4(c4) + self.lateral8(c8) + F.interpolate(self.lateral16(c16), scale_factor=2, mode='nearest')
         return self.fuse(p)
 
     def defect_map(self, feats: torch.Tensor):
@@ -88,6 +95,17 @@ def gradcam_closed_form(net: PcbQcNet, feats: torch.Tensor) -> torch.Tensor:
     grads = torch.einsum('nmhw,mk->nkhw', gate, w1) * p
     alpha = grads.mean((2, 3), keepdim=True)
     return F.relu((alpha * feats).sum(1))
+
+
+def upgrade_state_dict(state: dict) -> dict:
+    """Checkpoints from before the stride-4 branch: `stem.N` was blocks 0-6 in one Sequential."""
+    out = {}
+    for k, v in state.items():
+        if k.startswith('stem.'):
+            n, rest = k[5:].split('.', 1)
+            k = f'stem4.{n}.{rest}' if int(n) < C4_END else f'stem8.{int(n) - C4_END}.{rest}'
+        out[k] = v
+    return out
 
 
 class ExportedPcbQc(nn.Module):

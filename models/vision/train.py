@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from backbone import load_tflite_mobilenet_v2  # noqa: E402
 from data import load_split  # noqa: E402
 from evaluate import evaluate, pick_threshold, run_graph  # noqa: E402
+from export import load_checkpoint  # noqa: E402
 from model import PcbQcNet  # noqa: E402
 from report import save_augmentation_grid, save_learning_curves  # noqa: E402
 from targets import augment, build_targets, crop, losses  # noqa: E402
@@ -59,6 +60,7 @@ def main() -> None:
     ap.add_argument('--finetune-from', type=int, default=4, help='first backbone block to unfreeze')
     ap.add_argument('--init', help='start from this checkpoint (a warm restart of the fine-tuning schedule); use with --head-epochs 0')
     ap.add_argument('--crop', type=int, default=320)
+    ap.add_argument('--ema', type=float, default=0.998, help='decay of the weight average that is evaluated and saved (0: off)')
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--min-recall', type=float, default=1.0, help='DEFECT recall on validation the image threshold must keep')
     ap.add_argument('--time-budget-min', type=float, default=60, help='stop fine-tuning after this long')
@@ -79,11 +81,12 @@ def main() -> None:
 
     net = PcbQcNet(load_tflite_mobilenet_v2(args.tflite))
     if args.init:
-        net.load_state_dict(torch.load(args.init, map_location='cpu', weights_only=True)['model'])
+        load_checkpoint(net, args.init)
     backbone = set(map(id, net.backbone_parameters()))
     head_params = [p for p in net.parameters() if id(p) not in backbone]
     for p in net.backbone_parameters():
         p.requires_grad = False
+    ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema), use_buffers=True)
     history, best = [], (-1.0, None)
     total_epochs = args.head_epochs + args.epochs
     opt = torch.optim.AdamW(head_params, lr=2e-3, weight_decay=1e-4)
@@ -103,6 +106,7 @@ def main() -> None:
             opt.zero_grad()
             loss.backward()
             opt.step()
+            ema.update_parameters(net)
             steps += 1
             for k, v in lv.items():
                 parts[k] = parts.get(k, 0.0) + v.item()
@@ -114,8 +118,9 @@ def main() -> None:
             for g, lr in zip(opt.param_groups, base_lrs):
                 g['lr'] = lr * 0.5 * (1 + np.cos(np.pi * min(progress, 1.0)))
         train_loss = sum(parts.values()) / steps
-        vl = val_loss(net, va_img, va_frames)
-        m = evaluate(run_graph(net, va_img), va_frames, threshold=0.5, box_threshold=0.05)
+        scored = ema.module if args.ema > 0 else net
+        vl = val_loss(scored, va_img, va_frames)
+        m = evaluate(run_graph(scored, va_img), va_frames, threshold=0.5, box_threshold=0.05)
         score = m['map_iou033'] + m['accuracy']
         history.append({'epoch': epoch, 'phase': 'head' if epoch <= args.head_epochs else 'finetune', 'train_loss': train_loss,
                         'val_loss': vl, 'val_accuracy': m['accuracy'], 'val_map': m['map_iou033'],
@@ -124,7 +129,7 @@ def main() -> None:
               f'mAP {m["map_iou033"]:.3f} cam {m["gradcam_peak_in_box"]:.2f} ({time.time() - t0:.0f} s)', flush=True)
         if score > best[0]:
             best = (score, epoch)
-            torch.save({'model': net.state_dict(), 'epoch': epoch}, out / 'pcb-qc.pt')
+            torch.save({'model': scored.state_dict(), 'epoch': epoch}, out / 'pcb-qc.pt')
         (out / 'training-history.json').write_text(json.dumps(history, indent=1))
         save_learning_curves(history, out / 'learning-curves.png')
         if (time.time() - started) / 60 > args.time_budget_min or (epoch > args.head_epochs and progress >= 1):

@@ -45,12 +45,18 @@ def test_closed_form_gradcam_equals_autograd_and_the_grad_cam_package(net):
         def forward(self, image):
             return lse_pool(self.n.defect_map(self.n.features(image))[1])
 
-    # The package resizes the map to the input and min-max scales it; do the same to ours.
+    # The package min-max scales the map and resizes it to the input; do the same to ours. In float64,
+    # so what is compared is the method, not float32 rounding of two summation orders.
+    import copy
     import cv2
-    with GradCAM(model=Score(net), target_layers=[net.fuse]) as cam_lib:
-        lib = cam_lib(input_tensor=x[:1], targets=[ClassifierOutputTarget(0)])[0]
-    ours = cv2.resize(closed[0], (640, 640))
-    ours = (ours - ours.min()) / (ours.max() - ours.min() + 1e-7)
+    net64 = copy.deepcopy(net).double()
+    with torch.no_grad():
+        closed64 = gradcam_closed_form(net64, net64.features(x[:1].double()))[0].numpy()
+    with GradCAM(model=Score(net64), target_layers=[net64.fuse]) as cam_lib:
+        lib = cam_lib(input_tensor=x[:1].double(), targets=[ClassifierOutputTarget(0)])[0]
+    # As the package does: scale_cam_image (min-max, then cv2.resize) per layer, then min-max again.
+    scale = lambda m: (m - m.min()) / (1e-7 + (m - m.min()).max())  # noqa: E731
+    ours = scale(cv2.resize(np.float32(scale(closed64)), (640, 640)))
     assert np.abs(lib - ours).max() < 1e-4
 
 
