@@ -34,8 +34,9 @@ test('cameras trigger on the wall clock at the asked rate, staggered, with order
   assert.equal(result.ended, 'duration');
   for (const camera of ['cam-a', 'cam-b']) {
     const mine = frames.filter((f) => f.camera_id === camera);
-    // 400 ms at 50 fps = 20 triggers; a loaded machine may lose one or two as late.
-    assert.ok(mine.length >= 17 && mine.length <= 20, `${camera}: ${mine.length} frames`);
+    // 400 ms at 50 fps = 20 triggers (21 when the one due at 400 ms fires before the end is
+    // noticed); a loaded machine may lose one or two as late.
+    assert.ok(mine.length >= 17 && mine.length <= 21, `${camera}: ${mine.length} frames`);
     const gaps = mine.slice(1).map((f, i) => f.captured_at - mine[i].captured_at).sort((a, b) => a - b);
     const median = gaps[Math.floor(gaps.length / 2)];
     assert.ok(median >= 17 && median <= 23, `${camera}: median gap ${median} ms`);
