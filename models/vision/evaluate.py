@@ -106,9 +106,12 @@ def evaluate(outputs: list[np.ndarray], frames, threshold: float, box_threshold:
             b = f.boxes
             inside.append(peak is not None and bool(np.any((b[:, 0] <= peak[0]) & (peak[0] <= b[:, 2]) & (b[:, 1] <= peak[1]) & (peak[1] <= b[:, 3]))))
     box_any = np.array([len(d) > 0 for d in dets])
+    # ROC AUC of the image score (Mann-Whitney: share of DEFECT/PASS pairs ranked right, ties half).
+    pos, neg = prob[truth][:, None], prob[~truth][None, :]
+    auc = float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / max(pos.size * neg.size, 1))
     return {
         'frames': int(len(frames)), 'defect_frames': int(truth.sum()),
-        'accuracy': float((pred == truth).mean()),
+        'accuracy': float((pred == truth).mean()), 'auc': auc,
         'defect_recall': float(pred[truth].mean()), 'false_reject_rate': float(pred[~truth].mean()),
         'box_verdict_accuracy': float((box_any == truth).mean()),
         'ap_iou033': ap, 'map_iou033': float(np.nanmean(list(ap.values()))),

@@ -75,10 +75,11 @@ class PcbQcNet(nn.Module):
         return z, self.defect_out(F.relu(z))
 
     def forward(self, image: torch.Tensor):
-        """Training outputs: centre logits, log sizes, offsets, image-level defect logit, features."""
+        """Training outputs: centre logits, log sizes, offsets, image-level defect logit, features,
+        and the per-cell defect map the logit pools (densely supervised too, see targets.losses)."""
         feats = self.features(image)
         _, d = self.defect_map(feats)
-        return self.center(feats), self.size(feats), self.offset(feats), lse_pool(d), feats
+        return self.center(feats), self.size(feats), self.offset(feats), lse_pool(d), feats, d
 
 
 def lse_pool(d: torch.Tensor) -> torch.Tensor:
@@ -116,7 +117,7 @@ class ExportedPcbQc(nn.Module):
         self.net = net
 
     def forward(self, image: torch.Tensor):
-        center, size, offset, defect_logit, feats = self.net(image)
+        center, size, offset, defect_logit, feats, _ = self.net(image)
         return (defect_logit, torch.sigmoid(center), torch.exp(size.clamp(max=8.0)) * STRIDE,
                 torch.sigmoid(offset), gradcam_closed_form(self.net, feats))
 

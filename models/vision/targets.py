@@ -106,16 +106,27 @@ def build_targets(boxes: list[np.ndarray], size: int):
     return torch.from_numpy(heat), torch.from_numpy(reg), torch.from_numpy(mask), torch.from_numpy(label)
 
 
-def losses(outputs, targets) -> dict[str, torch.Tensor]:
-    center, size, offset, logit, _ = outputs
-    heat, reg, mask, label = targets
-    p = torch.sigmoid(center).clamp(1e-4, 1 - 1e-4)
+def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss, summed; divide by the number of centres."""
+    p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
     pos = heat.eq(1).float()
     neg_w = (1 - heat) ** 4
-    focal = -(pos * (1 - p) ** 2 * torch.log(p) + (1 - pos) * neg_w * p ** 2 * torch.log(1 - p)).sum()
-    num = pos.sum().clamp(min=1)
+    return -(pos * (1 - p) ** 2 * torch.log(p) + (1 - pos) * neg_w * p ** 2 * torch.log(1 - p)).sum()
+
+
+def losses(outputs, targets, dense_defect: float = 0.0) -> dict[str, torch.Tensor]:
+    center, size, offset, logit, _, defect_map = outputs
+    heat, reg, mask, label = targets
+    focal = focal_loss(center, heat)
+    num = heat.eq(1).float().sum().clamp(min=1)
     m = mask.expand(-1, 2, -1, -1)
     size_l1 = (F.l1_loss(size, reg[:, :2], reduction='none') * m).sum() / num
     off_l1 = (F.l1_loss(torch.sigmoid(offset), reg[:, 2:], reduction='none') * m).sum() / num
     cls = F.binary_cross_entropy_with_logits(logit, label)
-    return {'center': focal / num, 'size': 0.5 * size_l1, 'offset': off_l1, 'defect': cls}
+    out = {'center': focal / num, 'size': 0.5 * size_l1, 'offset': off_l1, 'defect': cls}
+    if dense_defect:
+        # The image-level head learns from image labels alone (weak), so a clean board's rare
+        # structures (marks, ragged silkscreen) can light it up. Its per-cell map is also held to
+        # "any defect centre here" like the box heads, so every clean cell is a supervised negative.
+        out['defect_dense'] = dense_defect * focal_loss(defect_map, heat.amax(1, keepdim=True)) / num
+    return out

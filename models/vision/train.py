@@ -38,14 +38,14 @@ def batches(images, frames, size, batch, rng, aug=True):
         yield x, build_targets(list(boxes), size)
 
 
-def val_loss(net, images, frames, batch=8) -> float:
+def val_loss(net, images, frames, dense: float, batch=8) -> float:
     net.eval()
     total = 0.0
     with torch.no_grad():
         for s in range(0, len(frames), batch):
             x = torch.from_numpy(images[s:s + batch]).float().div(255)[:, None]
             t = build_targets([f.boxes for f in frames[s:s + batch]], images.shape[-1])
-            total += sum(losses(net(x), t).values()).item() * len(x)
+            total += sum(losses(net(x), t, dense).values()).item() * len(x)
     return total / len(frames)
 
 
@@ -59,7 +59,9 @@ def main() -> None:
     ap.add_argument('--epochs', type=int, default=14, help='fine-tuning epochs after the head epochs')
     ap.add_argument('--finetune-from', type=int, default=4, help='first backbone block to unfreeze')
     ap.add_argument('--init', help='start from this checkpoint (a warm restart of the fine-tuning schedule); use with --head-epochs 0')
-    ap.add_argument('--crop', type=int, default=320)
+    ap.add_argument('--crop', type=int, default=320, help='training window in frame pixels (640: whole frames)')
+    ap.add_argument('--dense-defect', type=float, default=1.0, help='weight of the per-cell supervision of the defect map')
+    ap.add_argument('--only-defect-head', action='store_true', help='train the image-level defect head alone (all else frozen)')
     ap.add_argument('--ema', type=float, default=0.998, help='decay of the weight average that is evaluated and saved (0: off)')
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--min-recall', type=float, default=1.0, help='DEFECT recall on validation the image threshold must keep')
@@ -84,6 +86,11 @@ def main() -> None:
         load_checkpoint(net, args.init)
     backbone = set(map(id, net.backbone_parameters()))
     head_params = [p for p in net.parameters() if id(p) not in backbone]
+    if args.only_defect_head:
+        mine = set(map(id, list(net.defect_hidden.parameters()) + list(net.defect_out.parameters())))
+        for p in head_params:
+            p.requires_grad = id(p) in mine
+        head_params = [p for p in head_params if id(p) in mine]
     for p in net.backbone_parameters():
         p.requires_grad = False
     ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema), use_buffers=True)
@@ -99,9 +106,13 @@ def main() -> None:
             base_lrs = [g['lr'] for g in opt.param_groups]
             finetune_started = time.time()
         net.train()
+        if args.only_defect_head:
+            net.eval()  # frozen batch-norm statistics too: the box heads must stay exactly as they were
+            net.defect_hidden.train()
+            net.defect_out.train()
         t0, parts, steps = time.time(), {}, 0
         for x, t in batches(tr_img, tr_frames, args.crop, args.batch, rng):
-            lv = losses(net(x), t)
+            lv = losses(net(x), t, args.dense_defect)
             loss = sum(lv.values())
             opt.zero_grad()
             loss.backward()
@@ -119,14 +130,15 @@ def main() -> None:
                 g['lr'] = lr * 0.5 * (1 + np.cos(np.pi * min(progress, 1.0)))
         train_loss = sum(parts.values()) / steps
         scored = ema.module if args.ema > 0 else net
-        vl = val_loss(scored, va_img, va_frames)
+        vl = val_loss(scored, va_img, va_frames, args.dense_defect)
         m = evaluate(run_graph(scored, va_img), va_frames, threshold=0.5, box_threshold=0.05)
-        score = m['map_iou033'] + m['accuracy']
+        # Threshold-free, so a calibration shift between epochs does not pick the epoch.
+        score = m['map_iou033'] + m['auc']
         history.append({'epoch': epoch, 'phase': 'head' if epoch <= args.head_epochs else 'finetune', 'train_loss': train_loss,
-                        'val_loss': vl, 'val_accuracy': m['accuracy'], 'val_map': m['map_iou033'],
+                        'val_loss': vl, 'val_accuracy': m['accuracy'], 'val_auc': m['auc'], 'val_map': m['map_iou033'],
                         'train_parts': {k: v / steps for k, v in parts.items()}, 'seconds': time.time() - t0})
         print(f'epoch {epoch}/{total_epochs} train {train_loss:.3f} val {vl:.3f} acc {m["accuracy"]:.3f} '
-              f'mAP {m["map_iou033"]:.3f} cam {m["gradcam_peak_in_box"]:.2f} ({time.time() - t0:.0f} s)', flush=True)
+              f'auc {m["auc"]:.4f} mAP {m["map_iou033"]:.3f} cam {m["gradcam_peak_in_box"]:.2f} ({time.time() - t0:.0f} s)', flush=True)
         if score > best[0]:
             best = (score, epoch)
             torch.save({'model': scored.state_dict(), 'epoch': epoch}, out / 'pcb-qc.pt')

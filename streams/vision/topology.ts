@@ -22,8 +22,10 @@ export interface VisionQcOptions {
 }
 
 export const DEFAULT_VISION_QC_OPTIONS: VisionQcOptions = {
-  // The live view shows every frame with its overlay; ~70-95 KB per 640x640 frame (docs/vision.md).
-  heatmaps: 'all',
+  // The overlay is the costliest step after the model on noisy camera frames (~30 ms, ~450 KB);
+  // a PASS frame's heatmap shows nothing to act on, and the live view joins PASS frames from the
+  // frames topic (docs/vision.md). As the schema says: null on PASS, to keep messages small.
+  heatmaps: 'defect',
   // A frame takes 40-100 ms; 10 s is a frame that will never finish (the largest allowed decode is ~1 s).
   recordDeadlineMs: 10_000,
 };
