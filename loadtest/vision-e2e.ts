@@ -7,7 +7,7 @@
 //     (the session settings of one pool worker), and the same in-process inspectFrame (decode +
 //     model + post-processing + overlay) without Kafka;
 //   - passthrough: a raw kafkajs consume -> produce of the frames (loadtest/vision-passthrough.ts).
-//   node loadtest/vision-e2e.ts [--rates 10,30,45] [--seconds 30] [--frames 120] [--out loadtest/results/x.json]
+//   node loadtest/vision-e2e.ts [--rates 10,30,45] [--seconds 30] [--frames 120] [--heatmaps defect|all|none] [--out loadtest/results/x.json]
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,8 @@ const rates = arg('rates', '10,30,45').split(',').map(Number);
 const seconds = Number(arg('seconds', '30'));
 const frameCount = Number(arg('frames', '120'));
 const ceilingSeconds = Number(arg('ceiling-seconds', '15'));
+// Which results carry the overlay PNG (STREAMSCORE_VISION_HEATMAPS): the shipped default unless asked.
+const heatmaps = arg('heatmaps', 'defect') as 'all' | 'defect' | 'none';
 const out = arg('out', `loadtest/results/vision-e2e-${new Date().toISOString().slice(0, 10)}.json`);
 const root = new URL('..', import.meta.url).pathname;
 const PROCESSOR_METRICS_PORT = 9473;
@@ -73,7 +75,7 @@ async function timed(run: (i: number) => Promise<unknown>): Promise<{ framesPerS
 const ceiling = {
   ortThreads: pool.ortThreads,
   modelOnly: await timed((i) => model.run({ [inputName]: new ort.Tensor('float32', inputs[i % inputs.length], [1, 1, height, width]) })),
-  inspectFrame: await timed((i) => inspectFrame(frames[i % frames.length].image, { encoding: 'JPEG' }, model, { overlay: 'all' })),
+  inspectFrame: await timed((i) => inspectFrame(frames[i % frames.length].image, { encoding: 'JPEG' }, model, { overlay: heatmaps })),
 };
 await model.close();
 process.stderr.write(`ceiling ${JSON.stringify(ceiling)}\n`);
@@ -149,7 +151,7 @@ for (const rate of rates) {
   await stopProcess(passthrough);
 
   await skipBacklog(admin, 'vision-qc', TOPICS.cameraFrames.name);
-  const processor = await startJoined(['bin/streamscore.mjs', 'run', 'vision-qc'], env, { METRICS_PORT: String(PROCESSOR_METRICS_PORT), STREAMSCORE_VISION_HEATMAPS: 'all' });
+  const processor = await startJoined(['bin/streamscore.mjs', 'run', 'vision-qc'], env, { METRICS_PORT: String(PROCESSOR_METRICS_PORT), STREAMSCORE_VISION_HEATMAPS: heatmaps });
   const verdicts = { PASS: 0, DEFECT: 0 };
   let withOverlay = 0;
   const pipeline = await measure(TOPICS.qcResults.name, rate, async (m) => {
@@ -165,7 +167,7 @@ for (const rate of rates) {
   results.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
-writeResults(out, { model: `${spec.name}@${spec.version}`, pool, frames: { count: frameCount, medianBytes: frames.map((f) => f.image.length).sort((a, b) => a - b)[frames.length >> 1] }, ceiling, results });
+writeResults(out, { model: `${spec.name}@${spec.version}`, pool, heatmaps, frames: { count: frameCount, medianBytes: frames.map((f) => f.image.length).sort((a, b) => a - b)[frames.length >> 1] }, ceiling, results });
 await producer.disconnect();
 await admin.disconnect();
 process.stderr.write(`wrote ${out}\n`);

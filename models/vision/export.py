@@ -16,7 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from backbone import load_tflite_mobilenet_v2  # noqa: E402
-from model import CLASSES, INPUT_SIZE, OUTPUT_NAMES, STRIDE, ExportedPcbQc, PcbQcNet, upgrade_state_dict  # noqa: E402
+from model import CLASSES, INPUT_SIZE, OUTPUT_NAMES, RETIRED_PREFIXES, STRIDE, ExportedPcbQc, PcbQcNet, upgrade_state_dict  # noqa: E402
 
 ONNX_FILE = 'pcb-qc.onnx'
 
@@ -30,6 +30,7 @@ def build_net(tflite_path: str, checkpoint: str | None) -> PcbQcNet:
 
 def load_checkpoint(net: PcbQcNet, path: str) -> None:
     state = upgrade_state_dict(torch.load(path, map_location='cpu', weights_only=True)['model'])
+    state = {k: v for k, v in state.items() if not k.startswith(RETIRED_PREFIXES)}
     missing, unexpected = net.load_state_dict(state, strict=False)
     # Only the stride-4 branch may be missing (a checkpoint from before it: it starts at zero).
     if unexpected or any(not k.startswith('lateral4.') for k in missing):

@@ -22,7 +22,7 @@ def main() -> None:
     ap.add_argument('--deeppcb', required=True)
     ap.add_argument('--tflite', required=True)
     ap.add_argument('--checkpoint', required=True)
-    ap.add_argument('--min-recall', type=float, default=1.0)
+    ap.add_argument('--min-recall', type=float, default=0.98)
     ap.add_argument('--out', required=True)
     args = ap.parse_args()
     net = build_net(args.tflite, args.checkpoint)
@@ -30,7 +30,8 @@ def main() -> None:
     out = run_graph(net, images)
     prob = 1 / (1 + np.exp(-out[0][:, 0]))
     truth = np.array([f.defect for f in frames])
-    chosen = {**pick_threshold(prob, truth, args.min_recall), **pick_box_threshold(out, frames), 'min_defect_recall': args.min_recall}
+    image = pick_threshold(prob, truth, args.min_recall)
+    chosen = {**image, **pick_box_threshold(out, frames, image['threshold']), 'min_defect_recall': args.min_recall}
     Path(args.out).write_text(json.dumps(chosen, indent=1) + '\n')
     print(json.dumps(chosen))
 

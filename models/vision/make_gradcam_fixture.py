@@ -19,7 +19,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import load_gray, read_pairs  # noqa: E402
 from export import build_net  # noqa: E402
-from model import gradcam_closed_form, lse_pool  # noqa: E402
+from model import gradcam_closed_form, image_score  # noqa: E402
 
 # Validation-group frames (never trained on): two DEFECT boards and one PASS board. A clean board's
 # Grad-CAM may be all zero (ReLU), which would compare nothing, so each slot takes the first frame
@@ -30,8 +30,7 @@ MIN_SUPPORT_CELLS = 10
 
 def autograd_gradcam(net, image: torch.Tensor) -> tuple[np.ndarray, float]:
     feats = net.features(image)
-    _, d = net.defect_map(feats)
-    score = lse_pool(d)[0, 0]
+    score = image_score(net.center(feats))[0, 0]
     (grads,) = torch.autograd.grad(score, feats)
     alpha = grads.mean((2, 3), keepdim=True)
     cam = torch.relu((alpha * feats).sum(1))[0]
@@ -79,7 +78,7 @@ def main() -> None:
         print(f'{name}: logit {score:.3f}, closed form vs autograd max gap {gap:.1e}')
     (out / 'gradcam.json').write_text(json.dumps({
         'model_name': meta['model_name'], 'model_version': meta['model_version'],
-        'method': 'torch.autograd.grad of the LSE-pooled defect logit w.r.t. the fused stride-16 feature map; '
+        'method': 'torch.autograd.grad of the image score (LSE of the centre logits) w.r.t. the fused stride-16 feature map; '
                   'alpha = spatial mean of the gradient; cam = relu(sum_k alpha_k A_k); normalised by its max',
         'tolerance': 1e-4, 'frames': entries}, indent=1) + '\n')
 

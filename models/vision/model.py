@@ -1,11 +1,17 @@
 """PCB QC network: the pretrained MobileNetV2 (backbone.py) cut at stride 16, a small feature-pyramid
-neck, CenterNet-style box heads and an image-level defect head, plus Grad-CAM of the defect score
-computed in the same forward pass, so the exported ONNX graph yields everything the stream needs.
+neck and CenterNet-style box heads, plus an image-level defect score and its Grad-CAM, all computed
+in the same forward pass, so the exported ONNX graph yields everything the stream needs.
 
-Grad-CAM (Selvaraju et al.) of score S w.r.t. feature map A: alpha_k = mean_ij dS/dA_k(ij),
-cam = ReLU(sum_k alpha_k A_k). The defect head is S = LSE-pool_ij( w2 . ReLU(W1 A_ij + b1) + b2 )
-with LSE-pool(d) = log(sum_ij exp(r d_ij)) / r, so dS/dA_ij = softmax(r d)_ij * W1^T (1[z_ij > 0] * w2):
-closed form, a few tensor ops, and exact (test_gradcam.py holds it to autograd)."""
+Image score: S = LSE over every class and cell of the centre-heatmap logits, a smooth maximum of
+"there is a defect centre here" (r = LSE_SHARPNESS). It is built on the densely supervised box head
+on purpose: a separate head trained from image labels alone (tried first) lit up on clean boards'
+own marks and ragged silkscreen that the centre head, supervised at every cell, learned to ignore.
+
+Grad-CAM (Selvaraju et al.) of S w.r.t. the fused feature map A: alpha_k = mean_ij dS/dA_k(ij),
+cam = ReLU(sum_k alpha_k A_k). The centre head is z = W2 ReLU(conv3x3(A) + b1) + b2, so
+dS/dz = softmax(r z) (over classes and cells), dS/dh = W2^T softmax(r z) gated by 1[h_pre > 0],
+and dS/dA = conv_transpose3x3(dS/dh, W1): closed form, a few tensor ops, exact (the tests hold it
+to torch.autograd and to the grad-cam package)."""
 from __future__ import annotations
 
 import torch
@@ -15,6 +21,8 @@ import torch.nn.functional as F
 from backbone import MobileNetV2, conv
 
 CLASSES = ['open', 'short', 'mousebite', 'spur', 'copper', 'pin-hole']
+# Checkpoints from before the image score moved onto the centre head carry these; they are unused.
+RETIRED_PREFIXES = ('defect_hidden.', 'defect_out.')
 INPUT_SIZE = 640  # frame pixels fed to the graph; it averages 2x2 down to the backbone's 320
 STRIDE = 16  # frame pixels per cell of the heads' grid (backbone stride 8 at 320)
 LSE_SHARPNESS = 4.0
@@ -23,7 +31,6 @@ LSE_SHARPNESS = 4.0
 # defects are 10-60 px and need fine cells more than a large receptive field.
 C4_END, C8_END, C16_END = 4, 7, 14
 FEATURES = 64
-HIDDEN = 32
 
 
 def head(cout: int, bias: float = 0.0) -> nn.Sequential:
@@ -53,8 +60,6 @@ class PcbQcNet(nn.Module):
         self.center = head(len(CLASSES), -2.19)
         self.size = head(2)
         self.offset = head(2)
-        self.defect_hidden = nn.Conv2d(FEATURES, HIDDEN, 1)
-        self.defect_out = nn.Conv2d(HIDDEN, 1, 1)
 
     def backbone_parameters(self, from_block: int = 0):
         """Parameters of backbone blocks >= from_block (0 = stem conv), for freezing / fine-tuning."""
@@ -70,30 +75,27 @@ class PcbQcNet(nn.Module):
         p = self.lateral4(c4) + self.lateral8(c8) + F.interpolate(self.lateral16(c16), scale_factor=2, mode='nearest')
         return self.fuse(p)
 
-    def defect_map(self, feats: torch.Tensor):
-        z = self.defect_hidden(feats)
-        return z, self.defect_out(F.relu(z))
-
     def forward(self, image: torch.Tensor):
-        """Training outputs: centre logits, log sizes, offsets, image-level defect logit, features,
-        and the per-cell defect map the logit pools (densely supervised too, see targets.losses)."""
+        """Training outputs: centre logits, log sizes, offsets, the image-level defect logit, features."""
         feats = self.features(image)
-        _, d = self.defect_map(feats)
-        return self.center(feats), self.size(feats), self.offset(feats), lse_pool(d), feats, d
+        center = self.center(feats)
+        return center, self.size(feats), self.offset(feats), image_score(center), feats
 
 
-def lse_pool(d: torch.Tensor) -> torch.Tensor:
-    return torch.logsumexp(LSE_SHARPNESS * d.flatten(1), 1, keepdim=True) / LSE_SHARPNESS
+def image_score(center_logits: torch.Tensor) -> torch.Tensor:
+    """[N, 1]: smooth maximum over classes and cells of the centre logits."""
+    return torch.logsumexp(LSE_SHARPNESS * center_logits.flatten(1), 1, keepdim=True) / LSE_SHARPNESS
 
 
 def gradcam_closed_form(net: PcbQcNet, feats: torch.Tensor) -> torch.Tensor:
-    """Grad-CAM of the defect logit w.r.t. `feats`, without autograd: [N, H, W], >= 0."""
-    z, d = net.defect_map(feats)
-    n, _, h, w = d.shape
-    p = torch.softmax(LSE_SHARPNESS * d.reshape(n, -1), 1).reshape(n, 1, h, w)  # dS/dd_ij
-    gate = (z > 0).to(feats.dtype) * net.defect_out.weight.reshape(1, HIDDEN, 1, 1)  # dd/dz
-    w1 = net.defect_hidden.weight.reshape(HIDDEN, FEATURES)  # dz/dA
-    grads = torch.einsum('nmhw,mk->nkhw', gate, w1) * p
+    """Grad-CAM of the image score w.r.t. `feats`, without autograd: [N, H, W], >= 0."""
+    conv3, _, conv1 = net.center
+    h_pre = conv3(feats)
+    z = conv1(F.relu(h_pre))
+    n = z.shape[0]
+    p = torch.softmax(LSE_SHARPNESS * z.reshape(n, -1), 1).reshape(z.shape)  # dS/dz
+    g_h = torch.einsum('nchw,cm->nmhw', p, conv1.weight[:, :, 0, 0]) * (h_pre > 0).to(feats.dtype)  # dS/dh_pre
+    grads = F.conv_transpose2d(g_h, conv3.weight, padding=1)  # dS/dA
     alpha = grads.mean((2, 3), keepdim=True)
     return F.relu((alpha * feats).sum(1))
 
@@ -117,7 +119,7 @@ class ExportedPcbQc(nn.Module):
         self.net = net
 
     def forward(self, image: torch.Tensor):
-        center, size, offset, defect_logit, feats, _ = self.net(image)
+        center, size, offset, defect_logit, feats = self.net(image)
         return (defect_logit, torch.sigmoid(center), torch.exp(size.clamp(max=8.0)) * STRIDE,
                 torch.sigmoid(offset), gradcam_closed_form(self.net, feats))
 

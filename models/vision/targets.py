@@ -114,19 +114,14 @@ def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
     return -(pos * (1 - p) ** 2 * torch.log(p) + (1 - pos) * neg_w * p ** 2 * torch.log(1 - p)).sum()
 
 
-def losses(outputs, targets, dense_defect: float = 0.0) -> dict[str, torch.Tensor]:
-    center, size, offset, logit, _, defect_map = outputs
+def losses(outputs, targets) -> dict[str, torch.Tensor]:
+    center, size, offset, logit, _ = outputs
     heat, reg, mask, label = targets
     focal = focal_loss(center, heat)
     num = heat.eq(1).float().sum().clamp(min=1)
     m = mask.expand(-1, 2, -1, -1)
     size_l1 = (F.l1_loss(size, reg[:, :2], reduction='none') * m).sum() / num
     off_l1 = (F.l1_loss(torch.sigmoid(offset), reg[:, 2:], reduction='none') * m).sum() / num
+    # The image score is a smooth max of the centre logits: the image label pulls it too.
     cls = F.binary_cross_entropy_with_logits(logit, label)
-    out = {'center': focal / num, 'size': 0.5 * size_l1, 'offset': off_l1, 'defect': cls}
-    if dense_defect:
-        # The image-level head learns from image labels alone (weak), so a clean board's rare
-        # structures (marks, ragged silkscreen) can light it up. Its per-cell map is also held to
-        # "any defect centre here" like the box heads, so every clean cell is a supervised negative.
-        out['defect_dense'] = dense_defect * focal_loss(defect_map, heat.amax(1, keepdim=True)) / num
-    return out
+    return {'center': focal / num, 'size': 0.5 * size_l1, 'offset': off_l1, 'defect': 0.5 * cls}

@@ -38,14 +38,14 @@ def batches(images, frames, size, batch, rng, aug=True):
         yield x, build_targets(list(boxes), size)
 
 
-def val_loss(net, images, frames, dense: float, batch=8) -> float:
+def val_loss(net, images, frames, batch=8) -> float:
     net.eval()
     total = 0.0
     with torch.no_grad():
         for s in range(0, len(frames), batch):
             x = torch.from_numpy(images[s:s + batch]).float().div(255)[:, None]
             t = build_targets([f.boxes for f in frames[s:s + batch]], images.shape[-1])
-            total += sum(losses(net(x), t, dense).values()).item() * len(x)
+            total += sum(losses(net(x), t).values()).item() * len(x)
     return total / len(frames)
 
 
@@ -60,11 +60,9 @@ def main() -> None:
     ap.add_argument('--finetune-from', type=int, default=4, help='first backbone block to unfreeze')
     ap.add_argument('--init', help='start from this checkpoint (a warm restart of the fine-tuning schedule); use with --head-epochs 0')
     ap.add_argument('--crop', type=int, default=320, help='training window in frame pixels (640: whole frames)')
-    ap.add_argument('--dense-defect', type=float, default=1.0, help='weight of the per-cell supervision of the defect map')
-    ap.add_argument('--only-defect-head', action='store_true', help='train the image-level defect head alone (all else frozen)')
     ap.add_argument('--ema', type=float, default=0.998, help='decay of the weight average that is evaluated and saved (0: off)')
     ap.add_argument('--batch', type=int, default=16)
-    ap.add_argument('--min-recall', type=float, default=1.0, help='DEFECT recall on validation the image threshold must keep')
+    ap.add_argument('--min-recall', type=float, default=0.98, help='DEFECT recall on validation the image threshold must keep')
     ap.add_argument('--time-budget-min', type=float, default=60, help='stop fine-tuning after this long')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
@@ -86,11 +84,6 @@ def main() -> None:
         load_checkpoint(net, args.init)
     backbone = set(map(id, net.backbone_parameters()))
     head_params = [p for p in net.parameters() if id(p) not in backbone]
-    if args.only_defect_head:
-        mine = set(map(id, list(net.defect_hidden.parameters()) + list(net.defect_out.parameters())))
-        for p in head_params:
-            p.requires_grad = id(p) in mine
-        head_params = [p for p in head_params if id(p) in mine]
     for p in net.backbone_parameters():
         p.requires_grad = False
     ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema), use_buffers=True)
@@ -106,13 +99,9 @@ def main() -> None:
             base_lrs = [g['lr'] for g in opt.param_groups]
             finetune_started = time.time()
         net.train()
-        if args.only_defect_head:
-            net.eval()  # frozen batch-norm statistics too: the box heads must stay exactly as they were
-            net.defect_hidden.train()
-            net.defect_out.train()
         t0, parts, steps = time.time(), {}, 0
         for x, t in batches(tr_img, tr_frames, args.crop, args.batch, rng):
-            lv = losses(net(x), t, args.dense_defect)
+            lv = losses(net(x), t)
             loss = sum(lv.values())
             opt.zero_grad()
             loss.backward()
@@ -130,7 +119,7 @@ def main() -> None:
                 g['lr'] = lr * 0.5 * (1 + np.cos(np.pi * min(progress, 1.0)))
         train_loss = sum(parts.values()) / steps
         scored = ema.module if args.ema > 0 else net
-        vl = val_loss(scored, va_img, va_frames, args.dense_defect)
+        vl = val_loss(scored, va_img, va_frames)
         m = evaluate(run_graph(scored, va_img), va_frames, threshold=0.5, box_threshold=0.05)
         # Threshold-free, so a calibration shift between epochs does not pick the epoch.
         score = m['map_iou033'] + m['auc']
@@ -153,7 +142,8 @@ def main() -> None:
     va_out = run_graph(net, va_img)
     prob = 1 / (1 + np.exp(-va_out[0][:, 0]))
     truth = np.array([f.defect for f in va_frames])
-    chosen = {**pick_threshold(prob, truth, args.min_recall), **pick_box_threshold(va_out, va_frames)}
+    image = pick_threshold(prob, truth, args.min_recall)
+    chosen = {**image, **pick_box_threshold(va_out, va_frames, image['threshold'])}
     threshold, box_threshold = chosen['threshold'], chosen['box_threshold']
     val = evaluate(va_out, va_frames, threshold, box_threshold)
     del tr_img

@@ -49,6 +49,16 @@ describe('defect probability and verdict', () => {
     const r = postprocess(outputs({ defectLogit: 3 }), RULES, frame);
     assert.ok(Math.abs(r.defectProbability - sigmoid(3)) < 1e-12);
   });
+
+  it('boxes only on DEFECT verdicts: the same peaks give boxes above the threshold and none below', () => {
+    const frame = { width: 160, height: 128 };
+    const out = outputs();
+    placeCentre(out, 1, 2, 3, 0.9);
+    const above = postprocess({ ...out, defectLogit: 5 }, { ...RULES, threshold: 0.5 }, frame);
+    const below = postprocess({ ...out, defectLogit: -5 }, { ...RULES, threshold: 0.5 }, frame);
+    assert.deepEqual([above.verdict, above.boxes.length], ['DEFECT', 1]);
+    assert.deepEqual([below.verdict, below.boxes.length], ['PASS', 0]);
+  });
 });
 
 describe('boxes', () => {

@@ -64,10 +64,14 @@ export function postprocess(out: ModelOutputs, rules: PostprocessRules, frame: F
   const heatmap = normaliseHeatmap(out.gradcam);
   const scale = { x: frame.width / rules.inputWidth, y: frame.height / rules.inputHeight };
   const cell = heatmapPeakCell(heatmap, out.rows, out.cols);
+  const verdict = defectProbability >= rules.threshold ? 'DEFECT' : 'PASS';
   return {
     defectProbability,
-    verdict: defectProbability >= rules.threshold ? 'DEFECT' : 'PASS',
-    boxes: findBoxes(out, rules, frame),
+    verdict,
+    // Boxes go with the verdict: a PASS frame's faint peaks would only be noise to an operator,
+    // and on DEFECT frames the box threshold can then be low enough to keep the recall of boxes
+    // (models/vision/MODEL_CARD.md: box threshold and mAP on validation).
+    boxes: verdict === 'DEFECT' ? findBoxes(out, rules, frame) : [],
     heatmap,
     peak: cell && { x: (cell.j + 0.5) * rules.stride * scale.x, y: (cell.i + 0.5) * rules.stride * scale.y },
   };

@@ -12,8 +12,8 @@ def net():
     torch.manual_seed(0)
     n = PcbQcNet(load_tflite_mobilenet_v2(str(TFLITE)))
     # Random heads, so the Grad-CAM identity is checked on a non-trivial gradient.
-    for p in n.defect_hidden.parameters():
-        torch.nn.init.normal_(p, std=0.3)
+    for p in n.center.parameters():
+        torch.nn.init.normal_(p, std=0.1)
     return n.eval()
 
 
@@ -28,7 +28,7 @@ def test_dequantised_backbone_reads_imagenet_photos():
 def test_closed_form_gradcam_equals_autograd_and_the_grad_cam_package(net):
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-    from model import gradcam_closed_form, lse_pool
+    from model import gradcam_closed_form, image_score
     from make_gradcam_fixture import autograd_gradcam, normalised
     x = torch.rand(2, 1, 640, 640)
     with torch.no_grad():
@@ -43,7 +43,7 @@ def test_closed_form_gradcam_equals_autograd_and_the_grad_cam_package(net):
             self.n = n
 
         def forward(self, image):
-            return lse_pool(self.n.defect_map(self.n.features(image))[1])
+            return image_score(self.n.center(self.n.features(image)))
 
     # The package min-max scales the map and resizes it to the input; do the same to ours. In float64,
     # so what is compared is the method, not float32 rounding of two summation orders.
