@@ -20,8 +20,9 @@ def save_learning_curves(history: list[dict], path: Path) -> None:
     a.plot(ep, [h['train_loss'] for h in history], 'o-', label='train (augmented crops)')
     a.plot(ep, [h['val_loss'] for h in history], 's-', label='validation (full frames)')
     a.set_xlabel('epoch'); a.set_ylabel('loss'); a.set_yscale('log'); a.legend(); a.grid(alpha=0.3)
-    b.plot(ep, [h['val_accuracy'] for h in history], 'o-', label='val image accuracy (t=0.5)')
-    b.plot(ep, [h['val_map'] for h in history], 's-', label='val box mAP@IoU0.33')
+    if all('val_auc' in h for h in history):
+        b.plot(ep, [h['val_auc'] for h in history], 'o-', label='val image ROC AUC')
+    b.plot(ep, [h['val_map'] for h in history], 's-', label='val box mAP@IoU0.33 (boxes >= 0.05)')
     b.set_xlabel('epoch'); b.set_ylim(0, 1.02); b.legend(); b.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
