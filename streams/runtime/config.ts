@@ -64,9 +64,11 @@ export function runtimeOptionsFromEnv(env: Env = process.env): RuntimeOptions {
 
 /**
  * The worker pool's size, sized so the CPU-bound work does not oversubscribe the cores: worker
- * threads (default cores - 1, at least 1, leaving the event loop a core) times onnxruntime's
- * intra-op threads per worker (default floor(cores / workers), at least 1) must not exceed the
- * cores. In flight (running or queued in the pool): 2 jobs per worker and 64 MiB by default.
+ * threads (default one per core) times onnxruntime's intra-op threads per worker (default
+ * floor(cores / workers), so 1) must not exceed the cores. One single-threaded model per core beats
+ * fewer workers with more model threads: most of a job (decode, post-processing, PNG) is serial, and
+ * the event loop's Kafka work is light (docs/benchmarks.md, VisionSpec: 2 x 1 keeps up with 30
+ * frames/s on 2 cores, 1 x 2 falls behind). In flight: 2 jobs per worker and 64 MiB by default.
  */
 export function workerSettingsFromEnv(env: Env, cores: number, problems: string[]): WorkerSettings {
   const int = (name: string, fallback: number): number => {
@@ -79,7 +81,7 @@ export function workerSettingsFromEnv(env: Env, cores: number, problems: string[
     }
     return n;
   };
-  const threads = int('STREAMSCORE_WORKER_THREADS', Math.max(1, cores - 1));
+  const threads = int('STREAMSCORE_WORKER_THREADS', Math.max(1, cores));
   const ortThreads = int('STREAMSCORE_ORT_THREADS', Math.max(1, Math.floor(cores / threads)));
   if (threads * ortThreads > cores && cores > 1) {
     problems.push(`STREAMSCORE_WORKER_THREADS=${threads} x STREAMSCORE_ORT_THREADS=${ortThreads} = ${threads * ortThreads} compute threads on ${cores} cores: lower one of them so the product is at most ${cores}`);
