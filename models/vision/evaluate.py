@@ -107,7 +107,6 @@ def evaluate(outputs: list[np.ndarray], frames, threshold: float, box_threshold:
             peak = gradcam_peak(cam[k])
             b = f.boxes
             inside.append(peak is not None and bool(np.any((b[:, 0] <= peak[0]) & (peak[0] <= b[:, 2]) & (b[:, 1] <= peak[1]) & (peak[1] <= b[:, 3]))))
-    box_any = np.array([len(d) > 0 for d in dets])
     # ROC AUC of the image score (Mann-Whitney: share of DEFECT/PASS pairs ranked right, ties half).
     pos, neg = prob[truth][:, None], prob[~truth][None, :]
     auc = float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / max(pos.size * neg.size, 1))
@@ -115,7 +114,6 @@ def evaluate(outputs: list[np.ndarray], frames, threshold: float, box_threshold:
         'frames': int(len(frames)), 'defect_frames': int(truth.sum()),
         'accuracy': float((pred == truth).mean()), 'auc': auc,
         'defect_recall': float(pred[truth].mean()), 'false_reject_rate': float(pred[~truth].mean()),
-        'box_verdict_accuracy': float((box_any == truth).mean()),
         'ap_iou033': ap, 'map_iou033': float(np.nanmean(list(ap.values()))),
         'gradcam_peak_in_box': float(np.mean(inside)) if inside else float('nan'),
     }
@@ -147,6 +145,14 @@ def pick_box_threshold(outputs: list[np.ndarray], frames, threshold: float, cand
         if best is None or m['map_iou033'] > best['val_map_iou033'] + 1e-9:
             best = {'box_threshold': t, 'val_map_iou033': m['map_iou033']}
     return best
+
+
+def choose_thresholds(outputs: list[np.ndarray], frames, min_recall: float) -> dict:
+    """The image and box thresholds for validation outputs (train.py's last step, finalize.py)."""
+    prob = 1 / (1 + np.exp(-outputs[0][:, 0]))
+    truth = np.array([f.defect for f in frames])
+    image = pick_threshold(prob, truth, min_recall)
+    return {**image, **pick_box_threshold(outputs, frames, image['threshold']), 'min_defect_recall': min_recall}
 
 
 def gradcam_boxes(cam: np.ndarray, probability: float, level: float = 0.5, scale: float = 1.0) -> np.ndarray:

@@ -9,11 +9,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import load_split  # noqa: E402
-from evaluate import pick_box_threshold, pick_threshold, run_graph  # noqa: E402
+from evaluate import choose_thresholds, run_graph  # noqa: E402
 from export import build_net  # noqa: E402
 
 
@@ -27,11 +26,7 @@ def main() -> None:
     args = ap.parse_args()
     net = build_net(args.tflite, args.checkpoint)
     images, frames = load_split(Path(args.deeppcb), 'val')
-    out = run_graph(net, images)
-    prob = 1 / (1 + np.exp(-out[0][:, 0]))
-    truth = np.array([f.defect for f in frames])
-    image = pick_threshold(prob, truth, args.min_recall)
-    chosen = {**image, **pick_box_threshold(out, frames, image['threshold']), 'min_defect_recall': args.min_recall}
+    chosen = choose_thresholds(run_graph(net, images), frames, args.min_recall)
     Path(args.out).write_text(json.dumps(chosen, indent=1) + '\n')
     print(json.dumps(chosen))
 

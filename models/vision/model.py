@@ -18,7 +18,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from backbone import MobileNetV2, conv
+from backbone import MobileNetV2
 
 CLASSES = ['open', 'short', 'mousebite', 'spur', 'copper', 'pin-hole']
 # Checkpoints from before the image score moved onto the centre head carry these; they are unused.
