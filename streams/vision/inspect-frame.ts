@@ -2,16 +2,14 @@
 // also yields the Grad-CAM: no second pass, no second framework), post-process, overlay. The stream's
 // worker task and `vision inspect` both call inspectFrame, so they cannot drift apart.
 import * as ort from 'onnxruntime-node';
+import type { LoadedModel } from '../runtime/models.ts';
 import { decodeFrame, modelInput, type DeclaredFrame, type ImageEncoding } from './frame-image.ts';
 import { OUTPUTS, metaProblems, type VisionModelMeta } from './model.ts';
 import { renderOverlayPng } from './overlay.ts';
 import { ModelOutputError, postprocess, rulesOf, type Inspection, type ModelOutputs } from './postprocess.ts';
 
-/** What inspectFrame needs of a model: the runtime's LoadedModel (contract B) satisfies it. */
-export interface VisionModelRunner {
-  spec: { name: string; version: string; meta?: Record<string, unknown> };
-  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
-}
+/** What inspectFrame needs of a model: the runtime's LoadedModel, without close(). */
+export type VisionModelRunner = Pick<LoadedModel, 'spec' | 'run'>;
 
 export interface FrameInspection extends Inspection {
   width: number;

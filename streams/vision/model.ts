@@ -3,6 +3,7 @@
 // classes and the grid stride come from the meta, never from code (contract A in the vision notes).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ModelSpec, TensorSignature } from '../runtime/models.ts';
 
 export const DEFAULT_VISION_MODEL_DIR = new URL('../../models/vision/artifacts/', import.meta.url).pathname;
 export const VISION_MODEL_FILE = 'pcb-qc.onnx';
@@ -23,15 +24,9 @@ export interface VisionModelMeta {
   [key: string]: unknown;
 }
 
-type TensorSignature = { type: 'float32'; shape: (number | string)[] };
-
-/** Structurally the runtime's ModelSpec (contract B): what a processor declares in `models`. */
-export interface VisionModelSpec {
-  name: string;
-  version: string;
-  file: string;
+/** The runtime's ModelSpec (what a processor declares in `models`), with the meta checked and typed. */
+export interface VisionModelSpec extends ModelSpec {
   meta: VisionModelMeta;
-  signature: { inputs: Record<string, TensorSignature>; outputs: Record<string, TensorSignature> };
 }
 
 /** The graph's output names (contract A). */
