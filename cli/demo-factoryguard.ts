@@ -13,7 +13,7 @@ import { createKafka } from '../streams/runtime/kafka-client.ts';
 import { startProcessor, type RuntimeOptions } from '../streams/runtime/kafka-runner.ts';
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../streams/runtime/serde.ts';
-import { loadFailureModel } from '../streams/maintenance/model.ts';
+import { failureModelDeclaration } from '../streams/maintenance/model.ts';
 import { maintenanceScorer } from '../streams/maintenance/topology.ts';
 import { formatAlert } from './alerts.ts';
 
@@ -21,7 +21,8 @@ const HOURS = 48;
 const ARMS = 24;
 
 export async function demoFactoryGuard(options: RuntimeOptions, say: (line: string) => void): Promise<void> {
-  const model = await loadFailureModel();
+  // The declaration only: the runtime loads the ONNX graph for the processor (a session here would sit unused).
+  const model = failureModelDeclaration();
   const scorer = await startProcessor(maintenanceScorer(model), { ...options, metricsPort: 0 });
   say(`processor maintenance-scorer running (${model.name} ${model.version}, alert threshold ${model.meta.threshold.toFixed(3)}): http://127.0.0.1:${scorer.httpPort}/metrics`);
   // Fresh arm ids per run, so this run's windows do not meet an earlier run's state in Redis.
