@@ -78,12 +78,20 @@ export const sampleExtractedEntities: ExtractedEntities = {
   ocr_used: true,
   pages: 12,
   entities: [
-    { label: 'PARTY', text: 'Acme Robotics GmbH', normalized: null, confidence: 0.97, page: 1, start_offset: 120, end_offset: 138 },
-    { label: 'EFFECTIVE_DATE', text: '1 April 2025', normalized: '2025-04-01', confidence: 0.91, page: 1, start_offset: 402, end_offset: 414 },
-    { label: 'AMOUNT', text: 'EUR 1.250,00', normalized: '1250.00 EUR', confidence: 0.64, page: 3, start_offset: 77, end_offset: 89 },
+    { label: 'PARTY', text: 'Acme Robotics GmbH', normalized: 'Acme Robotics GmbH', confidence: 0.97, page: 1, start_offset: 120, end_offset: 138, problems: [] },
+    { label: 'EFFECTIVE_DATE', text: '1 April 2025', normalized: '2025-04-01', confidence: 0.91, page: 1, start_offset: 402, end_offset: 414, problems: [] },
+    { label: 'AMOUNT', text: 'EUR 1.250,00', normalized: '1250.00 EUR', confidence: 0.64, page: 3, start_offset: 77, end_offset: 89, problems: ['low confidence 0.64 < 0.70'] },
   ],
   needs_review: true,
   validation_errors: ['GOVERNING_LAW missing'],
+  contract_type: 'supply',
+  contract_type_confidence: 0.88,
+  page_sources: [
+    { page: 1, source: 'text-layer', ocr_confidence: null },
+    { page: 2, source: 'ocr', ocr_confidence: 0.93 },
+  ],
+  sha256: 'a6b4e5f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9',
+  text_blob_uri: 'blob:sha256:0d1e2f3a4b5c6d7e8f9a6b4e5f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c',
 };
 
 export const sampleCameraFrame: CameraFrame = {

@@ -101,7 +101,7 @@ export const TOPICS = {
     retentionMs: 30 * DAY_MS,
     cleanupPolicy: 'delete',
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-    doc: 'Entities extracted from documents that passed validation.',
+    doc: 'Entities extracted from every processed document (those needing review too, flagged by needs_review).',
   },
   documentReview: {
     name: 'docs.entities-review.v1',

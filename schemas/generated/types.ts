@@ -61,6 +61,16 @@ export interface ExtractedEntities {
   needs_review: boolean;
   /** Business-rule failures found after extraction, e.g. 'EFFECTIVE_DATE missing'; empty when all rules passed. */
   validation_errors: string[];
+  /** Contract type tagged from the document (CUAD's agreement types as lowercase-hyphen ids, e.g. 'services', 'distributor', 'license'); null when no classifier ran. */
+  contract_type: string | null;
+  /** Classifier probability of contract_type, 0..1. */
+  contract_type_confidence: number | null;
+  /** Which path each page took, in page order; decided per page since PDFs mix born-digital and scanned pages. */
+  page_sources: PageSource[];
+  /** Lowercase hex SHA-256 of the document bytes the entities were extracted from. */
+  sha256: string | null;
+  /** Claim check of the cleaned page texts the offsets point into (JSON array of strings, one per page) in the blob store, for search indexing and review; null when not stored. */
+  text_blob_uri: string | null;
 }
 
 /**
@@ -82,6 +92,21 @@ export interface Entity {
   start_offset: number;
   /** Character offset just past the span's end in that page's text (exclusive). */
   end_offset: number;
+  /** Why this entity needs a human look (validation failures such as 'impossible date 2020-02-30', or 'low confidence 0.41 < 0.60'); empty when it passed every rule. */
+  problems: string[];
+}
+
+/**
+ * How one page's text was obtained.
+ * Avro record io.streamscore.docs.PageSource
+ */
+export interface PageSource {
+  /** Page number, counted from 1. */
+  page: number;
+  /** 'text-layer' (the PDF's own text), 'ocr' (rendered and recognised), 'image-ocr' (an uploaded image), or 'text-file' (plain text upload). */
+  source: string;
+  /** Mean OCR word confidence of the page, 0..1; null when no OCR ran. */
+  ocr_confidence: number | null;
 }
 
 // factory/maintenance-alert.avsc
