@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { TOPICS } from '../../schemas/topics.ts';
 import { sampleSensorReading } from '../../schemas/sample-records.ts';
 import type { SensorReading } from '../../schemas/generated/types.ts';
-import { StateStoreError } from './errors.ts';
+import { ProcessingError, StateStoreError } from './errors.ts';
 import { defineProcessor } from './processor.ts';
 import { ProcessorTestDriver } from './test-driver.ts';
 
@@ -48,4 +48,22 @@ test('a retriable error (state store down) fails the whole batch instead of dead
 
 test('a processor writing an exactly-once topic must declare exactly-once', () => {
   assert.throws(() => defineProcessor({ ...echo(() => false, []), semantics: 'at-least-once' }), /declared exactly-once in schemas\/topics.ts/);
+});
+
+test('a record rejected twice in one attempt (two of its jobs failed) is dead-lettered once, with the first reason', async () => {
+  const def = defineProcessor({
+    ...echo(() => false, []),
+    async handle(records, ctx) {
+      const bad = records.find((r) => (r.value as SensorReading).sequence === 2)!;
+      ctx.reject(bad, new ProcessingError('page 3 could not be read'));
+      ctx.reject(bad, new ProcessingError('page 7 could not be read'));
+      return records.filter((r) => r !== bad).map((r) => ({ topic: TOPICS.sensorReadingsValidated, key: 'k', value: r.value, source: r }));
+    },
+  });
+  const d = new ProcessorTestDriver(def);
+  for (let s = 1; s <= 3; s++) await d.pipe(TOPICS.sensorReadings, 'k', { ...sampleSensorReading, sequence: s });
+  await d.run();
+  assert.deepEqual((await d.outputs<SensorReading>(TOPICS.sensorReadingsValidated)).map((o) => o.value.sequence), [1, 3]);
+  const dead = await d.deadLetters(TOPICS.sensorReadings);
+  assert.deepEqual(dead.map((x) => x.errorMessage), ['page 3 could not be read']);
 });

@@ -162,12 +162,14 @@ async function handleIsolatingPoison(
 ): Promise<OutputRecord[]> {
   if (inputs.length === 0) return [];
   // Rejections count only if the attempt that made them succeeds (a failed attempt is re-run).
-  const rejected: { input: InputRecord; error: StreamError }[] = [];
+  // Keyed by record: a record whose work was split into several jobs (a document's pages) may have
+  // more than one fail, and is still dead-lettered once, with the first reason.
+  const rejected = new Map<InputRecord, StreamError>();
   try {
     const { pool, ...handlerCtx } = ctx;
-    const reject = (input: InputRecord, error: StreamError) => void rejected.push({ input, error });
+    const reject = (input: InputRecord, error: StreamError) => void (rejected.has(input) || rejected.set(input, error));
     const outputs = await def.handle(inputs, { ...handlerCtx, reject, offload: offloadTo(pool, def.name, reject) } as unknown as HandlerContext<never>);
-    for (const r of rejected) onFailure(r.input, r.error);
+    for (const [input, error] of rejected) onFailure(input, error);
     return outputs;
   } catch (err) {
     if (err instanceof StreamError && err.retriable) throw err;
