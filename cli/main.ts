@@ -23,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   churn: { summary: 'train | score --date YYYY-MM-DD | publish --date YYYY-MM-DD: SparkScale churn jobs', load: () => import('./churn.ts') },
   camera: { summary: 'simulate [--fps 30 --cameras 2 --data DIR --defect-rate R] | folder DIR [--fps F --loop]: inspection cameras -> vision.frames.v1', load: () => import('./camera.ts') },
   vision: { summary: 'inspect IMAGE... [--json] [--heatmaps DIR] [--model DIR]: VisionSpec PCB QC on image files, no stack | live [--port 8096]: the live QC web page', load: () => import('./vision.ts') },
+  documents: { summary: 'extract FILE... [--json] [--ocr auto|always|never]: LexiScan entities from contract files, no stack | api [--port 8097]: upload API | search [...]: find documents by entities', load: () => import('./documents.ts') },
   demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
 };
 

@@ -21,4 +21,11 @@ export const PROCESSORS: Record<string, { summary: string; load: () => Promise<P
       return visionQc(visionModelSpec(), visionQcOptionsFromEnv());
     },
   },
+  documents: {
+    summary: 'docs.uploads.v1 -> PDF text layer or OCR per page (worker pool) -> legal NER (ONNX) -> rules -> docs.entities.v1 (+ review topic), at-least-once',
+    load: async () => {
+      const [{ documentsProcessor }, { nerModelSpec }, { blobStoreFromEnv }] = await Promise.all([import('./documents/topology.ts'), import('./documents/ner/model.ts'), import('./documents/blob-store.ts')]);
+      return documentsProcessor(nerModelSpec(), blobStoreFromEnv());
+    },
+  },
 };

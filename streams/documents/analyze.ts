@@ -1,0 +1,69 @@
+// Pages -> the document's validated entities: text clean-up, the legal NER model over the joined
+// pages (chunked with overlap inside runNer), validation rules, and each entity mapped back to its
+// page. The same function runs on a pool thread for the documents processor and in-process for
+// `documents extract`, so both give the same JSON for the same file.
+import type { Entity, PageSource as PageSourceRecord } from '../../schemas/generated/types.ts';
+import type { LoadedModel } from '../runtime/models.ts';
+import { joinPages, toPageSpan } from './document-text.ts';
+import type { LegalNerModelSpec } from './ner/model.ts';
+import { runNer } from './ner/run-ner.ts';
+import { cleanPageTexts } from './pages/text-cleanup.ts';
+import type { PageText } from './pages/types.ts';
+import { validateDocument } from './rules/validate.ts';
+
+/** Below this mean word confidence an OCR'd page is flagged for review: its entities rest on shaky text. */
+export const MIN_PAGE_OCR_CONFIDENCE = 0.7;
+
+export interface DocumentAnalysis {
+  /** Cleaned page texts; entity offsets index these. */
+  pageTexts: string[];
+  pageSources: PageSourceRecord[];
+  entities: Entity[];
+  contractType: string | null;
+  contractTypeConfidence: number | null;
+  validationErrors: string[];
+  needsReview: boolean;
+  nerTokens: number;
+  nerChunks: number;
+}
+
+export async function analyzePages(pages: PageText[], model: Pick<LoadedModel, 'run'>, spec: LegalNerModelSpec): Promise<DocumentAnalysis> {
+  const cleaned = cleanPageTexts(pages);
+  const joined = joinPages(cleaned.map((p) => p.text));
+  const ner = await runNer(model, spec, joined.text);
+  const checked = validateDocument(ner.entities, joined.text, { reviewThresholds: spec.meta.review_threshold });
+  const entities: Entity[] = checked.entities.map((e) => {
+    const span = toPageSpan(joined, e.start, e.end);
+    return {
+      label: e.label,
+      text: e.text,
+      normalized: e.normalized,
+      confidence: e.confidence,
+      page: span.page,
+      start_offset: span.start,
+      end_offset: span.end,
+      problems: e.problems,
+    };
+  });
+  const validationErrors = [...checked.documentProblems];
+  for (const p of cleaned) {
+    if (p.ocrConfidence !== null && p.ocrConfidence < MIN_PAGE_OCR_CONFIDENCE) {
+      validationErrors.push(`page ${p.page}: OCR confidence ${p.ocrConfidence.toFixed(2)} < ${MIN_PAGE_OCR_CONFIDENCE}`);
+    }
+  }
+  const typeThreshold = spec.meta.contract_type_review_threshold;
+  if (ner.contractType && typeof typeThreshold === 'number' && ner.contractType.confidence < typeThreshold) {
+    validationErrors.push(`contract type ${ner.contractType.label}: low confidence ${ner.contractType.confidence.toFixed(2)} < ${typeThreshold}`);
+  }
+  return {
+    pageTexts: cleaned.map((p) => p.text),
+    pageSources: cleaned.map((p) => ({ page: p.page, source: p.source, ocr_confidence: p.ocrConfidence })),
+    entities,
+    contractType: ner.contractType?.label ?? null,
+    contractTypeConfidence: ner.contractType?.confidence ?? null,
+    validationErrors,
+    needsReview: validationErrors.length > 0 || entities.some((e) => e.problems.length > 0),
+    nerTokens: ner.tokens,
+    nerChunks: ner.chunks,
+  };
+}

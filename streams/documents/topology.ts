@@ -1,0 +1,126 @@
+// documents (LexiScan): uploaded contracts -> pages (text layer, or OCR per page) -> clean-up ->
+// legal NER (ONNX, chunked) -> validation rules -> docs.entities.v1, and the results a person must
+// check also to docs.entities-review.v1. Every CPU-heavy step runs on the runtime's worker pool
+// (task.ts); the handler only moves bytes and assembles records. At-least-once: a result is a
+// pure function of (document, model) keyed by document_id, which readers upsert by.
+import 'sharp'; // Loaded by the main thread too, so a terminated worker never unloads libvips (glibc) under the others.
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { DocumentUpload, ExtractedEntities } from '../../schemas/generated/types.ts';
+import { TOPICS } from '../../schemas/topics.ts';
+import { defineProcessor, type HandlerContext, type InputRecord, type OutputRecord } from '../runtime/processor.ts';
+import { RecordRejectedError } from '../runtime/record-rejected-error.ts';
+import type { DocumentAnalysis } from './analyze.ts';
+import { BlobIntegrityError, BlobNotFoundError, BlobUriError, type BlobStore } from './blob-store.ts';
+import { extractDocument, type ExtractionSteps } from './extract.ts';
+import type { LegalNerModelSpec } from './ner/model.ts';
+import { DocumentRejectedError } from './pages/errors.ts';
+import type { PageText, PdfPages } from './pages/types.ts';
+import type { DocumentJob } from './task.ts';
+
+const TASK_MODULE = fileURLToPath(new URL('./task.ts', import.meta.url));
+
+export interface DocumentsOptions {
+  /** One step (reading a PDF, one page's OCR, one document's NER) running longer is dead-lettered. */
+  stepDeadlineMs: number;
+}
+
+// A 300 dpi page OCRs in 3-6 s on one core and a 100-page contract's NER takes ~20 s; two minutes
+// is a step that will not finish (a pathological page), not a slow one.
+export const DEFAULT_DOCUMENTS_OPTIONS: DocumentsOptions = { stepDeadlineMs: 120_000 };
+
+class UploadProblem extends Error {}
+
+/** The upload's bytes, inline or from the blob store, checked against the sha256 the upload claims. */
+async function documentBytes(upload: DocumentUpload, blobs: BlobStore): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  if (upload.content && upload.blob_uri) throw new UploadProblem('upload has both content and blob_uri; exactly one must be set');
+  if (upload.content) bytes = new Uint8Array(upload.content);
+  else if (upload.blob_uri) {
+    try {
+      bytes = new Uint8Array(await blobs.get(upload.blob_uri));
+    } catch (err) {
+      if (err instanceof BlobNotFoundError || err instanceof BlobIntegrityError || err instanceof BlobUriError) throw new UploadProblem(`claim check ${upload.blob_uri}: ${err.message}`);
+      throw err; // the store itself failing (disk) is not the document's fault: retry
+    }
+  } else throw new UploadProblem('upload has neither content nor blob_uri');
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== upload.sha256.toLowerCase()) throw new UploadProblem(`document bytes hash to ${actual}, the upload says ${upload.sha256}`);
+  return bytes;
+}
+
+/** Each step of one record's extraction as one job on the pool; null when the runtime dead-lettered the record. */
+function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: LegalNerModelSpec): ExtractionSteps {
+  const run = async <R>(input: DocumentJob, bytes: number): Promise<R | null> => (await ctx.offload<DocumentJob, R>([{ record, input, bytes }]))[0];
+  // Every page job of a document reads the same PDF: share one copy instead of cloning it per page.
+  let shared: Uint8Array | null = null;
+  const sharedBytes = (bytes: Uint8Array) => {
+    if (!shared) {
+      shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      shared.set(bytes);
+    }
+    return shared;
+  };
+  return {
+    readPdf: (bytes) => run<PdfPages>({ kind: 'read-pdf', bytes: sharedBytes(bytes) }, bytes.byteLength * 4),
+    // A 300 dpi letter page is ~8.7 Mpx: the render, its cleaned copy and tesseract's own.
+    ocrPdfPage: (bytes, page) => run<PageText>({ kind: 'ocr-page', bytes: sharedBytes(bytes), page }, 3 * 9_000_000),
+    ocrImage: (bytes) => run<PageText>({ kind: 'ocr-image', bytes }, bytes.byteLength + 3 * 9_000_000),
+    analyze: (pages) => run<DocumentAnalysis>({ kind: 'analyze', model: model.name, pages }, pages.reduce((n, p) => n + p.text.length * 2, 0) * 4),
+  };
+}
+
+export function documentsProcessor(model: LegalNerModelSpec, blobs: BlobStore, options: DocumentsOptions = DEFAULT_DOCUMENTS_OPTIONS) {
+  return defineProcessor({
+    name: 'documents',
+    description: `Extracts parties, dates, amounts, governing law and termination clauses from contracts (PDF text layer or OCR per page) with ${model.name} ${model.version}, validated by rules; results needing a person also go to the review topic.`,
+    inputs: [TOPICS.documentUploads],
+    outputs: [TOPICS.documentEntities, TOPICS.documentReview],
+    semantics: 'at-least-once',
+    semanticsReason:
+      'a result is a pure function of the document and the model, keyed by document_id: a document re-delivered after a crash yields the same entities, which the index and the API upsert by document_id; OCR of a scan takes seconds per page, so a transaction per batch would only add latency',
+    models: [model],
+    workers: { module: TASK_MODULE, recordDeadlineMs: options.stepDeadlineMs },
+    async handle(records: InputRecord<DocumentUpload>[], ctx) {
+      const perRecord: OutputRecord[][] = records.map(() => []);
+      // Settle every document before failing the batch, so a re-run never overlaps its own leftovers in the pool.
+      const settled = await Promise.allSettled(
+        records.map(async (record, i) => {
+          const upload = record.value;
+          let result;
+          try {
+            const bytes = await documentBytes(upload, blobs);
+            result = await extractDocument(bytes, 'auto', poolSteps(ctx as HandlerContext<unknown>, record, model));
+          } catch (err) {
+            if (err instanceof UploadProblem || err instanceof DocumentRejectedError) return ctx.reject(record, new RecordRejectedError(err.message));
+            throw err;
+          }
+          if (!result) return; // dead-lettered by the runtime with its reason
+          // The texts the offsets point into, for the search index and a reviewer (content-addressed: a re-run writes nothing new).
+          const texts = await blobs.put(Buffer.from(JSON.stringify(result.pageTexts)));
+          const value: ExtractedEntities = {
+            document_id: upload.document_id,
+            model_name: model.name,
+            model_version: model.version,
+            extracted_at: ctx.now(),
+            ocr_used: result.ocrUsed,
+            pages: result.pageCount,
+            entities: result.entities,
+            needs_review: result.needsReview,
+            validation_errors: result.validationErrors,
+            contract_type: result.contractType,
+            contract_type_confidence: result.contractTypeConfidence,
+            page_sources: result.pageSources,
+            sha256: upload.sha256.toLowerCase(),
+            text_blob_uri: texts.uri,
+          };
+          perRecord[i].push({ topic: TOPICS.documentEntities, key: upload.document_id, value, source: record });
+          if (value.needs_review) perRecord[i].push({ topic: TOPICS.documentReview, key: upload.document_id, value, source: record });
+        }),
+      );
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      return perRecord.flat();
+    },
+  });
+}
