@@ -26,6 +26,10 @@ export interface ApiRequest {
   body: unknown;
   /** The key that authenticated the request; null on open routes and without auth. */
   key: ApiKeyRecord | null;
+  /** The request itself: routes without `json` read their own body (uploads) and headers. Set by the server (absent when a route is called in-process). */
+  request?: IncomingMessage;
+  /** Path and query string, parsed; set by the server like `request`. */
+  url?: URL;
 }
 
 export interface Reply {
@@ -41,6 +45,8 @@ export interface Route {
   name: string;
   method: 'GET' | 'POST';
   path: string;
+  /** Also serve every path below `path` (which then ends in '/'), e.g. '/v1/documents/' for /v1/documents/{id}. */
+  prefix?: boolean;
   access: Access;
   /** Routes that take a JSON body say how big and how deep it may be. */
   json?: JsonLimits;
@@ -91,11 +97,14 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
   const slots = new InFlightLimit({ max: o.maxInFlight ?? 32, maxQueued: o.queue?.maxQueued ?? 256, maxWaitMs: o.queue?.maxWaitMs ?? 10_000 });
   const byPath = new Map<string, Route[]>();
   for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+  const prefixes = o.routes.filter((r) => r.prefix).map((r) => r.path);
+  // Exact paths first, then the longest prefix route under which the path lies.
+  const routesOf = (path: string) => byPath.get(path) ?? byPath.get(prefixes.filter((p) => path.startsWith(p) && path.length > p.length).sort((a, b) => b.length - a.length)[0] ?? '');
   const metrics = o.registry ? requestMetrics(o.registry) : null;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route | null): Promise<Reply> {
     const path = (req.url ?? '/').split('?')[0];
-    const candidates = byPath.get(path);
+    const candidates = routesOf(path);
     if (!candidates) throw new HttpError(404, `no route ${path}; routes: ${[...byPath.keys()].join(', ')}`);
     if (!route) throw new HttpError(405, `${req.method} is not allowed on ${path}; use ${candidates.map((c) => c.method).join(', ')}`, { headers: { allow: candidates.map((c) => c.method).join(', ') } });
     let key: ApiKeyRecord | null = null;
@@ -127,13 +136,19 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
       if (!/^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i.test(type)) throw new HttpError(415, `content-type must be application/json (UTF-8), got ${JSON.stringify(type.slice(0, 100))}`);
       body = await readJsonBody(req, route.json);
     }
-    return route.handle({ body, key });
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://api.invalid');
+    } catch {
+      throw new HttpError(400, `request target ${JSON.stringify((req.url ?? '').slice(0, 100))} is not a URL path`);
+    }
+    return route.handle({ body, key, request: req, url });
   }
 
   const server: Server = createServer({ connectionsCheckingInterval: 1000, requestTimeout: o.timeouts?.requestMs ?? 30_000, headersTimeout: o.timeouts?.headersMs ?? 10_000, keepAliveTimeout: o.timeouts?.keepAliveMs ?? 5_000 }, (req, res) => {
     const started = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0];
-    const route = byPath.get(path)?.find((r) => r.method === req.method) ?? null;
+    const route = routesOf(path)?.find((r) => r.method === req.method) ?? null;
     const routeName = route?.name ?? 'unmatched';
     dispatch(req, res, route).then(
       (reply) => send(req, res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json), reply.contentType ?? 'application/json', {}),
