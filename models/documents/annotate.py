@@ -165,12 +165,16 @@ def make_splits(stems: list[str], types: dict[str, str], with_pdf: set[str]) -> 
     pdf = sorted(s for s in stems if s in with_pdf)
     rest = sorted(s for s in stems if s not in with_pdf)
     n = len(pdf)
-    deal(pdf, {'train': (n - PDF_TEST - PDF_VALIDATION) / n, 'validation': PDF_VALIDATION / n, 'test': PDF_TEST / n})
+    if n >= 2 * (PDF_TEST + PDF_VALIDATION):
+        deal(pdf, {'train': (n - PDF_TEST - PDF_VALIDATION) / n, 'validation': PDF_VALIDATION / n, 'test': PDF_TEST / n})
+    else:  # too few PDFs for the quotas (small test corpora): the usual shares
+        deal(pdf, SPLIT_FRACTIONS)
     deal(rest, SPLIT_FRACTIONS)
     return {name: sorted(v) for name, v in out.items()}
 
 
-def load_amount_labels(path: Path) -> dict[str, dict]:
+def load_by_id(path: Path) -> dict[str, dict]:
+    """Records of a Doccano JSONL file by id ({} when the file does not exist)."""
     if not path.exists():
         return {}
     by_id = {}
@@ -220,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         splits_path.write_text(json.dumps(splits, indent=1) + '\n', encoding='utf-8')
     split_of = {s: name for name, v in splits.items() for s in v}
 
-    amounts = load_amount_labels(out / 'amount-labels.jsonl')
+    amounts = load_by_id(out / 'amount-labels.jsonl')
+    # Corrections imported from Doccano (doccano.py import) replace a contract's generated spans.
+    corrections = load_by_id(out / 'corrections.jsonl')
     stats = {k: Counter() for k in ('parts', 'located', 'missing', 'dropped', 'other_occurrences')}
     stats['missing_examples'] = defaultdict(list)
     span_counts: dict[str, Counter] = defaultdict(Counter)
@@ -235,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
                 if labelled['text'] != text:
                     parser.error(f'amount-labels.jsonl: text of {stem} differs from {texts[stem].name}')
                 spans = sorted(spans + [list(s) for s in labelled['label']], key=lambda s: (s[0], s[1], s[2]))
+            if stem in corrections:
+                if corrections[stem]['text'] != text:
+                    parser.error(f'corrections.jsonl: text of {stem} differs from {texts[stem].name}')
+                spans = [list(s) for s in corrections[stem]['label']]
+                meta['corrected'] = True
+                meta['amount_labelled'] = bool(corrections[stem].get('meta', {}).get('amount_labelled', meta['amount_labelled']))
             for _, _, label in spans:
                 span_counts[split_of[stem]][label] += 1
             record = {'id': stem, 'text': text, 'label': spans, 'meta': meta}
@@ -242,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         'contracts': len(stems), 'unmatched_files': unmatched, 'contract_types': dict(sorted(Counter(types.values()).items())),
-        'contract_type_source': dict(type_sources), 'amount_labelled_contracts': len(set(amounts) & set(stems)),
+        'contract_type_source': dict(type_sources), 'amount_labelled_contracts': len(set(amounts) & set(stems)), 'corrected_contracts': len(set(corrections) & set(stems)),
         'split_sizes': {k: len(v) for k, v in splits.items()},
         'split_pdf_contracts': {k: len(set(v) & pdfs) for k, v in splits.items()},
         'locate': {label: {'answer_parts': stats['parts'][label], 'located': stats['located'][label],
