@@ -38,7 +38,7 @@ export interface ApiKeyFile {
   keys: ApiKeyRecord[];
 }
 
-export const KNOWN_SCOPES = ['score', 'metrics', 'health'] as const;
+export const KNOWN_SCOPES = ['score', 'documents', 'metrics', 'health'] as const;
 const TOKEN = /^ssk_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
 
 const keyFileSchema = {
