@@ -1,0 +1,201 @@
+"""LexiScan NER metrics and the evaluation of the exported ONNX graph on a split.
+
+    # choose decision and review thresholds on validation, write them into model-meta.json
+    python models/documents/evaluate.py --split validation --choose-thresholds
+    # once, at the end: the test split with the thresholds of the meta
+    python models/documents/evaluate.py --split test
+
+Metrics (per label, micro over documents):
+- span exact: a prediction counts when (label, start, end) equals a gold span;
+- span overlap: one-to-one greedy matching by character IoU, a pair counts when IoU >= 0.5;
+- document set: per document, the set of normalised span texts (NFKC, lowercase, runs of
+  non-alphanumerics -> one space) of a label, compared as sets (duplicates count once);
+- detection (termination labels): per document, "has at least one span" predicted vs gold.
+Offsets are Python code points, as in the Doccano JSONL.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from chunking import WordPieces, run_chunks, spans_from_probabilities  # noqa: E402
+from corpus import DEFAULT_DATA, DEFAULT_SPLITS, load_split  # noqa: E402
+
+TERMINATION_LABELS = ['TERMINATION_FOR_CONVENIENCE', 'TERMINATION_NOTICE_PERIOD', 'POST_TERMINATION_SERVICES']
+THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.1, 0.91, 0.05)]
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> dict:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    return {'precision': round(p, 4), 'recall': round(r, 4), 'f1': round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            'tp': tp, 'predicted': n_pred, 'gold': n_gold}
+
+
+def normalise(text: str) -> str:
+    return re.sub(r'[^0-9a-z]+', ' ', unicodedata.normalize('NFKC', text).lower()).strip()
+
+
+def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    return inter / (max(a[1], b[1]) - min(a[0], b[0])) if inter else 0.0
+
+
+def overlap_matches(pred: list[tuple[int, int]], gold: list[tuple[int, int]], min_iou: float = 0.5) -> int:
+    pairs = sorted(((iou(p, g), i, j) for i, p in enumerate(pred) for j, g in enumerate(gold) if iou(p, g) >= min_iou), reverse=True)
+    used_p, used_g, n = set(), set(), 0
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+            n += 1
+    return n
+
+
+def label_counts(pred: list[tuple[int, int, str]], gold: list[tuple[int, int, str]], text: str, label: str) -> dict:
+    """Counts of one document and label for every metric (summed over documents by score())."""
+    p = sorted({(s, e) for s, e, lab in pred if lab == label})
+    g = sorted({(s, e) for s, e, lab in gold if lab == label})
+    ps, gs = {normalise(text[s:e]) for s, e in p} - {''}, {normalise(text[s:e]) for s, e in g} - {''}
+    return {'exact': (len(set(p) & set(g)), len(p), len(g)), 'overlap': (overlap_matches(p, g), len(p), len(g)),
+            'document': (len(ps & gs), len(ps), len(gs)), 'detection': (int(bool(p) and bool(g)), int(bool(p)), int(bool(g)))}
+
+
+def score(docs: list[dict], predictions: dict[str, list[tuple[int, int, str]]], labels: list[str]) -> dict:
+    """Per label and micro-averaged P/R/F1 for each metric; `predictions` maps doc id -> spans."""
+    out: dict = {}
+    totals = {m: [0, 0, 0] for m in ('exact', 'overlap', 'document')}
+    for label in labels:
+        sums = {m: [0, 0, 0] for m in ('exact', 'overlap', 'document', 'detection')}
+        for d in docs:
+            c = label_counts(predictions.get(d['id'], []), d['spans'], d['text'], label)
+            for m, v in c.items():
+                sums[m] = [a + b for a, b in zip(sums[m], v)]
+        out[label] = {m: prf(*v) for m, v in sums.items() if m != 'detection' or label in TERMINATION_LABELS}
+        for m in totals:
+            totals[m] = [a + b for a, b in zip(totals[m], sums[m])]
+    out['micro'] = {m: prf(*v) for m, v in totals.items()}
+    return out
+
+
+def onnx_runner(path: Path, threads: int):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+    return lambda ids, mask: tuple(session.run(['logits', 'type_logits'], {'input_ids': ids, 'attention_mask': mask}))
+
+
+def run_split(docs: list[dict], model_path: Path, tokenizer: Path, meta: dict, threads: int) -> tuple[dict, dict]:
+    """Word probabilities per document (decoded later with any thresholds) and the timing."""
+    run = onnx_runner(model_path, threads)
+    pieces = WordPieces(str(tokenizer))
+    raw, tokens, t0 = {}, 0, time.time()
+    for n, d in enumerate(docs):
+        raw[d['id']] = run_chunks(d['text'], run, pieces, meta['max_length'], meta['stride'], batch_size=16)
+        tokens += len(raw[d['id']]['tok'].ids)
+        if n % 10 == 0:
+            print(f'  {n}/{len(docs)} documents, {tokens / (time.time() - t0):.0f} tokens/s', flush=True)
+    return raw, {'seconds': round(time.time() - t0, 1), 'tokens': tokens, 'tokens_per_second': round(tokens / (time.time() - t0), 1)}
+
+
+def decode_all(docs, raw, meta, thresholds) -> dict[str, list[tuple[int, int, str]]]:
+    out = {}
+    for d in docs:
+        r = raw[d['id']]
+        ents = [] if r['word_probs'] is None else spans_from_probabilities(d['text'], r['tok'], r['words'], r['word_probs'], meta['labels'], meta['tags'], thresholds)
+        out[d['id']] = [(e['start'], e['end'], e['label'], e['confidence']) for e in ents]
+    return out
+
+
+def strip_conf(pred):
+    return {k: [(s, e, lab) for s, e, lab, _ in v] for k, v in pred.items()}
+
+
+def choose_thresholds(docs, raw, meta) -> tuple[dict, dict]:
+    """Per label: the decision threshold with the best mean of span-overlap F1 and document-set F1 on
+    these documents; the review threshold: the lowest confidence above which predicted spans have
+    overlap precision >= 0.9 (at least 5 spans), else 1.0 (every entity of that label is reviewed)."""
+    decision, review = {}, {}
+    for label in meta['labels']:
+        best = None
+        for t in THRESHOLD_GRID:
+            pred = strip_conf(decode_all(docs, raw, {**meta, 'labels': [label]}, {label: t}))
+            s = score(docs, pred, [label])[label]
+            val = (s['overlap']['f1'] + s['document']['f1']) / 2
+            if best is None or val > best[0]:
+                best = (val, t)
+        decision[label] = best[1]
+        pred = decode_all(docs, raw, {**meta, 'labels': [label]}, {label: best[1]})
+        scored = []  # (confidence, matched)
+        for d in docs:
+            spans = pred[d['id']]
+            gold = [(s, e) for s, e, lab in d['spans'] if lab == label]
+            for s, e, _, c in spans:
+                scored.append((c, any(iou((s, e), g) >= 0.5 for g in gold)))
+        scored.sort(reverse=True)
+        review[label] = 1.0
+        hits = 0
+        for n, (c, ok) in enumerate(scored, 1):
+            hits += ok
+            if n >= 5 and hits / n >= 0.9:
+                review[label] = round(c, 4)
+    return decision, review
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--split', choices=['validation', 'test'], required=True)
+    ap.add_argument('--data', default=str(DEFAULT_DATA))
+    ap.add_argument('--splits', default=str(DEFAULT_SPLITS))
+    ap.add_argument('--artifacts', default=str(HERE / 'artifacts'))
+    ap.add_argument('--model', default=None, help='ONNX file (default: artifacts/legal-ner.onnx)')
+    ap.add_argument('--choose-thresholds', action='store_true', help='validation only: write decision/review thresholds into model-meta.json')
+    ap.add_argument('--report', default=None, help='report JSON (default reports/ner-<split>[-<model stem>].json)')
+    ap.add_argument('--threads', type=int, default=2)
+    args = ap.parse_args()
+    if args.choose_thresholds and args.split != 'validation':
+        raise SystemExit('thresholds are chosen on validation only')
+    artifacts = Path(args.artifacts)
+    meta_path = artifacts / 'model-meta.json'
+    meta = json.loads(meta_path.read_text())
+    model_path = Path(args.model) if args.model else artifacts / 'legal-ner.onnx'
+    docs = load_split(args.split, args.data, args.splits)
+    print(f'{args.split}: {len(docs)} contracts, model {model_path.name}', flush=True)
+    raw, timing = run_split(docs, model_path, artifacts / 'tokenizer.json', meta, args.threads)
+    if args.choose_thresholds:
+        decision, review = choose_thresholds(docs, raw, meta)
+        meta['decision_threshold'], meta['review_threshold'] = decision, review
+        meta_path.write_text(json.dumps(meta, indent=1) + '\n')
+        print(f'thresholds written to {meta_path}: decision {decision}, review {review}')
+    pred = decode_all(docs, raw, meta, meta['decision_threshold'])
+    metrics = score(docs, strip_conf(pred), meta['labels'])
+    types = [(d['meta'].get('contract_type'), meta['contract_types'][int(np.argmax(raw[d['id']]['type_probs']))]) for d in docs if raw[d['id']]['type_probs'] is not None]
+    report = {'split': args.split, 'model': model_path.name, 'model_bytes': model_path.stat().st_size, 'contracts': len(docs),
+              'model_version': meta['model_version'], 'decision_threshold': meta['decision_threshold'], 'timing': timing,
+              'contract_type_accuracy': round(sum(a == b for a, b in types) / max(1, len(types)), 4), 'ner': metrics}
+    default_name = f'ner-{args.split}' + ('' if model_path.name == 'legal-ner.onnx' else f'-{model_path.stem}') + '.json'
+    out = Path(args.report) if args.report else HERE / 'reports' / default_name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + '\n')
+    print(f'wrote {out}')
+    for label in meta['labels']:
+        m = metrics[label]
+        print(f"{label:28s} exact {m['exact']['f1']:.3f}  overlap {m['overlap']['f1']:.3f}  document {m['document']['f1']:.3f}")
+    print(f"contract type accuracy {report['contract_type_accuracy']:.3f}")
+
+
+if __name__ == '__main__':
+    main()

