@@ -22,8 +22,10 @@ const ANNIVERSARY_RE = new RegExp(`\\b(${NUMBER_PHRASE}|\\d+(?:st|nd|rd|th))\\s+
 
 const ANCHOR_PHRASES: { re: RegExp; from: DateAnchor }[] = [
   { re: /\beffective date\b|\bcommencement date\b/i, from: 'EFFECTIVE_DATE' },
-  { re: /\bdate (?:first )?(?:written|set forth|stated) above\b|\bdate hereof\b|\bdate of (?:this|the) agreement\b|\bexecution date\b|\bdate of (?:its )?execution\b|\bdate of signing\b/i, from: 'AGREEMENT_DATE' },
+  { re: /\bdate (?:first )?(?:above )?(?:written|set forth|stated)(?: above)?\b|\bdate hereof\b|\bdate of (?:this|the) agreement\b|\bexecution date\b|\bdate of (?:its )?execution\b|\bdate of signing\b/i, from: 'AGREEMENT_DATE' },
 ];
+/** fromText of a term whose clause names no start. */
+export const ASSUMED_START = 'no start named: the term of an agreement starts at its effective date';
 const EVENT_RE = /\b(?:after|from|following|of|upon)\s+(?:the\s+)?((?:[A-Z][\w-]*\s?){1,4})/;
 
 /** The first duration in the text ("five (5) years", "12 months", "the 3rd anniversary"), or why it cannot be read. */
@@ -69,8 +71,8 @@ export function addDuration(iso: string, d: Duration): string {
 }
 
 /**
- * What a term counts from. A named contract date wins; an event ("after the Launch") gives
- * from: null; a bare term ("an initial term of three (3) years") starts at the effective date,
+ * What a term counts from. The words right after the duration decide first ("after the Launch"
+ * is an event: from null); then a contract date named anywhere in the clause; a bare term ("an initial term of three (3) years") starts at the effective date,
  * which is what a term of an agreement means when the clause names no start.
  */
 export function findAnchor(text: string, afterDuration = ''): { from: DateAnchor | null; fromText: string } {
@@ -87,9 +89,7 @@ export function findAnchor(text: string, afterDuration = ''): { from: DateAnchor
     const m = re.exec(text);
     if (m) return { from, fromText: m[0] };
   }
-  const event = EVENT_RE.exec(text);
-  if (event && !/^(?:this|such|any|its)\b/i.test(event[1])) return { from: null, fromText: event[1].trim() };
-  return { from: 'EFFECTIVE_DATE', fromText: 'no start named: the term of an agreement starts at its effective date' };
+  return { from: 'EFFECTIVE_DATE', fromText: ASSUMED_START };
 }
 
 export function findRelativeTerm(text: string): RelativeTerm | { problem: string } | null {

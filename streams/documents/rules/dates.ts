@@ -44,6 +44,7 @@ export function cleanDateText(text: string): string {
   return text
     .replace(/[\u00a0\u2007\u202f]/g, ' ')
     .replace(/(\d)\s?(s\s?t|n\s?d|r\s?d|t\s?h)\b/gi, (_m, d: string, suffix: string) => d + suffix.replace(/\s/g, ''))
+    .replace(/\((\d{1,2}(?:st|nd|rd|th)?)\)(?=\s*day\b)/gi, '$1') // "(1st) day of January"
     .replace(/\s+,/g, ',')
     .replace(/\s+/g, ' ');
 }

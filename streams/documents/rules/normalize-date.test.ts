@@ -140,3 +140,22 @@ test('number words', () => {
   assert.equal(parseYearWords('nineteen ninety-nine'), 1999);
   assert.equal(parseYearWords('two thousand twenty'), 2020);
 });
+
+test('expiry clauses from CUAD: start date plus term, "from X to Y", and a start date alone', () => {
+  const E = { label: 'EXPIRATION_DATE' };
+  assert.equal(iso(normalizeDate('The term of the Franchise shall be twenty (20) years, commencing on January 1, 2016.', E)), '2036-01-01');
+  assert.equal(iso(normalizeDate('Terms of the project: 12 weeks from February 8, 2018 to May 3, 2018', E)), '2018-05-03');
+  assert.match(problem(normalizeDate('This Agreement shall commence on March 1, 2010.', E)), /only date in the expiry clause is its start \(2010-03-01\)/);
+  // The clause names its anchor ("the date of this Agreement") and it wins over the start date in it.
+  const anniversary = 'The term of this Agreement will begin on February 1, 1998 and end on the first anniversary of the date of this Agreement';
+  assert.equal(iso(normalizeDate(anniversary, { ...E, anchors: { AGREEMENT_DATE: '1998-01-26' } })), '1999-01-26');
+});
+
+test('effective-date clauses: the date after "effective/commence" is picked among several', () => {
+  const E = { label: 'EFFECTIVE_DATE' };
+  assert.equal(iso(normalizeDate('This Agreement is executed in duplicate on the 5th day of December, 2007, in Fort Worth, Texas, to be effective January 1, 2008.', E)), '2008-01-01');
+  assert.equal(iso(normalizeDate('This promotion shall begin on June 1,1999 and shall terminate June 1, 2000 (herein "Term")', E)), '1999-06-01');
+  assert.equal(iso(normalizeDate('(1st) day of January, 1996')), '1996-01-01');
+  const reference = 'This Agreement shall become effective upon the date first written above and shall remain in full force and effect for a period of two years';
+  assert.equal(iso(normalizeDate(reference, { ...E, anchors: { AGREEMENT_DATE: '2018-07-19' } })), '2018-07-19');
+});

@@ -4,7 +4,7 @@
 // opts.anchors the date is computed and the term is kept beside it; without it the result is
 // a problem that still carries the structured term { duration, from }.
 import { cleanDateText, findDates, type DateOrder, type FoundDate } from './dates.ts';
-import { addDuration, findRelativeTerm, isOpenEnded, refersToAgreementDate, type DateAnchor, type RelativeTerm } from './date-terms.ts';
+import { addDuration, ASSUMED_START, findRelativeTerm, isOpenEnded, refersToAgreementDate, type DateAnchor, type RelativeTerm } from './date-terms.ts';
 
 export interface DateOptions {
   /** How to read numeric dates whose day and month could swap; default 'MDY' (US contracts). */
@@ -31,7 +31,7 @@ export interface DateProblem {
 export type DateResult = NormalizedDate | DateProblem;
 
 const START_WORDS = /\b(?:commenc\w*|begin\w*|began|start\w*|effective|from|as of)\W+(?:\w+\W+){0,3}$/i;
-const END_WORDS = /\b(?:until|through|expir\w*|terminat\w*|end\w*|conclud\w*|last day|ending)\W+(?:\w+\W+){0,4}$/i;
+const END_WORDS = /\b(?:until|through|expir\w*|terminat\w*|end\w*|conclud\w*|last day|ending)\W+(?:\w+\W+){0,4}$|\bto\s+$/i;
 
 const truncate = (text: string) => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
 
@@ -50,15 +50,25 @@ function fromTerm(term: RelativeTerm, anchors: DateOptions['anchors'], notes: st
   return { iso, precision: 'day', ambiguous: false, notes, term };
 }
 
-/** Picks the date a clause means when it holds several: for an expiry, the one after "until/through/end". */
+/**
+ * Picks the date a clause means when it holds several: for an expiry the one after
+ * "until/through/end", for an effective date the one after "commence/begin/effective".
+ */
 function pickDate(cleaned: string, dates: FoundDate[], label: string | undefined): FoundDate | string {
   const distinct = [...new Set(dates.map((d) => d.iso))];
   if (distinct.length === 1) return dates[0];
-  if (label === 'EXPIRATION_DATE') {
-    const ends = [...new Set(dates.filter((d) => END_WORDS.test(cleaned.slice(Math.max(0, d.start - 50), d.start))).map((d) => d.iso))];
-    if (ends.length === 1) return dates.find((d) => d.iso === ends[0]) as FoundDate;
+  const cue = label === 'EXPIRATION_DATE' ? END_WORDS : label === 'EFFECTIVE_DATE' ? START_WORDS : null;
+  if (cue !== null) {
+    const cued = [...new Set(dates.filter((d) => cue.test(cleaned.slice(Math.max(0, d.start - 50), d.start))).map((d) => d.iso))];
+    if (cued.length === 1) return dates.find((d) => d.iso === cued[0]) as FoundDate;
   }
   return `several different dates in one entity: ${distinct.join(', ')}`;
+}
+
+function agreementDateReference(cleaned: string, opts: DateOptions): DateResult {
+  const agreementDate = opts.anchors?.AGREEMENT_DATE;
+  if (agreementDate) return { iso: agreementDate, precision: agreementDate.length === 7 ? 'month' : 'day', ambiguous: false, notes: [`refers to the AGREEMENT_DATE: '${truncate(cleaned)}'`] };
+  return { problem: `refers to the AGREEMENT_DATE, which is not known: '${truncate(cleaned)}'`, notes: [] };
 }
 
 /** Normalizes a date entity's text. See DateResult; impossible dates and unreadable text are problems. */
@@ -74,13 +84,17 @@ export function normalizeDate(text: string, opts: DateOptions = {}): DateResult 
     const picked = pickDate(cleaned, dates, opts.label);
     if (typeof picked === 'string') return { problem: picked, notes: [] };
     const notes = [...picked.notes];
-    // "commence effective June 1, 1998, and shall continue for a term of three (3) years": the
-    // date is the start and the expiry is computed from it.
+    // An expiry clause whose date is its start ("commence effective June 1, 1998, and shall
+    // continue for a term of three (3) years"): the expiry is computed from the term, never the start.
     const before = cleaned.slice(Math.max(0, picked.start - 50), picked.start);
-    if (isClause && dates.length === 1 && START_WORDS.test(before) && picked.precision === 'day') {
-      const term = findRelativeTerm(cleaned.slice(picked.end));
+    if (isClause && START_WORDS.test(before) && !END_WORDS.test(before)) {
+      const rest = cleaned.slice(0, picked.start) + ' ' + cleaned.slice(picked.end);
+      const term = findRelativeTerm(rest);
       if (term !== null && 'problem' in term) return { problem: term.problem, notes };
-      if (term !== null) return fromTerm({ ...term, from: 'EFFECTIVE_DATE', fromText: `start date ${picked.iso} in the clause` }, { EFFECTIVE_DATE: picked.iso }, notes, cleaned);
+      if (term !== null && term.fromText !== ASSUMED_START) return fromTerm(term, opts.anchors, notes, cleaned);
+      if (term !== null && picked.precision === 'day') return fromTerm({ ...term, fromText: `start date ${picked.iso} in the clause` }, { EFFECTIVE_DATE: picked.iso }, notes, cleaned);
+      if (isOpenEnded(cleaned)) return { problem: `no fixed date: open-ended ('${truncate(cleaned)}')`, notes: ['open-ended: runs until terminated'], openEnded: true };
+      return { problem: `the only date in the expiry clause is its start (${picked.iso})`, notes };
     }
     if (cleaned.length > picked.end - picked.start + 30) notes.push(`date found inside a longer text: '${truncate(cleaned)}'`);
     return { iso: picked.iso, precision: picked.precision, ambiguous: picked.ambiguous, notes };
@@ -91,6 +105,7 @@ export function normalizeDate(text: string, opts: DateOptions = {}): DateResult 
   if (/_{2,}|\bday of\s*,|\[\s*\*/.test(cleaned) || (year && cleaned.replace(year[0], '').replace(/[\s,.]/g, '').length < 12)) {
     return { problem: year ? `date left blank in the contract: only the year ${year[0]} is filled in` : 'date left blank in the contract', notes: [] };
   }
+  if (!isClause && refersToAgreementDate(cleaned)) return agreementDateReference(cleaned, opts);
   const term = findRelativeTerm(cleaned);
   if (term !== null && 'problem' in term) return { problem: term.problem, notes: [] };
   if (term !== null && (isClause || term.from !== 'EFFECTIVE_DATE' || /\bafter|from|following\b/i.test(cleaned))) {
@@ -99,10 +114,6 @@ export function normalizeDate(text: string, opts: DateOptions = {}): DateResult 
   if (isOpenEnded(cleaned)) {
     return { problem: `no fixed date: open-ended ('${truncate(cleaned)}')`, notes: ['open-ended: runs until terminated'], openEnded: true };
   }
-  if (refersToAgreementDate(cleaned)) {
-    const agreementDate = opts.anchors?.AGREEMENT_DATE;
-    if (agreementDate) return { iso: agreementDate, precision: agreementDate.length === 7 ? 'month' : 'day', ambiguous: false, notes: [`refers to the AGREEMENT_DATE: '${truncate(cleaned)}'`] };
-    return { problem: `refers to the AGREEMENT_DATE, which is not known: '${truncate(cleaned)}'`, notes: [] };
-  }
+  if (refersToAgreementDate(cleaned)) return agreementDateReference(cleaned, opts);
   return { problem: `no date found in '${truncate(cleaned)}'`, notes: [] };
 }
