@@ -39,8 +39,12 @@ test('figures with a symbol, code or word normalise to "<decimal> <ISO 4217>"', 
 test('minor units follow the currency: JPY has none, BHD three', () => {
   assert.equal(value(normalizeAmount('JPY 1,000')), '1000 JPY');
   assert.equal(value(normalizeAmount('BHD 12,500.125')), '12500.125 BHD');
-  assert.match(problem(normalizeAmount('¥1,000.50')), /more decimals than JPY has \(0\)/);
-  assert.match(problem(normalizeAmount('$1,000.005')), /more decimals than USD has \(2\)/);
+  // More decimals than the minor unit (unit prices) are kept as written, never rounded, and noted.
+  const unitPrice = normalizeAmount('$0.0001');
+  assert.ok('value' in unitPrice);
+  assert.equal(unitPrice.value, '0.0001 USD');
+  assert.match(unitPrice.notes.join(' '), /more decimals than the USD minor unit \(2\): kept as written/);
+  assert.equal(value(normalizeAmount('¥1,000.50')), '1000.5 JPY');
 });
 
 test('"$" and "dollars" alone are USD by assumption, and the result says so', () => {
@@ -66,6 +70,10 @@ test('words beside figures must agree with them', () => {
   assert.equal(value(normalizeAmount('Ten Thousand Dollars ($10,000)')), '10000.00 USD');
   assert.equal(value(normalizeAmount('Two Million Five Hundred Thousand Dollars ($2,500,000)')), '2500000.00 USD');
   assert.equal(value(normalizeAmount('Five Thousand and 50/100 Dollars ($5,000.50)')), '5000.50 USD');
+  const fraction = normalizeAmount('Four and One-Half Million Dollars ($4,500,000)'); // CUAD: not read, so not compared
+  assert.ok('value' in fraction);
+  assert.equal(fraction.value, '4500000.00 USD');
+  assert.match(fraction.notes.join(' '), /not checked against the figures/);
   // A real CUAD sentence (Shuffle Master) whose words and figures differ.
   assert.match(problem(normalizeAmount('Four Thousand Nine Hundred Dollars ($4,950.00 U.S.)')), /in words .* \(4900\) differs from the figures \(4950\.00\)/);
 });
@@ -90,6 +98,8 @@ test('rejections: no currency, no number, percentages, several amounts, conflict
 
 test('separators that can be read two ways are problems, not guesses', () => {
   assert.match(problem(normalizeAmount('EUR 1.250')), /ambiguous figure '1\.250'/);
+  assert.equal(value(normalizeAmount('$14.575')), '14.575 USD'); // dollars are written with a decimal point
+  assert.equal(value(normalizeAmount('$0.075')), '0.075 USD'); // no thousands group starts with 0
   assert.match(problem(normalizeAmount('$1,00,0')), /unreadable figure/);
   assert.equal(value(normalizeAmount('EUR 1,25')), '1.25 EUR'); // one comma and two digits: a decimal comma
   assert.equal(value(normalizeAmount('EUR 1.250 million')), '1250000.00 EUR');

@@ -18,10 +18,13 @@ const FIGURE_RE = /(?<![\d.,])(\d(?:[\d,.'’\u2009\u202f]*\d)?)(?:\s?(thousand|
 const CURRENCY_WORD = `(?:(?:U\\.?S\\.?|United\\s+States|Canadian|Australian|Hong\\s+Kong|Singapore|New\\s+Zealand|Swiss|Japanese|Indian)\\s+)?(?:dollars?|euros?|pounds?(?:\\s+sterling)?|yen|francs?|rupees?|yuan|renminbi|RMB)`;
 const WORDS_RE = new RegExp(`\\b(${NUMBER_WORD_PATTERN}(?:[\\s-]+(?:and\\s+)?${NUMBER_WORD_PATTERN})*)(?:\\s+and\\s+(\\d{1,2})\\s*/\\s*100)?\\s+(?:${CURRENCY_WORD})\\b`, 'gi');
 
+// Currencies whose amounts are written with a decimal point (1,250.00) wherever they appear.
+const DOT_DECIMAL = new Set(['USD', 'GBP', 'CNY', 'JPY', 'INR', 'CAD', 'AUD', 'HKD', 'SGD', 'NZD', 'TWD', 'KRW', 'ILS', 'MXN', 'CHF']);
+
 interface Decimal { int: string; frac: string } // digits before and after the decimal point
 
 /** Reads a figure's separators; a figure whose separators can be read two ways is a problem. */
-export function parseFigure(raw: string, hasMultiplier: boolean, allowIndianGrouping = false): Decimal | { problem: string } {
+export function parseFigure(raw: string, hasMultiplier: boolean, allowIndianGrouping = false, dotIsDecimal = false): Decimal | { problem: string } {
   const grouped = raw.replace(/['’\u2009\u202f]/g, (c) => (c === "'" || c === '’' ? ',' : ','));
   const commas = (grouped.match(/,/g) ?? []).length, dots = (grouped.match(/\./g) ?? []).length;
   const split = (decimalSep: string | null): Decimal | { problem: string } => {
@@ -41,6 +44,9 @@ export function parseFigure(raw: string, hasMultiplier: boolean, allowIndianGrou
   const count = sep === ',' ? commas : dots;
   const tail = grouped.slice(grouped.lastIndexOf(sep) + 1);
   if (count === 1 && tail.length !== 3) return split(sep); // 1,25 or 1.5: a decimal separator
+  // "0.075" or "$14.575": a leading zero cannot start a thousands group, and dollar, pound, yen,
+  // yuan and rupee amounts are written with a decimal point.
+  if (count === 1 && sep === '.' && (/^0\./.test(grouped) || dotIsDecimal)) return split('.');
   if (count === 1 && sep === '.' && !hasMultiplier) {
     return { problem: `ambiguous figure '${raw}': '.' could be a decimal point or a thousands separator` };
   }
@@ -55,8 +61,10 @@ function scale(d: Decimal, pow10: number): Decimal {
   return { int: padded.slice(0, point).replace(/^0+(?=\d)/, '') || '0', frac: padded.slice(point).replace(/0+$/, '') };
 }
 
-function formatMinor(d: Decimal, digits: number): string | null {
-  if (d.frac.replace(/0+$/, '').length > digits) return null;
+/** Pads to the currency's minor units; more decimals (a unit price of $0.0001) are kept, never rounded. */
+function formatMinor(d: Decimal, digits: number): string {
+  const significant = d.frac.replace(/0+$/, '');
+  if (significant.length > digits) return `${d.int}.${significant}`;
   return digits === 0 ? d.int : `${d.int}.${d.frac.padEnd(digits, '0').slice(0, digits)}`;
 }
 
@@ -71,15 +79,20 @@ export function normalizeAmount(text: string): AmountResult {
   const notes = [...currency.notes];
 
   const words = [...cleaned.matchAll(WORDS_RE)]
-    .map((m) => ({ text: m[0], value: parseNumberWords(m[1]), cents: m[2] }))
+    .map((m) => ({ text: m[0], value: parseNumberWords(m[1]), cents: m[2], start: m.index }))
     .filter((w) => w.value !== null && w.value > 0);
+  // "Four and One-Half Million Dollars": the match is only the tail of a fraction these rules do
+  // not read, so it is not compared with the figures.
+  const partial = words.filter((w) => /(?:half|quarter|third|and|[-\/])\s*$/i.test(cleaned.slice(0, w.start)));
+  for (const w of partial) notes.push(`amount in words not checked against the figures: '${cleaned.slice(Math.max(0, w.start - 30), w.start)}${w.text}'`);
+  words.splice(0, words.length, ...words.filter((w) => !partial.includes(w)));
   // The "50/100" of "Five Thousand and 50/100 Dollars" belongs to the words, not to the figures.
   const figureText = cleaned.replace(WORDS_RE, (whole) => whole.replace(/\d/g, ' '));
   const figures: Decimal[] = [];
   FIGURE_RE.lastIndex = 0;
   for (let m = FIGURE_RE.exec(figureText); m !== null; m = FIGURE_RE.exec(figureText)) {
     const multiplier = m[2]?.toLowerCase();
-    const parsed = parseFigure(m[1], multiplier !== undefined, currency.code === 'INR');
+    const parsed = parseFigure(m[1], multiplier !== undefined, currency.code === 'INR', DOT_DECIMAL.has(currency.code));
     if ('problem' in parsed) return { problem: parsed.problem, notes };
     figures.push(multiplier ? scale(parsed, MULTIPLIERS[multiplier]) : parsed);
     if (multiplier) notes.push(`'${m[0]}' scaled by ${multiplier}`);
@@ -103,6 +116,6 @@ export function normalizeAmount(text: string): AmountResult {
   }
   const digits = minorUnits(currency.code);
   const formatted = formatMinor(amount, digits);
-  if (formatted === null) return { problem: `more decimals than ${currency.code} has (${digits}): '${cleaned}'`, notes };
+  if (amount.frac.replace(/0+$/, '').length > digits) notes.push(`more decimals than the ${currency.code} minor unit (${digits}): kept as written, not rounded`);
   return { value: `${formatted} ${currency.code}`, amount: formatted, currency: currency.code, notes };
 }
