@@ -10,6 +10,10 @@ const EDGE_LINES = 3;
 const PAGE_NUMBER = /^(page\s*)?[-–—]?\s*(\d{1,4}|[ivxlc]{1,7})\s*[-–—]?(\s*(of|\/)\s*\d{1,4})?$/iu;
 /** A line that starts a list item, a numbered clause or a heading keeps its line break. */
 const BLOCK_START = /^(\(?[a-z0-9]{1,3}[.)]\s|\d+(\.\d+)+\s|[•·▪‣●○■□◦*–-]\s|(section|article|exhibit|schedule|annex|appendix)\s+[\divxlc\d]+\b)/iu;
+/** A form label starting a line ("By:", "Name: Jane Doe", "Attention: Legal") keeps its line break. */
+const FORM_LABEL = /^\p{Lu}[\p{L}.]*( \p{L}[\p{L}.]*)?:(\s|$)/u;
+/** Lines shorter than this are never the wrapped lines of a paragraph. */
+const MIN_WRAPPED_LINE = 20;
 const LIGATURES: Record<string, string> = { 'ﬀ': 'ff', 'ﬁ': 'fi', 'ﬂ': 'fl', 'ﬃ': 'ffi', 'ﬄ': 'ffl', 'ﬅ': 'st', 'ﬆ': 'st' };
 
 /** Line endings, odd spaces, soft hyphens, zero-width characters and ligatures normalised; runs of spaces collapsed. */
@@ -90,9 +94,10 @@ function joinLines(lines: string[], typicalLength: number, words: Map<string, nu
       out = joinHyphenated(out, next, words);
       continue;
     }
-    const prevIsShort = prev.length < typicalLength * 0.6;
+    // A line well short of the page's usual length ends a paragraph (or is a form line, an address line).
+    const prevIsShort = prev.length < typicalLength * 0.6 || prev.length < MIN_WRAPPED_LINE;
     const prevIsHeading = prev.length <= 80 && prev === prev.toUpperCase() && /\p{Lu}{3}/u.test(prev);
-    const keepBreak = prevIsShort || prevIsHeading || /:$/u.test(prev) || BLOCK_START.test(next);
+    const keepBreak = prevIsShort || prevIsHeading || /:$/u.test(prev) || BLOCK_START.test(next) || FORM_LABEL.test(next);
     out += (keepBreak ? '\n' : ' ') + next;
   }
   return out;

@@ -48,9 +48,10 @@ export function otsuThreshold(pixels: Uint8Array): number {
 }
 
 /**
- * The skew of the text lines in degrees (positive: lines rise to the right, the page must turn
- * clockwise), by projection profiles: ink pixels of a reduced copy are projected onto the vertical
- * axis at trial angles, and the angle whose row histogram is most peaked (sum of squares) wins.
+ * The skew of the text lines in degrees (positive: lines fall to the right, as after a clockwise
+ * turn; the clean-up turns the page back by the negative), by projection profiles: ink pixels
+ * of a reduced copy are projected onto the vertical axis at trial angles, and the angle whose
+ * row histogram is most peaked (sum of squares) wins.
  * Coarse 0.5 degree steps over +-maxDegrees, then 0.05 degree steps around the best.
  */
 export async function estimateSkewDegrees(image: GrayImage, maxDegrees = 5): Promise<number> {
@@ -91,7 +92,7 @@ export async function estimateSkewDegrees(image: GrayImage, maxDegrees = 5): Pro
     return best;
   };
   const coarse = search(-maxDegrees, maxDegrees, 0.5);
-  return Math.round(search(coarse - 0.5, coarse + 0.5, 0.05) * 100) / 100;
+  return Math.round(search(coarse - 0.5, coarse + 0.5, 0.05) * 100) / 100 + 0;
 }
 
 /** `image` with the steps applied in a fixed order: deskew, denoise (3x3 median), binarize (Otsu). */
@@ -100,7 +101,7 @@ export async function cleanUpImage(image: GrayImage, steps: readonly CleanupStep
   if (steps.includes('deskew')) {
     const skew = await estimateSkewDegrees(out);
     // Below 0.1 degrees a rotation only blurs (resampling) without straightening anything visible.
-    if (Math.abs(skew) >= 0.1) out = await toGray(raw(out).rotate(skew, { background: { r: 255, g: 255, b: 255 } }));
+    if (Math.abs(skew) >= 0.1) out = await toGray(raw(out).rotate(-skew, { background: { r: 255, g: 255, b: 255 } }));
   }
   if (steps.includes('denoise')) out = await toGray(raw(out).median(3));
   if (steps.includes('binarize')) {

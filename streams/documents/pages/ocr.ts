@@ -33,19 +33,24 @@ const ENG_DATA_ROOT = dirname(createRequire(import.meta.url).resolve('@tesseract
 /** The integer-quantised LSTM model: the tesseract.js default, ~2x faster than 4.0.0 at the same accuracy here (docs/documents-ocr.md). */
 export const TESSERACT_MODEL: TesseractModel = '4.0.0_best_int';
 
-let worker: Promise<Worker> | null = null;
-
-/** This thread's tesseract worker (started on first use). */
-export function tesseractWorker(): Promise<Worker> {
-  worker ??= createWorker('eng', OEM.LSTM_ONLY, {
-    langPath: join(ENG_DATA_ROOT, TESSERACT_MODEL),
+/** A new tesseract.js worker with the local English model (the pool keeps one per thread: tesseractWorker()). */
+export function createTesseractWorker(model: TesseractModel = TESSERACT_MODEL): Promise<Worker> {
+  return createWorker('eng', OEM.LSTM_ONLY, {
+    langPath: join(ENG_DATA_ROOT, model),
     gzip: true,
     cachePath: join(tmpdir(), 'streamscore-tesseract'),
     // No cache: tesseract.js writes it with a plain writeFile, and another pool thread starting at
     // the same time could read it half-written. Gunzipping the model instead costs ~0.2 s per thread, once.
     cacheMethod: 'none',
     errorHandler: () => {},
-  }).catch((err) => {
+  });
+}
+
+let worker: Promise<Worker> | null = null;
+
+/** This thread's tesseract worker (started on first use, started again if starting failed). */
+export function tesseractWorker(): Promise<Worker> {
+  worker ??= createTesseractWorker().catch((err) => {
     worker = null;
     throw err;
   });
@@ -65,9 +70,9 @@ export interface OcrResult {
   confidence: number;
 }
 
-/** Tesseract on one gray image at `dpi`, fully automatic page segmentation. */
-export async function recognizeGray(image: GrayImage, dpi: number): Promise<OcrResult> {
-  const w = await tesseractWorker();
+/** Tesseract on one gray image at `dpi`, fully automatic page segmentation (on `w`, default this thread's worker). */
+export async function recognizeGray(image: GrayImage, dpi: number, w?: Worker): Promise<OcrResult> {
+  w ??= await tesseractWorker();
   await w.setParameters({ tessedit_pageseg_mode: PSM.AUTO, user_defined_dpi: String(Math.round(dpi)) });
   const { data } = await w.recognize(toPgm(image));
   return { text: data.text.replace(/[ \t]+$/gmu, '').trim(), confidence: Math.max(0, Math.min(1, data.confidence / 100)) };

@@ -105,7 +105,7 @@ export function judgeTextLayer(text: string, drawing: PageDrawing): TextLayerVer
   if (s.chars >= 10 && s.plausibleShare < MIN_PLAUSIBLE_SHARE) return { real: false, why: `not words (${stats})` };
   if (drawing.invisibleTextShare >= 0.5) {
     // Another engine's OCR of a scan: kept when it reads as English (re-OCR costs ~3 s a page).
-    const readsAsEnglish = s.plausibleShare >= MIN_PLAUSIBLE_SHARE_INVISIBLE && (s.chars < 200 || s.functionWordShare >= MIN_FUNCTION_WORD_SHARE_INVISIBLE);
+    const readsAsEnglish = s.plausibleShare >= MIN_PLAUSIBLE_SHARE_INVISIBLE && (s.chars < 100 || s.functionWordShare >= MIN_FUNCTION_WORD_SHARE_INVISIBLE);
     return { real: readsAsEnglish, why: `invisible OCR layer that ${readsAsEnglish ? 'reads' : 'does not read'} as English (${stats})` };
   }
   if (drawing.imageCoverage >= 0.5 && s.chars < STAMP_MAX_CHARS) return { real: false, why: `a stamp over a scan (${stats}, image covers ${(drawing.imageCoverage * 100).toFixed(0)}%)` };
