@@ -98,3 +98,16 @@ test('entities of other labels are ignored', () => {
   assert.deepEqual(links, []);
   assert.deepEqual(parties, []);
 });
+
+test('CUAD preambles: cover-page names, P.O. boxes, long signatory clauses, names starting with "The"', () => {
+  const cover = 'ACCURAY INCORPORATED MULTIPLE LINAC DISTRIBUTOR AGREEMENT This Distributor Agreement ("Agreement") is entered into by and between ACCURAY INCORPORATED, a Delaware corporation ("Accuray"), and Siemens AG ("Siemens").';
+  const coverLinks = linkParties(partiesIn(cover, [['ACCURAY INCORPORATED'], ['ACCURAY INCORPORATED', 2], ['Accuray', 1], ['Siemens AG']]), cover);
+  assert.deepEqual(coverLinks.parties.map((p) => [p.name, p.roles]), [['ACCURAY INCORPORATED', ['Accuray']], ['Siemens AG', ['Siemens']]]); // "Agreement" never names a party
+  const poBox = 'and Rare Element Resources Ltd., a British Columbia Corporation having a principal place of business at P.O. Box 271049, Littleton, Colorado 80127 (the "Company") (Investor and Company each a "Party" and together the "Parties"), agree as follows.';
+  assert.deepEqual(linkParties(partiesIn(poBox, [['Rare Element Resources Ltd.']]), poBox).parties[0].roles, ['Company']);
+  const signatory = 'AND ESPACIO INFORMATION TECHNOLOGY, SA., a public limited company with place of business in P° de la Castellana, N° 259, 28046, Madrid, SPAIN, and represented by Mr. Carlos Lafitte as Chief Executive, in virtue of his powers, currently in force, conferred to him the 23rd of January of 1996 (Protocol No. 134), before Mr. Jose Maria Lucena Conde, Notary Public in Madrid, (hereinafter referred to as "EIT").';
+  assert.deepEqual(linkParties(partiesIn(signatory, [['ESPACIO INFORMATION TECHNOLOGY, SA.']]), signatory).parties[0].roles, ['EIT']);
+  const university = 'between ArTara Therapeutics, Inc. ("ArTara") and The University of Iowa ("University"). The University shall license.';
+  const uni = linkParties(partiesIn(university, [['The University of Iowa'], ['The University', 2]]), university);
+  assert.deepEqual(uni.links.map((l) => l.normalized), ['The University of Iowa', 'The University of Iowa']);
+});

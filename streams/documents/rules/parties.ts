@@ -27,6 +27,14 @@ const QUOTED = /["“”]([^"“”]{1,60})["“”]/g;
 const PAREN_DEFINITION = /\(([^()]{0,160}?["“][^"“”]{1,60}["”][^()]{0,80}?)\)/g;
 const HEREINAFTER = /\bhereinafter(?:\s+(?:referred\s+to\s+as|called|known\s+as))?\s+(?:the\s+)?(["“][^"“”]{1,60}["”])/gi;
 
+/** A defined term: a short name, not a fragment between two mismatched quotes. */
+// Defined terms every contract has that never name a party.
+const NOT_PARTY_TERMS = /^(?:agreement|effective date|execution date|term|initial term|territory|products?|services?|exhibits?|schedules?|confidential information|affiliates?)$/i;
+
+function isRoleLike(role: string): boolean {
+  return role !== '' && !isGenericRole(role) && !NOT_PARTY_TERMS.test(role) && role.split(' ').length <= 6 && /^[\p{L}\p{N}][\p{L}\p{N}\s.&'’,/-]*$/u.test(role);
+}
+
 /** Every definition of a party role in the text, in text order. */
 export function findDefinitions(text: string): Definition[] {
   const defs: Definition[] = [];
@@ -35,7 +43,7 @@ export function findDefinitions(text: string): Definition[] {
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       if (defs.some((d) => m!.index < d.end && m!.index + m![0].length > d.at)) continue;
       if (/^\s*this\b/i.test(m[1])) continue; // (this "Agreement") defines the document, not a party
-      const roles = [...m[1].matchAll(QUOTED)].map((q) => roleName(q[1])).filter((r) => r !== '' && !isGenericRole(r));
+      const roles = [...m[1].matchAll(QUOTED)].map((q) => roleName(q[1])).filter(isRoleLike);
       if (roles.length === 0) continue;
       defs.push({ at: m.index, end: m.index + m[0].length, roles, collective: /\b(?:each|both|collectively|together|jointly)\b/i.test(m[1]) });
     }
@@ -43,12 +51,15 @@ export function findDefinitions(text: string): Definition[] {
   return defs.sort((a, b) => a.at - b.at);
 }
 
-const DEFINITION_REACH = 300; // characters between a legal name and its definition (descriptors, addresses)
+const DEFINITION_REACH = 500; // characters between a legal name and its definition (descriptors, addresses, signatories)
 const ABBREVIATIONS = /^(?:inc|corp|ltd|co|llc|no|st|ave|blvd|rd|dr|ste|mr|mrs|ms|dept|u\.s|s\.a|n\.v|b\.v|[a-z])$/i;
 
 /** A sentence ends between a name and a definition: the definition belongs to something else. */
 function crossesSentence(segment: string): boolean {
-  for (const m of segment.matchAll(/([\w.]+)\.\s+[A-Z]/g)) if (!ABBREVIATIONS.test(m[1])) return true;
+  for (const m of segment.matchAll(/([\w.]+)\.\s+[A-Z]/g)) {
+    // "P.O. Box", "SW. Calgary", "Mr. Carlos": abbreviations, not sentence ends.
+    if (!ABBREVIATIONS.test(m[1]) && !m[1].includes('.') && !/^[A-Z]{1,3}$/.test(m[1])) return true;
+  }
   return false;
 }
 
@@ -63,7 +74,7 @@ export function linkParties(entities: NerEntity[], text: string): { links: Party
   // An entity is a role mention when its text is a defined term or it sits inside a definition.
   // "the Licensee" with no legal-form suffix reads as a role even when its definition was not found.
   const theRole = (e: NerEntity) => (/^the\s/i.test(e.text) || /\bthe\s+$/i.test(text.slice(Math.max(0, e.start - 4), e.start)))
-    && roleName(e.text).split(' ').length <= 3 && !hasLegalForm(e.text);
+    && /^\S+(?:\s\S+)?$/.test(roleName(e.text)) && !hasLegalForm(e.text); // "the University of Iowa" is a name
   const isRole = ({ e }: { e: NerEntity }) => roleKeys.has(roleName(e.text).toLowerCase()) || defs.some((d) => e.start >= d.at && e.end <= d.end) || theRole(e);
   const names = partyIdx.filter((p) => !isRole(p));
 
@@ -105,8 +116,11 @@ export function linkParties(entities: NerEntity[], text: string): { links: Party
       if (!/[\p{L}\p{N}]/u.test(named.name)) problems.push(`party name is redacted or empty: '${e.text.trim()}'`);
       return { index: i, normalized: named.name, role: named.roles[0] ?? null, problems, notes };
     }
-    const role = roleName(e.text);
-    const targets = groupOfRole.get(role.toLowerCase()) ?? [];
+    // A span may hold the definition itself ('collectively, "MusclePharm" or the "Company"'):
+    // its quoted terms are the roles it mentions.
+    const quoted = [...e.text.matchAll(QUOTED)].map((q) => roleName(q[1])).filter((r) => groupOfRole.has(r.toLowerCase()));
+    const role = quoted[0] ?? roleName(e.text);
+    const targets = [...new Set(quoted.length > 0 ? quoted.flatMap((r) => groupOfRole.get(r.toLowerCase()) ?? []) : groupOfRole.get(role.toLowerCase()) ?? [])];
     if (targets.length === 1) {
       const group = targets[0];
       group.entityIndexes.push(i);
