@@ -5,23 +5,18 @@
     # once, at the end: the test split with the thresholds of the meta
     python models/documents/evaluate.py --split test
 
-Metrics (per label, micro over documents):
-- span exact: a prediction counts when (label, start, end) equals a gold span;
-- span overlap: one-to-one greedy matching by character IoU, a pair counts when IoU >= 0.5;
-- document set: per document, the set of normalised span texts (NFKC, lowercase, runs of
-  non-alphanumerics -> one space) of a label, compared as sets (duplicates count once);
-- detection (termination labels): per document, "has at least one span" predicted vs gold.
-Offsets are Python code points, as in the Doccano JSONL.
+Metrics: ner-data's metrics.py (the spaCy baseline is scored with the same code): per label,
+span exact, span overlap (one-to-one, IoU >= 0.5) and document-level set F1 of normalised texts;
+AMOUNT only on contracts with meta.amount_labelled. Added here: termination detection per type
+(per contract, "has at least one such clause", predicted vs gold). Offsets are code points.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import re
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
@@ -30,21 +25,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from chunking import WordPieces, run_chunks, spans_from_probabilities  # noqa: E402
-from corpus import DEFAULT_DATA, DEFAULT_SPLITS, load_split  # noqa: E402
+from corpus import DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split  # noqa: E402
+from metrics import evaluate as score  # noqa: E402  (ner-data's metrics, shared with the spaCy baseline)
 
 TERMINATION_LABELS = ['TERMINATION_FOR_CONVENIENCE', 'TERMINATION_NOTICE_PERIOD', 'POST_TERMINATION_SERVICES']
 THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.1, 0.91, 0.05)]
-
-
-def prf(tp: int, n_pred: int, n_gold: int) -> dict:
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    return {'precision': round(p, 4), 'recall': round(r, 4), 'f1': round(2 * p * r / (p + r), 4) if p + r else 0.0,
-            'tp': tp, 'predicted': n_pred, 'gold': n_gold}
-
-
-def normalise(text: str) -> str:
-    return re.sub(r'[^0-9a-z]+', ' ', unicodedata.normalize('NFKC', text).lower()).strip()
 
 
 def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -52,40 +37,24 @@ def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / (max(a[1], b[1]) - min(a[0], b[0])) if inter else 0.0
 
 
-def overlap_matches(pred: list[tuple[int, int]], gold: list[tuple[int, int]], min_iou: float = 0.5) -> int:
-    pairs = sorted(((iou(p, g), i, j) for i, p in enumerate(pred) for j, g in enumerate(gold) if iou(p, g) >= min_iou), reverse=True)
-    used_p, used_g, n = set(), set(), 0
-    for _, i, j in pairs:
-        if i not in used_p and j not in used_g:
-            used_p.add(i)
-            used_g.add(j)
-            n += 1
-    return n
+def scored_docs(docs: list[dict], label: str) -> list[dict]:
+    """The documents a label is scored on (a partially labelled label: only where it was labelled)."""
+    flag = PARTIALLY_LABELLED.get(label)
+    return [d for d in docs if not flag or d['meta'].get(flag)]
 
 
-def label_counts(pred: list[tuple[int, int, str]], gold: list[tuple[int, int, str]], text: str, label: str) -> dict:
-    """Counts of one document and label for every metric (summed over documents by score())."""
-    p = sorted({(s, e) for s, e, lab in pred if lab == label})
-    g = sorted({(s, e) for s, e, lab in gold if lab == label})
-    ps, gs = {normalise(text[s:e]) for s, e in p} - {''}, {normalise(text[s:e]) for s, e in g} - {''}
-    return {'exact': (len(set(p) & set(g)), len(p), len(g)), 'overlap': (overlap_matches(p, g), len(p), len(g)),
-            'document': (len(ps & gs), len(ps), len(gs)), 'detection': (int(bool(p) and bool(g)), int(bool(p)), int(bool(g)))}
-
-
-def score(docs: list[dict], predictions: dict[str, list[tuple[int, int, str]]], labels: list[str]) -> dict:
-    """Per label and micro-averaged P/R/F1 for each metric; `predictions` maps doc id -> spans."""
-    out: dict = {}
-    totals = {m: [0, 0, 0] for m in ('exact', 'overlap', 'document')}
+def detection(docs: list[dict], predictions: dict[str, list], labels: list[str]) -> dict:
+    """Per label, document-level detection: does the contract have at least one such clause?"""
+    out = {}
     for label in labels:
-        sums = {m: [0, 0, 0] for m in ('exact', 'overlap', 'document', 'detection')}
-        for d in docs:
-            c = label_counts(predictions.get(d['id'], []), d['spans'], d['text'], label)
-            for m, v in c.items():
-                sums[m] = [a + b for a, b in zip(sums[m], v)]
-        out[label] = {m: prf(*v) for m, v in sums.items() if m != 'detection' or label in TERMINATION_LABELS}
-        for m in totals:
-            totals[m] = [a + b for a, b in zip(totals[m], sums[m])]
-    out['micro'] = {m: prf(*v) for m, v in totals.items()}
+        tp = n_pred = n_gold = 0
+        for d in scored_docs(docs, label):
+            p = any(lab == label for _, _, lab in predictions.get(d['id'], []))
+            g = any(lab == label for _, _, lab in d['spans'])
+            tp, n_pred, n_gold = tp + (p and g), n_pred + p, n_gold + g
+        pr, rc = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
+        out[label] = {'precision': round(pr, 4), 'recall': round(rc, 4), 'f1': round(2 * pr * rc / (pr + rc), 4) if pr + rc else 0.0,
+                      'tp': tp, 'pred': n_pred, 'gold': n_gold}
     return out
 
 
@@ -133,14 +102,14 @@ def choose_thresholds(docs, raw, meta) -> tuple[dict, dict]:
         best = None
         for t in THRESHOLD_GRID:
             pred = strip_conf(decode_all(docs, raw, {**meta, 'labels': [label]}, {label: t}))
-            s = score(docs, pred, [label])[label]
-            val = (s['overlap']['f1'] + s['document']['f1']) / 2
+            s = score(docs, pred, [label])['per_label'][label]
+            val = (s['span_overlap']['f1'] + s['document']['f1']) / 2
             if best is None or val > best[0]:
                 best = (val, t)
-        decision[label] = best[1]
+        decision[label] = float(best[1])
         pred = decode_all(docs, raw, {**meta, 'labels': [label]}, {label: best[1]})
         scored = []  # (confidence, matched)
-        for d in docs:
+        for d in scored_docs(docs, label):
             spans = pred[d['id']]
             gold = [(s, e) for s, e, lab in d['spans'] if lab == label]
             for s, e, _, c in spans:
@@ -165,6 +134,7 @@ def main() -> None:
     ap.add_argument('--choose-thresholds', action='store_true', help='validation only: write decision/review thresholds into model-meta.json')
     ap.add_argument('--report', default=None, help='report JSON (default reports/ner-<split>[-<model stem>].json)')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--limit', type=int, default=0, help='first N contracts only (smoke runs; never for reported numbers)')
     args = ap.parse_args()
     if args.choose_thresholds and args.split != 'validation':
         raise SystemExit('thresholds are chosen on validation only')
@@ -173,6 +143,8 @@ def main() -> None:
     meta = json.loads(meta_path.read_text())
     model_path = Path(args.model) if args.model else artifacts / 'legal-ner.onnx'
     docs = load_split(args.split, args.data, args.splits)
+    if args.limit:
+        docs = docs[:args.limit]
     print(f'{args.split}: {len(docs)} contracts, model {model_path.name}', flush=True)
     raw, timing = run_split(docs, model_path, artifacts / 'tokenizer.json', meta, args.threads)
     if args.choose_thresholds:
@@ -182,6 +154,7 @@ def main() -> None:
         print(f'thresholds written to {meta_path}: decision {decision}, review {review}')
     pred = decode_all(docs, raw, meta, meta['decision_threshold'])
     metrics = score(docs, strip_conf(pred), meta['labels'])
+    metrics['termination_detection'] = detection(docs, strip_conf(pred), [lab for lab in TERMINATION_LABELS if lab in meta['labels']])
     types = [(d['meta'].get('contract_type'), meta['contract_types'][int(np.argmax(raw[d['id']]['type_probs']))]) for d in docs if raw[d['id']]['type_probs'] is not None]
     report = {'split': args.split, 'model': model_path.name, 'model_bytes': model_path.stat().st_size, 'contracts': len(docs),
               'model_version': meta['model_version'], 'decision_threshold': meta['decision_threshold'], 'timing': timing,
@@ -192,8 +165,10 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=1) + '\n')
     print(f'wrote {out}')
     for label in meta['labels']:
-        m = metrics[label]
-        print(f"{label:28s} exact {m['exact']['f1']:.3f}  overlap {m['overlap']['f1']:.3f}  document {m['document']['f1']:.3f}")
+        m = metrics['per_label'][label]
+        print(f"{label:28s} exact {m['span_exact']['f1']:.3f}  overlap {m['span_overlap']['f1']:.3f}  document {m['document']['f1']:.3f}")
+    for label, m in metrics['termination_detection'].items():
+        print(f"{label:28s} detection F1 {m['f1']:.3f} ({m['tp']}/{m['pred']} predicted, {m['gold']} gold contracts)")
     print(f"contract type accuracy {report['contract_type_accuracy']:.3f}")
 
 

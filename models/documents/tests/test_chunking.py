@@ -11,7 +11,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chunking import (WordPieces, best_chunk, bio_targets, chunk_inputs, chunk_starts, spans_from_probabilities,  # noqa: E402
                       split_words, tokenize, word_probabilities)
-from evaluate import normalise, overlap_matches, score  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -85,14 +84,3 @@ def test_decode_round_trip(pieces):
     ents = spans_from_probabilities(text, tok, words, probs, ['PARTY'], tags, {'PARTY': 0.5})
     assert [(e['start'], e['end'], e['text']) for e in ents] == [(s, e, text[s:e]) for s, e, _ in gold]
     assert all(abs(e['confidence'] - 1 / (1 + np.exp(-8.0))) < 1e-9 for e in ents)
-
-
-def test_metrics():
-    assert normalise('  Acme Widgets,  INC. ') == 'acme widgets inc'
-    assert overlap_matches([(0, 10), (20, 30)], [(0, 9), (21, 40), (50, 60)]) == 1
-    text = 'Acme Inc and Acme Inc signed'
-    docs = [{'id': 'd', 'text': text, 'spans': [(0, 8, 'PARTY'), (13, 21, 'PARTY')]}]
-    s = score(docs, {'d': [(0, 8, 'PARTY'), (13, 17, 'PARTY')]}, ['PARTY'])['PARTY']
-    assert s['exact']['tp'] == 1 and s['exact']['f1'] == 0.5
-    assert s['overlap']['tp'] == 2
-    assert s['document']['predicted'] == 2 and s['document']['gold'] == 1 and s['document']['tp'] == 1
