@@ -27,6 +27,8 @@ test('party names: quotes, descriptors and whitespace trimmed, suffixes spelled 
     ['Acme   Co., Ltd', 'Acme Co., Ltd.'],
     ['International Business Machines Corporation', 'International Business Machines Corporation'], // not "Corp."
     ['(Howmedica Osteonics Corp)', 'Howmedica Osteonics Corp.'],
+    ['Producer: Fulucai Productions Ltd.', 'Fulucai Productions Ltd.'], // cover-page label
+    ['The buyer/End-User: Shenzhen LOHAS Supply Chain Management Co., Ltd.', 'Shenzhen LOHAS Supply Chain Management Co., Ltd.'],
   ];
   for (const [raw, expected] of cases) assert.equal(normalizePartyName(raw), expected, raw);
   assert.equal(partyKey('Empirical Ventures, Inc'), partyKey('EMPIRICAL VENTURES INC.'));
@@ -91,6 +93,13 @@ test('spellings of the same name group into one party; generic "Party"/"Parties"
   assert.deepEqual(parties[0].aliases, ['Empirical Ventures, Inc', 'EMPIRICAL VENTURES, INC.']);
   assert.equal(links[2].normalized, 'Empirical Ventures, Inc.');
   assert.deepEqual(parties[1].roles, ['Licensor']);
+});
+
+test('"the Parties" names all parties: no party of its own, no problem', () => {
+  const text = 'ACME Inc. ("Seller") and Beta LLC ("Buyer") (each a "Party" and together the "Parties"). The Parties agree.';
+  const { links, parties } = linkParties(partiesIn(text, [['ACME Inc.'], ['Beta LLC'], ['Parties', 2]]), text);
+  assert.equal(parties.length, 2);
+  assert.deepEqual([links[2].normalized, links[2].problems, links[2].notes], [null, [], ['names all parties together']]);
 });
 
 test('entities of other labels are ignored', () => {

@@ -76,7 +76,9 @@ export function linkParties(entities: NerEntity[], text: string): { links: Party
   const theRole = (e: NerEntity) => (/^the\s/i.test(e.text) || /\bthe\s+$/i.test(text.slice(Math.max(0, e.start - 4), e.start)))
     && /^\S+(?:\s\S+)?$/.test(roleName(e.text)) && !hasLegalForm(e.text); // "the University of Iowa" is a name
   const isRole = ({ e }: { e: NerEntity }) => roleKeys.has(roleName(e.text).toLowerCase()) || defs.some((d) => e.start >= d.at && e.end <= d.end) || theRole(e);
-  const names = partyIdx.filter((p) => !isRole(p));
+  // "the Parties", "each Party": every party at once, never one of them.
+  const generic = new Set(partyIdx.filter(({ e }) => isGenericRole(roleName(e.text))).map(({ i }) => i));
+  const names = partyIdx.filter((p) => !generic.has(p.i) && !isRole(p));
 
   const groups: PartyGroup[] = [];
   const groupOfName = new Map<number, PartyGroup>(); // entity index -> group
@@ -111,6 +113,7 @@ export function linkParties(entities: NerEntity[], text: string): { links: Party
   const links: PartyLink[] = partyIdx.map(({ e, i }) => {
     const problems: string[] = [];
     const notes: string[] = [];
+    if (generic.has(i)) return { index: i, normalized: null, role: roleName(e.text), problems, notes: ['names all parties together'] };
     const named = groupOfName.get(i);
     if (named) {
       if (!/[\p{L}\p{N}]/u.test(named.name)) problems.push(`party name is redacted or empty: '${e.text.trim()}'`);

@@ -29,6 +29,7 @@ export function normalizePartyName(raw: string): string {
   name = name.replace(/\s*\((?:formerly|f\/k\/a|previously)[^)]*\)/gi, ''); // former names are aliases, not the name
   name = name.replace(/\s+(?:d\/b\/a|dba|doing business as)\s.*$/i, '');
   name = name.replace(DESCRIPTOR_RE, '');
+  name = name.replace(/^[A-Za-z][\w /-]{0,30}:\s+(?=\S)/, ''); // a cover-page label: "Producer: Fulucai Productions Ltd."
   // Quotes, brackets and stray punctuation around the name; "Inc." keeps its own period below.
   for (let previous = ''; previous !== name;) {
     previous = name;
