@@ -32,7 +32,8 @@ const PATTERNS: { name: string; re: RegExp }[] = [
   { name: 'ymd', re: /\b(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\b/g },
   { name: 'month-day-year', re: new RegExp(`\\b${MONTH}\\s*${DAY}${SEP}${YEAR}\\b`, 'gi') },
   { name: 'day-month-year', re: new RegExp(`\\b${DAY}\\s+(?:day\\s+of\\s+|of\\s+)?(?:the\\s+month\\s+of\\s+)?${MONTH}${SEP}(?:in\\s+the\\s+year\\s+(?:of\\s+)?)?${YEAR}\\b`, 'gi') },
-  { name: 'numeric', re: /\b(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\b/g },
+  // Dotted dates need a four-digit year: "Section 2.1.10" is a section number, not 2 January 2010.
+  { name: 'numeric', re: /\b(\d{1,2})(?:([/-])(\d{1,2})\2(\d{4}|\d{2})|(\.)(\d{1,2})\.(\d{4}))\b/g },
   { name: 'month-year', re: new RegExp(`\\b${MONTH}${SEP}(?:of\\s+)?(\\d{4})\\b`, 'gi') },
 ];
 
@@ -85,7 +86,7 @@ function expandYear(raw: string, notes: string[]): number {
 }
 
 function readNumeric(m: RegExpExecArray, order: DateOrder): Omit<FoundDate, 'start' | 'end'> | { problem: string } {
-  const [, aRaw, sep, bRaw, yRaw] = m;
+  const [aRaw, sep, bRaw, yRaw] = m[5] === '.' ? [m[1], '.', m[6], m[7]] : [m[1], m[2], m[3], m[4]];
   const notes: string[] = [];
   const a = Number(aRaw), b = Number(bRaw);
   const year = expandYear(yRaw, notes);

@@ -82,6 +82,12 @@ test('blanks left in the signed form are problems, not dates', () => {
   assert.equal(problem(normalizeDate('this ______ day of ________________, 2013')), 'date left blank in the contract: only the year 2013 is filled in');
   assert.match(problem(normalizeDate('day of , 2014')), /only the year 2014/);
   assert.match(problem(normalizeDate('____________, 20__')), /date left blank/);
+  assert.equal(problem(normalizeDate('fiscal 2013')), 'only a year (2013): no month or day');
+});
+
+test('section numbers are not dotted dates', () => {
+  assert.match(problem(normalizeDate('as set forth in Section 2.1.10')), /no date found/);
+  assert.equal(iso(normalizeDate('1.2.2010')), '2010-02-01');
 });
 
 test('text without any date is a problem', () => {

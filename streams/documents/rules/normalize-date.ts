@@ -102,8 +102,11 @@ export function normalizeDate(text: string, opts: DateOptions = {}): DateResult 
 
   // No calendar date. Blanks left in a signed form ("this ____ day of ______, 2013").
   const year = /\b(19\d\d|2[01]\d\d)\b/.exec(cleaned);
-  if (/_{2,}|\bday of\s*,|\[\s*\*/.test(cleaned) || (year && cleaned.replace(year[0], '').replace(/[\s,.]/g, '').length < 12)) {
+  if (/_{2,}|\bday of\s*,|\[\s*\*/.test(cleaned)) {
     return { problem: year ? `date left blank in the contract: only the year ${year[0]} is filled in` : 'date left blank in the contract', notes: [] };
+  }
+  if (year && cleaned.replace(year[0], '').replace(/[\s,.]/g, '').length < 12) {
+    return { problem: `only a year (${year[0]}): no month or day`, notes: [] };
   }
   if (!isClause && refersToAgreementDate(cleaned)) return agreementDateReference(cleaned, opts);
   const term = findRelativeTerm(cleaned);
