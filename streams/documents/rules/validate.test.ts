@@ -104,6 +104,9 @@ test('ambiguous numeric dates: flagged, unless other dates in the document settl
   const flagged = validateDocument(entities, text);
   assert.equal(flagged.entities[0].normalized, '2020-03-04');
   assert.match(flagged.entities[0].problems.join(' '), /ambiguous date: '03\/04\/2020' read as 2020-03-04 .*could be 2020-04-03/);
+  const inClause = 'This Agreement shall be effective from 03/04/2020 and binds ACME Inc. and Beta LLC.';
+  const clauseResult = validateDocument([at(inClause, 'EFFECTIVE_DATE', inClause)], inClause);
+  assert.match(clauseResult.entities[0].problems.join(' '), /ambiguous date: '03\/04\/2020' read as/); // not the "inside a longer text" note
   const settledText = `${text} Invoices dated 25/12/2020 fall due on 31/01/2021.`;
   const settled = validateDocument(entities, settledText);
   assert.equal(settled.entities[0].normalized, '2020-04-03');

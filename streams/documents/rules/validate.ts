@@ -58,7 +58,8 @@ export function validateDocument(entities: NerEntity[], text: string, opts: Vali
       if ('iso' in result) {
         c.normalized = result.iso;
         add(c, [], result.notes);
-        if (result.ambiguous && !dateOrder.settled) add(c, [`ambiguous date: ${result.notes[result.notes.length - 1]}`]);
+        const reading = result.notes.find((n) => n.includes('could be')) ?? c.text;
+        if (result.ambiguous && !dateOrder.settled) add(c, [`ambiguous date: ${reading}`]);
         if (result.ambiguous && dateOrder.settled) add(c, [], [`day/month order ${dateOrder.order}: ${dateOrder.source}`]);
         if (result.precision === 'month') add(c, [`partial date: month ${result.iso} without a day`]);
       } else if (result.openEnded && label === 'EXPIRATION_DATE') {
