@@ -5,11 +5,10 @@
 import type { Entity, PageSource as PageSourceRecord } from '../../schemas/generated/types.ts';
 import type { LoadedModel } from '../runtime/models.ts';
 import { joinPages, toPageSpan } from './document-text.ts';
-import type { LegalNerModelSpec } from './ner/model.ts';
-import { runNer } from './ner/run-ner.ts';
-import { cleanPageTexts } from './pages/text-cleanup.ts';
-import type { PageText } from './pages/types.ts';
-import { validateDocument } from './rules/validate.ts';
+import type { NerModelSpec } from './ner/model.ts';
+import { runNer } from './ner/ner.ts';
+import { cleanPageTexts, type PageText } from './pages/index.ts';
+import { validateDocument } from './rules/index.ts';
 
 /** Below this mean word confidence an OCR'd page is flagged for review: its entities rest on shaky text. */
 export const MIN_PAGE_OCR_CONFIDENCE = 0.7;
@@ -27,7 +26,7 @@ export interface DocumentAnalysis {
   nerChunks: number;
 }
 
-export async function analyzePages(pages: PageText[], model: Pick<LoadedModel, 'run'>, spec: LegalNerModelSpec): Promise<DocumentAnalysis> {
+export async function analyzePages(pages: PageText[], model: Pick<LoadedModel, 'run'>, spec: NerModelSpec): Promise<DocumentAnalysis> {
   const cleaned = cleanPageTexts(pages);
   const joined = joinPages(cleaned.map((p) => p.text));
   const ner = await runNer(model, spec, joined.text);

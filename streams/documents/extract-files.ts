@@ -9,11 +9,8 @@ import { parseArgs } from 'node:util';
 import { FileModelSource } from '../runtime/models.ts';
 import { analyzePages } from './analyze.ts';
 import { extractDocument, OCR_MODES, type Extraction, type ExtractionSteps, type OcrMode } from './extract.ts';
-import { DEFAULT_LEGAL_NER_DIR, nerModelSpec, type LegalNerModelSpec } from './ner/model.ts';
-import { DocumentRejectedError } from './pages/errors.ts';
-import { DEFAULT_DOCUMENT_LIMITS } from './pages/limits.ts';
-import { ocrImage, ocrPdfPage } from './pages/ocr.ts';
-import { readPdfPages } from './pages/pdf-pages.ts';
+import { DEFAULT_NER_MODEL_DIR, nerModelSpec, type NerModelSpec } from './ner/model.ts';
+import { closeTesseract, DEFAULT_DOCUMENT_LIMITS, DocumentRejectedError, ocrImage, ocrPdfPage, readPdfPages } from './pages/index.ts';
 
 export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--json] [--ocr auto|always|never] [--model DIR]
 
@@ -26,7 +23,7 @@ export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--js
 `;
 
 /** The JSON object of one file: ExtractedEntities' fields plus what a batch run needs to know. */
-export function reportOf(file: string, r: Extraction, spec: LegalNerModelSpec, ms: number) {
+export function reportOf(file: string, r: Extraction, spec: NerModelSpec, ms: number) {
   return {
     file,
     kind: r.kind,
@@ -59,14 +56,14 @@ function readDocument(file: string): Uint8Array {
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new DocumentRejectedError('not a regular file');
+    if (!st.isFile()) throw new DocumentRejectedError('unsupported type', 'not a regular file');
     size = st.size;
   } catch (err) {
     if (err instanceof DocumentRejectedError) throw err;
-    throw new DocumentRejectedError(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new DocumentRejectedError('corrupt', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   // Checked before reading, so a 50 GB file is refused without being loaded.
-  if (size > DEFAULT_DOCUMENT_LIMITS.maxBytes) throw new DocumentRejectedError(`file is ${size} bytes, over the limit of ${DEFAULT_DOCUMENT_LIMITS.maxBytes}`);
+  if (size > DEFAULT_DOCUMENT_LIMITS.maxBytes) throw new DocumentRejectedError('too large', `file is ${size} bytes, over the limit of ${DEFAULT_DOCUMENT_LIMITS.maxBytes}`);
   return new Uint8Array(readFileSync(file));
 }
 
@@ -97,10 +94,10 @@ export async function runExtract(args: string[], io: ExtractIo = { out: (l) => p
     io.err(`streamscore documents extract: no FILE given\n\n${EXTRACT_USAGE}`);
     return 2;
   }
-  const spec = nerModelSpec(values.model ?? DEFAULT_LEGAL_NER_DIR);
+  const spec = nerModelSpec(values.model ?? DEFAULT_NER_MODEL_DIR);
   const model = await new FileModelSource().load(spec, { intraOpThreads: availableParallelism() });
   const steps: ExtractionSteps = {
-    readPdf: (bytes) => readPdfPages(bytes),
+    readPdf: (bytes, mode) => readPdfPages(bytes, {}, { ocr: mode }),
     ocrPdfPage: (bytes, page) => ocrPdfPage(bytes, page),
     ocrImage: (bytes) => ocrImage(bytes),
     analyze: (pages) => analyzePages(pages, model, spec),
@@ -123,7 +120,7 @@ export async function runExtract(args: string[], io: ExtractIo = { out: (l) => p
       }
     }
   } finally {
-    await model.close();
+    await Promise.all([model.close(), closeTesseract()]);
   }
   if (failed) io.err(`${failed} of ${files.length} file${files.length > 1 ? 's' : ''} could not be read`);
   return failed ? 1 : 0;

@@ -5,15 +5,14 @@
 // (local-steps.ts). A step answers null when its record was already dead-lettered by the runtime
 // (a deadline, a rejected page): the document stops there.
 import type { DocumentAnalysis } from './analyze.ts';
-import { DocumentRejectedError } from './pages/errors.ts';
-import { sniffDocument } from './pages/sniff.ts';
-import type { PageText, PdfPages } from './pages/types.ts';
+import { decodeTextDocument, DocumentRejectedError, sniffDocument, type OcrMode, type PageText, type PdfPages } from './pages/index.ts';
 
-export type OcrMode = 'auto' | 'always' | 'never';
+export type { OcrMode };
 export const OCR_MODES: readonly OcrMode[] = ['auto', 'always', 'never'];
 
 export interface ExtractionSteps {
-  readPdf(bytes: Uint8Array): Promise<PdfPages | null>;
+  /** Pages whose text layer `ocr` does not accept come back null: they need ocrPdfPage. */
+  readPdf(bytes: Uint8Array, ocr: OcrMode): Promise<PdfPages | null>;
   ocrPdfPage(bytes: Uint8Array, page: number): Promise<PageText | null>;
   ocrImage(bytes: Uint8Array): Promise<PageText | null>;
   analyze(pages: PageText[]): Promise<DocumentAnalysis | null>;
@@ -27,8 +26,7 @@ export interface Extraction extends DocumentAnalysis {
 
 /** Form feeds split a plain-text upload into pages (pdftotext writes them); without any it is one page. */
 export function textFilePages(bytes: Uint8Array): PageText[] {
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  return text.split('\f').map((t, i) => ({ page: i + 1, text: t, source: 'text-file', ocrConfidence: null }));
+  return decodeTextDocument(bytes).split('\f').map((t, i) => ({ page: i + 1, text: t, source: 'text-file', ocrConfidence: null }));
 }
 
 export async function extractDocument(bytes: Uint8Array, ocr: OcrMode, steps: ExtractionSteps): Promise<Extraction | null> {
@@ -40,24 +38,20 @@ export async function extractDocument(bytes: Uint8Array, ocr: OcrMode, steps: Ex
     pages = textFilePages(bytes);
   } else if (sniffed.kind === 'pdf') {
     kind = 'pdf';
-    const read = await steps.readPdf(bytes);
+    const read = await steps.readPdf(bytes, ocr);
     if (!read) return null;
-    const chosen = read.pages.map((p) => (ocr === 'always' || (ocr === 'auto' && p.needsOcr) ? null : p.text));
-    if (ocr === 'never' && read.pages.every((p) => p.needsOcr)) {
-      throw new DocumentRejectedError(`none of the ${read.pageCount} pages has a usable text layer and OCR is off (--ocr never)`);
-    }
     // Pages OCR independently: on the pool they run in parallel, one thread each.
-    const ocred = await Promise.all(chosen.map((p, i) => (p ? Promise.resolve(p) : steps.ocrPdfPage(bytes, i + 1))));
+    const ocred = await Promise.all(read.pages.map((p, i) => (p ? Promise.resolve(p) : steps.ocrPdfPage(bytes, i + 1))));
     if (ocred.some((p) => p === null)) return null;
     pages = ocred as PageText[];
   } else {
-    if (ocr === 'never') throw new DocumentRejectedError(`a ${sniffed.mime} image has no text without OCR (--ocr never)`);
+    if (ocr === 'never') throw new DocumentRejectedError('unsupported type', `a ${sniffed.mime} image has no text without OCR (--ocr never)`);
     kind = 'image';
     const page = await steps.ocrImage(bytes);
     if (!page) return null;
     pages = [page];
   }
-  if (pages.every((p) => p.text.trim() === '')) throw new DocumentRejectedError(`the document has no text on any of its ${pages.length} page(s)`);
+  if (pages.every((p) => p.text.trim() === '')) throw new DocumentRejectedError('empty', `no text on any of its ${pages.length} page(s)`);
   const analysis = await steps.analyze(pages);
   if (!analysis) return null;
   return { ...analysis, kind, pageCount: pages.length, ocrUsed: pages.some((p) => p.source === 'ocr' || p.source === 'image-ocr') };

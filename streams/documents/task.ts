@@ -4,33 +4,30 @@
 // document that cannot be read is rejected with its reason (RecordRejectedError: the runtime
 // dead-letters the record); any other failure is a bug and fails the job.
 import sharp from 'sharp';
-import { RecordRejectedError } from '../runtime/record-rejected-error.ts';
 import type { TaskEnv } from '../runtime/worker-entry.ts';
 import { analyzePages, type DocumentAnalysis } from './analyze.ts';
-import type { LegalNerModelSpec } from './ner/model.ts';
-import { DocumentRejectedError } from './pages/errors.ts';
-import { ocrImage, ocrPdfPage } from './pages/ocr.ts';
-import { readPdfPages } from './pages/pdf-pages.ts';
-import type { PageText, PdfPages } from './pages/types.ts';
+import type { NerModelSpec } from './ner/model.ts';
+import { ocrImage, ocrPdfPage, readPdfPages, type OcrMode, type PageText, type PdfPages } from './pages/index.ts';
 
 // libvips' own threads would compete with the pool's, which is already sized to the cores.
 sharp.concurrency(1);
 sharp.cache(false);
 
 export type DocumentJob =
-  | { kind: 'read-pdf'; bytes: Uint8Array }
+  | { kind: 'read-pdf'; bytes: Uint8Array; ocr: OcrMode }
   | { kind: 'ocr-page'; bytes: Uint8Array; page: number }
   | { kind: 'ocr-image'; bytes: Uint8Array }
   | { kind: 'analyze'; model: string; pages: PageText[] };
 
 export type DocumentJobResult = PdfPages | PageText | DocumentAnalysis;
 
+// A DocumentRejectedError (encrypted, corrupt, too many pages, ...) is a RecordRejectedError: the
+// worker entry turns it into a dead letter with its reason.
 export default async function documentTask(job: DocumentJob, env: TaskEnv): Promise<DocumentJobResult> {
-  try {
     switch (job.kind) {
       // pdf.js may keep or detach what it is given; the job's bytes can be shared with other jobs.
       case 'read-pdf':
-        return await readPdfPages(new Uint8Array(job.bytes));
+        return await readPdfPages(new Uint8Array(job.bytes), {}, { ocr: job.ocr });
       case 'ocr-page':
         return await ocrPdfPage(new Uint8Array(job.bytes), job.page);
       case 'ocr-image':
@@ -38,13 +35,9 @@ export default async function documentTask(job: DocumentJob, env: TaskEnv): Prom
       case 'analyze': {
         const model = env.models[job.model];
         if (!model) throw new Error(`documents task: model ${job.model} is not loaded in this worker (loaded: ${Object.keys(env.models).join(', ') || 'none'})`);
-        return await analyzePages(job.pages, model, model.spec as LegalNerModelSpec);
+        return await analyzePages(job.pages, model, model.spec as NerModelSpec);
       }
       default:
         throw new Error(`documents task: unknown job kind ${(job as { kind: unknown }).kind}`);
     }
-  } catch (err) {
-    if (err instanceof DocumentRejectedError) throw new RecordRejectedError(err.message);
-    throw err;
-  }
 }

@@ -13,9 +13,8 @@ import { RecordRejectedError } from '../runtime/record-rejected-error.ts';
 import type { DocumentAnalysis } from './analyze.ts';
 import { BlobIntegrityError, BlobNotFoundError, BlobUriError, type BlobStore } from './blob-store.ts';
 import { extractDocument, type ExtractionSteps } from './extract.ts';
-import type { LegalNerModelSpec } from './ner/model.ts';
-import { DocumentRejectedError } from './pages/errors.ts';
-import type { PageText, PdfPages } from './pages/types.ts';
+import type { NerModelSpec } from './ner/model.ts';
+import { DocumentRejectedError, type PageText, type PdfPages } from './pages/index.ts';
 import type { DocumentJob } from './task.ts';
 
 const TASK_MODULE = fileURLToPath(new URL('./task.ts', import.meta.url));
@@ -50,7 +49,7 @@ async function documentBytes(upload: DocumentUpload, blobs: BlobStore): Promise<
 }
 
 /** Each step of one record's extraction as one job on the pool; null when the runtime dead-lettered the record. */
-function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: LegalNerModelSpec): ExtractionSteps {
+function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: NerModelSpec): ExtractionSteps {
   const run = async <R>(input: DocumentJob, bytes: number): Promise<R | null> => (await ctx.offload<DocumentJob, R>([{ record, input, bytes }]))[0];
   // Every page job of a document reads the same PDF: share one copy instead of cloning it per page.
   let shared: Uint8Array | null = null;
@@ -62,7 +61,7 @@ function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: Leg
     return shared;
   };
   return {
-    readPdf: (bytes) => run<PdfPages>({ kind: 'read-pdf', bytes: sharedBytes(bytes) }, bytes.byteLength * 4),
+    readPdf: (bytes, ocr) => run<PdfPages>({ kind: 'read-pdf', bytes: sharedBytes(bytes), ocr }, bytes.byteLength * 4),
     // A 300 dpi letter page is ~8.7 Mpx: the render, its cleaned copy and tesseract's own.
     ocrPdfPage: (bytes, page) => run<PageText>({ kind: 'ocr-page', bytes: sharedBytes(bytes), page }, 3 * 9_000_000),
     ocrImage: (bytes) => run<PageText>({ kind: 'ocr-image', bytes }, bytes.byteLength + 3 * 9_000_000),
@@ -70,7 +69,7 @@ function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: Leg
   };
 }
 
-export function documentsProcessor(model: LegalNerModelSpec, blobs: BlobStore, options: DocumentsOptions = DEFAULT_DOCUMENTS_OPTIONS) {
+export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, options: DocumentsOptions = DEFAULT_DOCUMENTS_OPTIONS) {
   return defineProcessor({
     name: 'documents',
     description: `Extracts parties, dates, amounts, governing law and termination clauses from contracts (PDF text layer or OCR per page) with ${model.name} ${model.version}, validated by rules; results needing a person also go to the review topic.`,
