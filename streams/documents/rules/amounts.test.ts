@@ -93,6 +93,9 @@ test('rejections: no currency, no number, percentages, several amounts, conflict
   assert.match(problem(normalizeAmount('10%')), /a percentage, not an amount/);
   assert.match(problem(normalizeAmount('$5,000 and $6,000')), /several amounts in one entity: 5000, 6000/);
   assert.match(problem(normalizeAmount('US$1,000,000 (EUR 900,000)')), /conflicting currencies: USD, EUR/);
+  assert.match(problem(normalizeAmount('One Hundred Euros ($100)')), /conflicting currencies: EUR and '\$'/);
+  assert.equal(value(normalizeAmount('PKR Rs. 50,000')), '50000.00 PKR'); // an explicit code settles the shared "Rs."
+  assert.equal(value(normalizeAmount('RMB ¥ 5,000')), '5000.00 CNY');
   assert.match(problem(normalizeAmount('')), /empty amount/);
 });
 

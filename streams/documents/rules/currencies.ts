@@ -18,10 +18,12 @@ export interface CurrencyMarker {
   code: string;
   /** A sign shared by several currencies ("$", "dollars", "¥", "Rs."): `code` is an assumption. */
   assumed: boolean;
+  /** For a shared sign: the currencies it can stand for; an explicit one of these decides. */
+  family?: string[];
   note?: string;
 }
 
-interface MarkerRule { re: RegExp; code: string; assumed?: true; note?: string }
+interface MarkerRule { re: RegExp; code: string; assumed?: true; note?: string; family?: string[] }
 
 const DOLLAR_NOTE = "'$' and 'dollars' are assumed to be US dollars (USD)";
 // More specific rules first: a later rule never claims text an earlier one matched ("US$" before "$").
@@ -44,20 +46,20 @@ const MARKER_RULES: MarkerRule[] = [
   { re: /₩/g, code: 'KRW' },
   { re: /₽/g, code: 'RUB' },
   { re: /₪|\bNIS\b|\bnew\s+(?:israeli\s+)?shekels?\b/gi, code: 'ILS' },
-  { re: /¥/g, code: 'JPY', assumed: true, note: "'¥' is assumed to be Japanese yen (JPY); it also marks the Chinese yuan (CNY)" },
-  { re: /\bRs\.?(?=\s?\d)|\brupees?\b/gi, code: 'INR', assumed: true, note: "'Rs.' is assumed to be Indian rupees (INR); Pakistan, Sri Lanka and Nepal write rupees the same way" },
-  { re: /\$|\bdollars?\b/gi, code: 'USD', assumed: true, note: DOLLAR_NOTE },
+  { re: /¥/g, code: 'JPY', assumed: true, family: ['JPY', 'CNY'], note: "'¥' is assumed to be Japanese yen (JPY); it also marks the Chinese yuan (CNY)" },
+  { re: /\bRs\.?(?=\s?\d)|\brupees?\b/gi, code: 'INR', assumed: true, family: ['INR', 'PKR', 'LKR', 'NPR', 'MUR', 'SCR'], note: "'Rs.' is assumed to be Indian rupees (INR); Pakistan, Sri Lanka and Nepal write rupees the same way" },
+  { re: /\$|\bdollars?\b/gi, code: 'USD', assumed: true, note: DOLLAR_NOTE, family: ['USD', 'CAD', 'AUD', 'HKD', 'SGD', 'NZD', 'TWD', 'BRL', 'MXN', 'BMD', 'BSD', 'KYD', 'JMD', 'TTD', 'FJD', 'LRD', 'NAD', 'ZWL'] },
 ];
 // ISO codes count only next to a figure, so words like "ALL" (the Albanian lek) or "CUP" are not currencies.
-const CODE_BEFORE = /\b([A-Z]{3})(?=\s?[\d$€£¥])/g;
+const CODE_BEFORE = /\b([A-Z]{3})(?=\s?(?:[\d$€£¥₹]|Rs\.?\s?\d))/g;
 const CODE_AFTER = /(?<=\d\s?(?:million|billion|thousand|m|k|bn)?\s?)\b([A-Z]{3})\b/gi;
 
 /** Every currency marker in the text, in text order; overlapping weaker markers are dropped. */
 export function findCurrencyMarkers(text: string): CurrencyMarker[] {
   const markers: CurrencyMarker[] = [];
   const claimed = (s: number, e: number) => markers.some((m) => s < m.end && e > m.start);
-  const add = (start: number, end: number, matched: string, code: string, assumed: boolean, note?: string) => {
-    if (!claimed(start, end)) markers.push({ start, end, text: matched, code, assumed, note });
+  const add = (start: number, end: number, matched: string, code: string, assumed: boolean, note?: string, family?: string[]) => {
+    if (!claimed(start, end)) markers.push({ start, end, text: matched, code, assumed, note, family });
   };
   for (const re of [CODE_BEFORE, CODE_AFTER]) {
     re.lastIndex = 0;
@@ -69,7 +71,7 @@ export function findCurrencyMarkers(text: string): CurrencyMarker[] {
   for (const rule of MARKER_RULES) {
     rule.re.lastIndex = 0;
     for (let m = rule.re.exec(text); m !== null; m = rule.re.exec(text)) {
-      add(m.index, m.index + m[0].length, m[0], rule.code, rule.assumed === true, rule.note);
+      add(m.index, m.index + m[0].length, m[0], rule.code, rule.assumed === true, rule.note, rule.family);
     }
   }
   return markers.sort((a, b) => a.start - b.start);
@@ -84,10 +86,9 @@ export function resolveCurrency(markers: CurrencyMarker[]): { code: string; note
   if (explicit.length > 1) return { problem: `conflicting currencies: ${explicit.join(', ')}` };
   const notes = [...new Set(markers.filter((m) => m.note && (!m.assumed || explicit.length === 0)).map((m) => m.note as string))];
   if (explicit.length === 1) {
-    const shared = markers.filter((m) => m.assumed && m.code !== explicit[0]);
-    if (shared.some((m) => m.code !== 'USD' || !/\$|dollar/i.test(m.text))) {
-      return { problem: `conflicting currencies: ${explicit[0]} and '${shared[0].text}'` };
-    }
+    // "$" beside "Canadian dollars" is the Canadian dollar; "$" beside "EUR" is a contradiction.
+    const clash = markers.find((m) => m.assumed && !(m.family ?? [m.code]).includes(explicit[0]));
+    if (clash) return { problem: `conflicting currencies: ${explicit[0]} and '${clash.text}'` };
     return { code: explicit[0], notes };
   }
   const assumed = [...new Set(markers.map((m) => m.code))];
