@@ -56,15 +56,42 @@ export async function readUpload(req: IncomingMessage, url: URL, maxBytes: numbe
   };
 }
 
-async function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+/**
+ * The body up to `maxBytes`. Not `for await`: leaving that loop early destroys the request and its
+ * socket, and the client would get a reset instead of its 413. Here reading just stops; the HTTP
+ * layer drains or cuts the rest after answering.
+ */
+function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        req.pause();
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new HttpError(400, `upload interrupted: ${err.message}`));
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
 }
 
 function readMultipart(req: IncomingMessage, maxBytes: number): Promise<UploadedFile> {
@@ -94,6 +121,11 @@ function readMultipart(req: IncomingMessage, maxBytes: number): Promise<Uploaded
           chunks.push(chunk);
         });
         stream.on('limit', () => fail(tooLarge(maxBytes)));
+        // A body cut off inside the file part errors the part's stream (and then the parser).
+        stream.on('error', (err: Error) => {
+          fail(new HttpError(400, `bad multipart body: ${err.message}`));
+          done();
+        });
         stream.on('close', () => {
           file = { bytes: Buffer.concat(chunks, size), filename: cleanFilename(info.filename), declaredType: info.mimeType ?? '' };
           done();

@@ -156,7 +156,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
         if (err instanceof HttpError) {
           const e = err;
           const level = e.status === 401 || e.status === 403 || e.status === 429 ? 'info' : 'debug';
-          o.logger[level]({ api: o.name, route: routeName, status: e.status, reason: e.message, remote: req.socket.remoteAddress }, 'request refused');
+          o.logger[level]({ api: o.name, route: routeName, status: e.status, reason: e.message, remote: req.socket?.remoteAddress }, 'request refused');
           send(req, res, e.status, JSON.stringify({ error: e.message, details: e.details }), 'application/json', e.headers);
         } else {
           o.logger.error({ api: o.name, route: routeName, err }, 'internal error while serving a request');
