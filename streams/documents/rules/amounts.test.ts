@@ -39,6 +39,8 @@ test('figures with a symbol, code or word normalise to "<decimal> <ISO 4217>"', 
 test('minor units follow the currency: JPY has none, BHD three', () => {
   assert.equal(value(normalizeAmount('JPY 1,000')), '1000 JPY');
   assert.equal(value(normalizeAmount('BHD 12,500.125')), '12500.125 BHD');
+  assert.equal(value(normalizeAmount('HUF 1,000')), '1000.00 HUF'); // ISO 4217 says 2 where CLDR displays 0
+  assert.equal(value(normalizeAmount('IDR 1,000,000')), '1000000.00 IDR');
   // More decimals than the minor unit (unit prices) are kept as written, never rounded, and noted.
   const unitPrice = normalizeAmount('$0.0001');
   assert.ok('value' in unitPrice);

@@ -1,6 +1,7 @@
 // Currency markers as contracts write them -> ISO 4217 codes. The code list and the minor units
 // come from the runtime's ICU data (Intl.supportedValuesOf('currency'), Intl.NumberFormat), so no
-// hand-kept table of 160 codes goes stale here; only the symbols and words are listed.
+// hand-kept table of 160 codes goes stale here; only the symbols and words are listed, and the 18
+// minor units where CLDR's display digits differ from ISO 4217.
 
 const ISO_CODES = new Set(Intl.supportedValuesOf('currency'));
 
@@ -8,9 +9,18 @@ export function isIsoCurrency(code: string): boolean {
   return ISO_CODES.has(code);
 }
 
-/** Decimal places of the currency's minor unit: USD 2, JPY 0, BHD 3 (ICU/CLDR data). */
+// Where CLDR's display digits differ from ISO 4217's minor unit (CLDR drops decimals nobody writes,
+// e.g. HUF, IDR, PKR). Checked against ISO 4217 list one of 2024-06-25 (the data of npm currency-codes 2.2.0);
+// every other code in Intl.supportedValuesOf('currency') agrees.
+const ISO_MINOR_UNITS_WHERE_CLDR_DIFFERS: Record<string, number> = {
+  AFN: 2, ALL: 2, COP: 2, HUF: 2, IDR: 2, IQD: 3, IRR: 2, KPW: 2, LAK: 2, LBP: 2, MGA: 2, MMK: 2,
+  PKR: 2, SOS: 2, SYP: 2, XDR: 0, XSU: 0, YER: 2,
+};
+
+/** Decimal places of the currency's ISO 4217 minor unit: USD 2, JPY 0, BHD 3, PKR 2. */
 export function minorUnits(code: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
+  return ISO_MINOR_UNITS_WHERE_CLDR_DIFFERS[code]
+    ?? new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
 }
 
 export interface CurrencyMarker {
