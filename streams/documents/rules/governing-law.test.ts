@@ -56,6 +56,10 @@ test('countries are ISO 3166-1 alpha-2; England and Wales is GB-EAW', () => {
     ['governed by the laws of the Federal Republic of Germany', 'DE'],
     ['governed by the laws of the Netherlands', 'NL'],
     ['governed by the laws of Taiwan', 'TW'],
+    ['governed by the laws of the Republic of China (Taiwan)', 'TW'], // not the PRC
+    ['governed by the laws of the Republic of Korea', 'KR'],
+    ['governed by the laws of Saint Kitts and Nevis', 'KN'], // ICU spells it "St. Kitts & Nevis"
+    ['governed by the laws of the Democratic Republic of the Congo', 'CD'],
   ];
   for (const [text, expected] of cases) assert.equal(code(normalizeGoverningLaw(text)), expected, text);
   const english = normalizeGoverningLaw('This Agreement is governed by English law.');

@@ -37,7 +37,8 @@ const ALIASES: [string, string][] = [
   ['Hong Kong(?: Special Administrative Region)?', 'HK'], ['Macau', 'MO'], ['Macao', 'MO'],
   ['Republic of Korea', 'KR'], ['Korea', 'KR'], ['Russian Federation', 'RU'], ['Russia', 'RU'],
   ['Holland', 'NL'], ['Czech Republic', 'CZ'], ['Turkey', 'TR'], ['Ivory Coast', 'CI'], ['Burma', 'MM'], ['Myanmar', 'MM'],
-  ['Republic of China', 'TW'], ['British Virgin Islands', 'VG'], ['BVI', 'VG'], ['Cayman Islands', 'KY'],
+  ['Republic of China', 'TW'], ['Viet Nam', 'VN'], ['Macedonia', 'MK'], ['Swaziland', 'SZ'],
+  ['Democratic Republic of (?:the )?Congo', 'CD'], ['Republic of (?:the )?Congo', 'CG'], ['Brunei Darussalam', 'BN'], ['British Virgin Islands', 'VG'], ['BVI', 'VG'], ['Cayman Islands', 'KY'],
   ['England and Wales', 'GB-EAW'], ['England & Wales', 'GB-EAW'], ['England', 'GB-EAW'], ['Wales', 'GB-EAW'], ['English', 'GB-EAW'],
   ['Scotland', 'GB-SCT'], ['Scottish', 'GB-SCT'], ['Northern Ireland', 'GB-NIR'],
   ['Washington,? D\\.?C\\.?', 'US-DC'], ['Québec', 'CA-QC'], ['State of Victoria', 'AU-VIC'], ['Victoria,? Australia', 'AU-VIC'],
@@ -65,7 +66,8 @@ function buildTable(): { names: JurisdictionName[]; byCode: Map<string, Jurisdic
       if (name === undefined || NOT_COUNTRIES.has(code) || new Intl.Locale('und', { region: code }).region !== code) continue;
       byCode.set(code, { code, name, country: code });
       const plain = name.replace(/\s*\(.*\)$/, '').replace(/ SAR China$/, '');
-      for (const variant of new Set([plain, plain.replace(/&/g, 'and'), plain.replace(/^St\. /, 'Saint ')])) {
+      const withAnd = plain.replace(/&/g, 'and');
+      for (const variant of new Set([plain, withAnd, plain.replace(/^St\. /, 'Saint '), withAnd.replace(/^St\. /, 'Saint ')])) {
         names.push({ pattern: escape(variant), code, adjective: false });
       }
     }
