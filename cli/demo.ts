@@ -16,6 +16,7 @@ import { applyTopics } from './topics.ts';
 import { demoFactoryGuard } from './demo-factoryguard.ts';
 import { demoSparkScale } from './demo-sparkscale.ts';
 import { demoVision } from './demo-vision.ts';
+import { demoDocuments } from './demo-documents.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -67,6 +68,7 @@ export async function run(args: string[]): Promise<number> {
   await demoFactoryGuard(options, say);
   const sparkScaleOk = await demoSparkScale(options, say);
   const vision = await demoVision(options, say);
+  const documents = await demoDocuments(options, say);
   say('');
   say('where to look:');
   say(`  metrics        curl -s http://127.0.0.1:${processor.httpPort}/metrics | grep streamscore_`);
@@ -81,13 +83,16 @@ export async function run(args: string[]): Promise<number> {
   say(`  sparkscale     npx streamscore billing produce --source telco && npx streamscore lake sink   then   npx streamscore churn train --cutoff 2026-06-30 / churn score --date 2026-06-30`);
   say(`  live QC view   ${vision.liveViewUrl}  (while the demo runs: npm run demo -- --follow keeps it up; or npx streamscore vision live)`);
   say(`  vision         npx streamscore run vision-qc   +   npx streamscore camera simulate --fps 5 --cameras 2   +   npx streamscore vision live   |   npx streamscore vision inspect IMAGE --json`);
+  say(`  documents API  ${documents.apiUrl}/v1/documents  (while the demo runs)   |   npx streamscore run documents + npx streamscore documents api`);
+  say(`  lexiscan       npx streamscore documents extract streams/documents/fixtures/*.pdf --json   |   npx streamscore documents search --law US-TX`);
   say(`  stack          npx streamscore infra status   |   npx streamscore infra down   |   npx streamscore spark down`);
   if (follow) {
     say('following: the processor keeps running; Ctrl-C stops it');
     vision.keepFilming();
     await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   }
+  await documents.stop();
   await vision.stop();
   await processor.stop();
-  return out >= expected && sparkScaleOk && vision.ok ? 0 : 1;
+  return out >= expected && sparkScaleOk && vision.ok && documents.ok ? 0 : 1;
 }
