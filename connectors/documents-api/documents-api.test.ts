@@ -141,6 +141,20 @@ describe('documents API', { timeout: 20_000 }, () => {
     assert.equal((await fetch(`${base}/v1/documents/${document_id}?wait=61`, { headers: auth() })).status, 400);
   });
 
+  it('closing answers waiting requests at once with the status they have', async () => {
+    const other = await startDocumentsApi({ port: 0, keyring: null, index, blobs, sink, maxBytes: 4096, inlineMaxBytes: 1024, logger: pino({ level: 'silent' }) });
+    const url = `http://127.0.0.1:${other.port}`;
+    const { document_id } = (await (await fetch(`${url}/v1/documents`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: pdfOf(500) })).json()) as { document_id: string };
+    const waiting = fetch(`${url}/v1/documents/${document_id}?wait=30`);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const closed = other.close();
+    const r = await waiting;
+    assert.equal(r.status, 202);
+    assert.ok(Date.now() - started < 1_000, `answered ${Date.now() - started} ms after close`);
+    await closed;
+  });
+
   it('a full blob store disk answers 507 and queues nothing', async () => {
     const fullApi = await startDocumentsApi({ port: 0, keyring: null, index, blobs: new LocalBlobStore({ root: join(dir, 'full'), minFreeBytes: Number.MAX_SAFE_INTEGER }), sink, maxBytes: 4096, inlineMaxBytes: 1024, logger: pino({ level: 'silent' }) });
     try {

@@ -66,6 +66,8 @@ export async function startDocumentsApi(o: DocumentsApiOptions): Promise<Documen
   const uploads = new Counter({ name: 'streamscore_documents_uploads_total', help: 'Upload requests by outcome: accepted, or the refusal (too_large, unsupported, empty, bad_request, unavailable)', labelNames: ['outcome'] as const, registers });
   const uploadBytes = new Counter({ name: 'streamscore_documents_upload_bytes_total', help: 'Bytes of accepted documents by how they travel on docs.uploads.v1: inline or claim_check', labelNames: ['transport'] as const, registers });
   const waiters = new Map<string, Set<() => void>>();
+  /** Set on close: waiting requests answer with the status they have instead of holding the shutdown up. */
+  let closing = false;
   const maxWait = o.maxWaitSeconds ?? 60;
   const access: Access = { scope: 'documents' };
 
@@ -159,7 +161,7 @@ export async function startDocumentsApi(o: DocumentsApiOptions): Promise<Documen
     let gone = false;
     request?.once('close', () => (gone = true));
     let doc = await o.index.get(documentId);
-    while (doc && doc.status === 'queued' && !gone && Date.now() < deadline) {
+    while (doc && doc.status === 'queued' && !gone && !closing && Date.now() < deadline) {
       await changeOrTimeout(documentId, Math.min(WAIT_POLL_MS, deadline - Date.now()));
       doc = await o.index.get(documentId);
     }
@@ -205,7 +207,11 @@ export async function startDocumentsApi(o: DocumentsApiOptions): Promise<Documen
     notify(documentId) {
       for (const wake of [...(waiters.get(documentId) ?? [])]) wake();
     },
-    close: () => api.close(),
+    close: async () => {
+      closing = true;
+      for (const set of [...waiters.values()]) for (const wake of [...set]) wake();
+      await api.close();
+    },
   };
 }
 

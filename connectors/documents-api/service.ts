@@ -13,7 +13,7 @@ import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import type { DocumentIndex } from '../document-index/document-index.ts';
 import { openDocumentIndex } from '../document-index/open-index.ts';
 import { startDocumentsApi, type DocumentsApi } from './documents-api.ts';
-import { StatusFollower } from './status-follower.ts';
+import { ENTITIES_TOPIC, StatusFollower, UPLOADS_DLQ_TOPIC } from './status-follower.ts';
 import { KafkaUploadSink } from './upload-producer.ts';
 
 /**
@@ -92,7 +92,10 @@ export async function startDocumentsService(o: DocumentsServiceOptions): Promise
     const started = follower;
     new Gauge({ name: 'streamscore_documents_follower_up', help: '1 while the status follower is in its consumer group', registers: [api.registry], collect() { this.set(started.ready() ? 1 : 0); } });
     closers.push(() => started.close());
-    await follower.start();
+    await follower.start().catch((err: Error) => {
+      const missing = /does not host this topic|UNKNOWN_TOPIC/i.test(`${err.message} ${(err as { type?: string }).type ?? ''}`);
+      throw missing ? new Error(`${err.message}: ${ENTITIES_TOPIC} or ${UPLOADS_DLQ_TOPIC} does not exist; create the topics with \`npx streamscore topics apply\``, { cause: err }) : err;
+    });
     o.logger.info({ port: api.port, index: index.description, blobs: blobs.describe(), group: groupId }, 'documents API started');
     return { api, index, blobs, follower, close: closeAll };
   } catch (err) {
