@@ -106,7 +106,7 @@ export class StatusFollower {
     try {
       return pageTextsToFullText((await this.o.blobs.get(uri)).toString('utf8'));
     } catch (err) {
-      this.o.log.warn({ document_id: result.document_id, uri, err: (err as Error).message }, 'full text of a result not readable from the blob store; indexed without it');
+      this.o.log.warn({ document_id: result.document_id, err: (err as Error).message }, 'full text of a result not readable from the blob store; indexed without it');
       return null;
     }
   }
