@@ -15,7 +15,8 @@ import { createLogger } from '../streams/runtime/logger.ts';
 import { serviceEnv } from './env.ts';
 
 const API_USAGE = `usage: streamscore documents api [--port 8097] [--host 127.0.0.1] [--keys FILE] [--no-auth]
-                                    [--max-mb 50] [--inline-max-kb 1024] [--metrics key|open] [--health open|key]
+                                    [--max-mb 50] [--inline-max-kb 1024] [--upload-buffer-mb 256]
+                                    [--metrics key|open] [--health open|key]
   POST /v1/documents (raw body or multipart file) -> 202 {document_id, status: queued, sha256}
   GET  /v1/documents/{id}[?wait=SECONDS]  status: queued (202) | done with the entities | rejected with the reason
   GET  /v1/search?party=&law=&type=&from=&to=&date_label=&amount_min=&amount_max=&currency=&q=&status=&limit=&offset=
@@ -23,6 +24,7 @@ const API_USAGE = `usage: streamscore documents api [--port 8097] [--host 127.0.
     npx streamscore api-keys create --name NAME --scopes documents
   --no-auth        serve without keys: only on a loopback host
   --max-mb         largest document accepted (DOCUMENTS_API_MAX_MB; default ${DEFAULT_DOCUMENT_LIMITS.maxBytes / 1024 / 1024}, the pages step's limit)
+  --upload-buffer-mb  upload bodies held in memory at once; more uploads wait, unread (DOCUMENTS_API_UPLOAD_BUFFER_MB; default 256)
   --inline-max-kb  documents up to this size travel inline on docs.uploads.v1, larger by claim check (DOCUMENTS_INLINE_MAX_KB; default ${DEFAULT_INLINE_MAX_BYTES / 1024})
   env: DOCUMENTS_API_PORT, DOCUMENTS_API_HOST, DOCUMENTS_API_METRICS_AUTH (key), DOCUMENTS_API_HEALTH_AUTH (open),
        DATABASE_URL (PostgreSQL index; else SQLite DOCUMENTS_INDEX_PATH, default <data dir>/documents.sqlite),
@@ -51,8 +53,10 @@ export async function api(args: string[]): Promise<number> {
     const host = flag('host') ?? env.DOCUMENTS_API_HOST ?? '127.0.0.1';
     const maxMb = Number(flag('max-mb') ?? env.DOCUMENTS_API_MAX_MB ?? DEFAULT_DOCUMENT_LIMITS.maxBytes / 1024 / 1024);
     const inlineKb = Number(flag('inline-max-kb') ?? env.DOCUMENTS_INLINE_MAX_KB ?? DEFAULT_INLINE_MAX_BYTES / 1024);
+    const bufferMb = Number(flag('upload-buffer-mb') ?? env.DOCUMENTS_API_UPLOAD_BUFFER_MB ?? 256);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ApiConfigError(`--port ${JSON.stringify(flag('port') ?? env.DOCUMENTS_API_PORT)} is not a port number`);
     if (!(maxMb > 0)) throw new ApiConfigError('--max-mb / DOCUMENTS_API_MAX_MB must be a positive number');
+    if (!(bufferMb > 0)) throw new ApiConfigError('--upload-buffer-mb / DOCUMENTS_API_UPLOAD_BUFFER_MB must be a positive number');
     // The record must fit the topic's max.message.bytes with room for its other fields.
     if (!(inlineKb >= 0) || inlineKb * 1024 > 15 * 1024 * 1024) throw new ApiConfigError('--inline-max-kb / DOCUMENTS_INLINE_MAX_KB must be from 0 to 15360 (docs.uploads.v1 takes 16 MiB records)');
     const noAuth = args.includes('--no-auth');
@@ -68,6 +72,7 @@ export async function api(args: string[]): Promise<number> {
       access,
       maxBytes: Math.round(maxMb * 1024 * 1024),
       inlineMaxBytes: Math.round(inlineKb * 1024),
+      uploadBufferBytes: Math.round(bufferMb * 1024 * 1024),
       logger,
       env,
     });

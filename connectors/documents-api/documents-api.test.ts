@@ -141,6 +141,34 @@ describe('documents API', { timeout: 20_000 }, () => {
     assert.equal((await fetch(`${base}/v1/documents/${document_id}?wait=61`, { headers: auth() })).status, 400);
   });
 
+  it('uploads beyond the upload buffer wait, bodies unread, until earlier ones finish', async () => {
+    const tight = await startDocumentsApi({ port: 0, keyring: null, access: { metrics: 'open', health: 'open' }, index, blobs, sink, maxBytes: 4096, inlineMaxBytes: 1024, uploadBufferBytes: 3000, logger: pino({ level: 'silent' }) });
+    const url = `http://127.0.0.1:${tight.port}`;
+    const gauge = async (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+    try {
+      // A chunked body (no Content-Length) reserves the whole size limit, and stays open.
+      let finish!: () => void;
+      const body = new ReadableStream({
+        async start(c) {
+          c.enqueue(pdfOf(100));
+          await new Promise<void>((r) => (finish = r));
+          c.close();
+        },
+      });
+      const first = fetch(`${url}/v1/documents`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body, duplex: 'half' } as RequestInit);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await gauge('streamscore_documents_upload_buffer_bytes'), 4096);
+      const second = fetch(`${url}/v1/documents`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: pdfOf(500) });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await gauge('streamscore_documents_uploads_waiting'), 1);
+      finish();
+      assert.deepEqual([(await first).status, (await second).status], [202, 202]);
+      assert.equal(await gauge('streamscore_documents_upload_buffer_bytes'), 0);
+    } finally {
+      await tight.close();
+    }
+  });
+
   it('closing answers waiting requests at once with the status they have', async () => {
     const other = await startDocumentsApi({ port: 0, keyring: null, index, blobs, sink, maxBytes: 4096, inlineMaxBytes: 1024, logger: pino({ level: 'silent' }) });
     const url = `http://127.0.0.1:${other.port}`;

@@ -9,7 +9,7 @@
 // The status comes from the index, which the StatusFollower fills from docs.entities.v1 and the
 // uploads' dead letters; `notify` wakes the waiters of a document when it changes.
 import { randomUUID } from 'node:crypto';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DocumentUpload } from '../../schemas/generated/types.ts';
 import { BlobStoreFullError, type BlobStore } from '../../streams/documents/blob-store.ts';
 import { HttpError } from '../../streams/runtime/http/errors.ts';
@@ -17,6 +17,7 @@ import type { ApiKeyring } from '../../streams/runtime/http/keyring.ts';
 import { observabilityRoutes, type ObservabilityAccess } from '../../streams/runtime/http/observability.ts';
 import { startHttpApi, type Access, type ApiRequest, type Reply } from '../../streams/runtime/http/server.ts';
 import type { Logger } from '../../streams/runtime/logger.ts';
+import { InflightLimiter } from '../../streams/runtime/inflight-limiter.ts';
 import { errorLine } from '../../streams/runtime/retry.ts';
 import type { DocumentIndex, DocumentRecord } from '../document-index/document-index.ts';
 import { SearchQueryError } from '../document-index/search-sql.ts';
@@ -40,6 +41,12 @@ export interface DocumentsApiOptions {
   maxBytes: number;
   /** Documents up to this size travel inline in the record; larger ones by claim check. */
   inlineMaxBytes: number;
+  /**
+   * Upload bodies are held in memory while checked and stored: uploads beyond this many bytes (by
+   * Content-Length, or maxBytes when unknown) wait, their bodies unread, until others finish.
+   * Default 256 MiB.
+   */
+  uploadBufferBytes?: number;
   /** Longest ?wait= honoured, in seconds. */
   maxWaitSeconds?: number;
   maxInFlight?: number;
@@ -65,6 +72,9 @@ export async function startDocumentsApi(o: DocumentsApiOptions): Promise<Documen
   const registers = [registry];
   const uploads = new Counter({ name: 'streamscore_documents_uploads_total', help: 'Upload requests by outcome: accepted, or the refusal (too_large, unsupported, empty, bad_request, unavailable)', labelNames: ['outcome'] as const, registers });
   const uploadBytes = new Counter({ name: 'streamscore_documents_upload_bytes_total', help: 'Bytes of accepted documents by how they travel on docs.uploads.v1: inline or claim_check', labelNames: ['transport'] as const, registers });
+  const buffer = new InflightLimiter(o.maxInFlight ?? 64, o.uploadBufferBytes ?? 256 * 1024 * 1024);
+  new Gauge({ name: 'streamscore_documents_upload_buffer_bytes', help: 'Bytes reserved by uploads being read and stored (by Content-Length, or the size limit when unknown)', registers, collect() { this.set(buffer.bytes); } });
+  new Gauge({ name: 'streamscore_documents_uploads_waiting', help: 'Uploads waiting for room in the upload buffer (bodies unread)', registers, collect() { this.set(buffer.queued); } });
   const waiters = new Map<string, Set<() => void>>();
   /** Set on close: waiting requests answer with the status they have instead of holding the shutdown up. */
   let closing = false;
@@ -80,7 +90,12 @@ export async function startDocumentsApi(o: DocumentsApiOptions): Promise<Documen
   }
 
   async function upload({ request, url }: ApiRequest): Promise<Reply> {
+    const declared = Number(request!.headers['content-length']);
+    // Over the limit is refused in readUpload before anything is reserved or read.
+    const reserved = Number.isInteger(declared) && declared >= 0 ? Math.min(declared, o.maxBytes) : o.maxBytes;
+    await buffer.acquire(reserved);
     try {
+      if (request!.destroyed) throw new HttpError(400, 'the client closed the connection');
       const file = await readUpload(request!, url!, o.maxBytes);
       const { mime } = checkDocument(file.bytes, file.declaredType);
       let stored;
@@ -122,6 +137,8 @@ export async function startDocumentsApi(o: DocumentsApiOptions): Promise<Documen
     } catch (err) {
       uploads.inc({ outcome: refusal(err) });
       throw err;
+    } finally {
+      buffer.release(reserved);
     }
   }
 

@@ -31,6 +31,7 @@ export interface DocumentsServiceOptions {
   access?: ObservabilityAccess;
   maxBytes?: number;
   inlineMaxBytes?: number;
+  uploadBufferBytes?: number;
   maxWaitSeconds?: number;
   logger: Logger;
   /** Defaults from the environment: openDocumentIndex(), blobStoreFromEnv(). */
@@ -71,6 +72,7 @@ export async function startDocumentsService(o: DocumentsServiceOptions): Promise
       followerReady: () => follower?.ready() ?? false,
       maxBytes: o.maxBytes ?? DEFAULT_DOCUMENT_LIMITS.maxBytes,
       inlineMaxBytes: o.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES,
+      uploadBufferBytes: o.uploadBufferBytes,
       maxWaitSeconds: o.maxWaitSeconds,
       logger: o.logger,
     });

@@ -83,14 +83,18 @@ function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
       cleanup();
       reject(new HttpError(400, `upload interrupted: ${err.message}`));
     };
+    // Destroyed before its end (client gone, request timeout): no 'end' will come.
+    const onClose = () => onError(new Error('the connection closed before the body ended'));
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);
+    req.once('close', onClose);
   });
 }
 
@@ -142,6 +146,9 @@ function readMultipart(req: IncomingMessage, maxBytes: number): Promise<Uploaded
       });
     });
     req.on('error', (err) => fail(new HttpError(400, `upload interrupted: ${err.message}`)));
+    req.once('close', () => {
+      if (!req.readableEnded) fail(new HttpError(400, 'upload interrupted: the connection closed before the body ended'));
+    });
     req.pipe(parser);
   });
 }
