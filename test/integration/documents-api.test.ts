@@ -171,12 +171,21 @@ test('a dead letter for an upload makes it rejected, with the reason', { timeout
     error: new ProcessingError('encrypted: the PDF needs a password to open'),
   };
   const dead = deadLetterMessage(serde, 'documents', failure, Date.now());
+  // An undecodable result record is skipped (counted), not a stall of the follower.
+  await producer.send({ topic: TOPICS.documentEntities.name, messages: [{ key: documentId, value: Buffer.from(`not avro ${id}`) }] });
   await producer.send({ topic: dead.topic, messages: [{ key: dead.key, value: dead.value, headers: dead.headers }] });
   const rejected = await waiting;
   assert.equal(rejected.status, 200);
   assert.equal(rejected.body.status, 'rejected');
   assert.equal(rejected.body.reason, 'encrypted: the PDF needs a password to open');
   assert.equal(rejected.body.sha256, sha256Hex(bytes));
+  let metrics = '';
+  for (let i = 0; i < 40 && !/kind="skipped"\} [1-9]/.test(metrics); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    metrics = await (await fetch(`${base}/metrics`)).text();
+  }
+  assert.match(metrics, /streamscore_documents_status_updates_total\{kind="skipped"\} [1-9]/);
+  assert.match(metrics, /streamscore_documents_status_updates_total\{kind="rejected"\} [1-9]/);
 });
 
 test('refusals: 413 too large (raw and multipart), 415 not a document or a mismatching type, 400 empty, 404 unknown, 400 bad search', { timeout: 30_000 }, async () => {
