@@ -28,7 +28,7 @@ _NUMBER = r'(?<![\d.])(?:\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d+)?|\.\d+)'
 _SCALE = r'(?:\s*(?:million|billion|thousand|bn)\b|(?-i:M|MM|K)\b)?'
 # Case-sensitive codes ('Rs' and 'EUR' must not match 'rs'/'eur' inside words).
 _CODE = r'(?-i:USD|EUR|GBP|RMB|CNY|JPY|CAD|AUD|CHF|INR|HKD|SGD|NTD|NT|Rs\.?)'
-_CURRENCY_BEFORE = rf'(?:U\.?S\.?\s?\$|US\s?\$|HK\$|C\$|A\$|CDN\$|NT\$|R\$|\$|€|£|¥|St\(pounds?\)|\(pounds?\)|(?<![A-Za-z]){_CODE}\s?)'
+_CURRENCY_BEFORE = rf'(?:(?<![A-Za-z])(?-i:USD|US|U\.S\.|US\.)\s?\$|HK\$|C\$|A\$|CDN\$|NT\$|R\$|\$|€|£|¥|St\(pounds?\)|\(pounds?\)|(?<![A-Za-z]){_CODE}\s?)'
 _DOLLAR_WORDS = r'(?:(?:United States|U\.?S\.?|US|Canadian|Hong Kong|Australian)\s)?(?:dollars?|euros?|pounds?(?: sterling)?|yuan|renminbi|RMB|yen|rupees?)'
 _NUMBER_WORD = (r'(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|'
                 r'sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|'
@@ -61,11 +61,16 @@ def propose(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def sample_contracts(splits: dict[str, list[str]], per_split: dict[str, int]) -> list[str]:
+def sample_contracts(splits: dict[str, list[str]], per_split: dict[str, int], extra_train: int = 0) -> list[str]:
+    """The review sample; `extra_train` more train contracts come from a second seed, so growing
+    the sample later never changes the contracts already reviewed."""
     rng = random.Random(SAMPLE_SEED)
     chosen = []
     for name, count in per_split.items():
         chosen += sorted(rng.sample(sorted(splits[name]), count))
+    if extra_train:
+        rest = sorted(set(splits['train']) - set(chosen))
+        chosen += sorted(random.Random(SAMPLE_SEED + 1).sample(rest, extra_train))
     return chosen
 
 
@@ -84,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest='command', required=True)
     p = sub.add_parser('propose')
     p.add_argument('--per-split', default='25,10,10', help='contracts from train,validation,test')
+    p.add_argument('--extra-train', type=int, default=0, help='more train contracts (second seed)')
+    p.add_argument('--only-extra', action='store_true', help='list proposals of the extra contracts only')
     w = sub.add_parser('write')
     w.add_argument('--review', default=str(HERE / 'data' / 'amount-review.json'))
     for q in (p, w):
@@ -96,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == 'propose':
         counts = dict(zip(('train', 'validation', 'test'), (int(x) for x in args.per_split.split(','))))
-        stems = sample_contracts(splits, counts)
+        stems = sample_contracts(splits, counts, args.extra_train)
+        if args.only_extra:
+            stems = stems[sum(counts.values()):]
         records = load_records(Path(args.spans), set(stems))
         for stem in stems:
             text = records[stem]['text']

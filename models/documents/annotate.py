@@ -14,6 +14,7 @@ import argparse
 import ast
 import csv
 import json
+import os
 import random
 import re
 import sys
@@ -230,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     stats = {k: Counter() for k in ('parts', 'located', 'missing', 'dropped', 'other_occurrences')}
     stats['missing_examples'] = defaultdict(list)
     span_counts: dict[str, Counter] = defaultdict(Counter)
-    with (out / 'cuad-spans.jsonl').open('w', encoding='utf-8') as handle:
+    # Written aside and renamed: a training run reading the file meanwhile sees the old or the new one.
+    partial = out / 'cuad-spans.jsonl.partial'
+    with partial.open('w', encoding='utf-8') as handle:
         for stem in stems:
             text = texts[stem].read_text(encoding='utf-8')
             spans = annotate_contract(text, rows[stem], stats)
@@ -252,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             record = {'id': stem, 'text': text, 'label': spans, 'meta': meta}
             handle.write(json.dumps(record, ensure_ascii=False) + '\n')
 
+    os.replace(partial, out / 'cuad-spans.jsonl')
     report = {
         'contracts': len(stems), 'unmatched_files': unmatched, 'contract_types': dict(sorted(Counter(types.values()).items())),
         'contract_type_source': dict(type_sources), 'amount_labelled_contracts': len(set(amounts) & set(stems)), 'corrected_contracts': len(set(corrections) & set(stems)),
