@@ -23,7 +23,7 @@ import type { DocumentIndex, DocumentRecord } from '../document-index/document-i
 import { SearchQueryError } from '../document-index/search-sql.ts';
 import { checkDocument } from './content-check.ts';
 import { SearchParamError, parseSearchParams } from './search-params.ts';
-import { readUpload } from './upload-body.ts';
+import { readUpload, refuseDeclaredOverLimit } from './upload-body.ts';
 import type { UploadSink } from './upload-producer.ts';
 
 export interface DocumentsApiOptions {
@@ -90,8 +90,13 @@ export async function startDocumentsApi(o: DocumentsApiOptions): Promise<Documen
   }
 
   async function upload({ request, url }: ApiRequest): Promise<Reply> {
+    try {
+      refuseDeclaredOverLimit(request!, o.maxBytes);
+    } catch (err) {
+      uploads.inc({ outcome: refusal(err) });
+      throw err;
+    }
     const declared = Number(request!.headers['content-length']);
-    // Over the limit is refused in readUpload before anything is reserved or read.
     const reserved = Number.isInteger(declared) && declared >= 0 ? Math.min(declared, o.maxBytes) : o.maxBytes;
     await buffer.acquire(reserved);
     try {

@@ -42,11 +42,16 @@ export function dispositionFilename(header: string | undefined): string | undefi
 
 const tooLarge = (maxBytes: number) => new HttpError(413, `too large: the document is over the ${maxBytes} byte limit`);
 
-export async function readUpload(req: IncomingMessage, url: URL, maxBytes: number): Promise<UploadedFile> {
+/** A 413 for a Content-Length over the limit, before anything is read or reserved. */
+export function refuseDeclaredOverLimit(req: IncomingMessage, maxBytes: number): void {
   const declaredLength = Number(req.headers['content-length'] ?? NaN);
-  // Multipart framing adds a few hundred bytes around the file; the file itself is held to maxBytes below.
+  // Multipart framing adds a few hundred bytes around the file; the file itself is held to maxBytes while read.
   const framing = mediaType(req.headers['content-type']) === 'multipart/form-data' ? 64 * 1024 : 0;
   if (declaredLength > maxBytes + framing) throw tooLarge(maxBytes);
+}
+
+export async function readUpload(req: IncomingMessage, url: URL, maxBytes: number): Promise<UploadedFile> {
+  refuseDeclaredOverLimit(req, maxBytes);
   if (mediaType(req.headers['content-type']) === 'multipart/form-data') return readMultipart(req, maxBytes);
   const bytes = await readRaw(req, maxBytes);
   return {
