@@ -9,7 +9,7 @@ travels as "document_id".
 import: reads Doccano's export (JSONL, or a JSON array) in either form, "label": [[s, e, l]] or
 "entities": [{"start_offset", "end_offset", "label"}], finds each contract by document_id (or a
 string "id"), checks every span against the text and the label set, and merges the corrected
-label lists by id into --out (later corrections of a contract replace earlier ones).
+label lists by id into --out (a record without document_id is matched by its unchanged text) (later corrections of a contract replace earlier ones).
 annotate.py applies data/corrections.jsonl when it rebuilds cuad-spans.jsonl, so corrections
 survive regeneration and train the next model. Bad input: every problem is listed (line, id,
 span, why) and nothing is written unless --drop-invalid is given.
@@ -125,11 +125,13 @@ def import_corrections(doccano: list[tuple[int, dict]], base: dict[str, dict], l
     returned as warnings and only the bad spans/records are left out)."""
     corrected: dict[str, dict] = {}
     problems: list[str] = []
+    # Should a Doccano version drop the metadata, the unchanged text still names the contract.
+    by_text = {r['text']: r['id'] for r in base.values()}
     for number, record in doccano:
-        doc_id = document_id_of(record)
+        doc_id = document_id_of(record) or by_text.get(record.get('text'))
         where = f'line {number} ({doc_id or "no id"})'
         if doc_id is None:
-            problems.append(f'{where}: no "document_id" (our contract id) in the record or its meta')
+            problems.append(f'{where}: no "document_id" (our contract id) in the record or its meta, and its text matches no contract')
             continue
         if doc_id not in base:
             problems.append(f'{where}: unknown document_id {doc_id!r} (not in the base annotations)')

@@ -73,7 +73,7 @@ def test_import_reads_the_entities_form_and_merges_corrections_by_id(tmp_path, b
     ({'document_id': 'contract-a', 'text': TEXT_A, 'label': [[0, 9]]}, 'is not [start, end, label]'),
     ({'document_id': 'contract-a', 'text': TEXT_A + ' edited', 'label': []}, '"text" differs'),
     ({'document_id': 'contract-z', 'text': TEXT_A, 'label': []}, "unknown document_id 'contract-z'"),
-    ({'id': 3, 'text': TEXT_A, 'label': []}, 'no "document_id"'),
+    ({'id': 3, 'text': TEXT_A + ' edited', 'label': []}, 'no "document_id"'),
 ])
 def test_bad_records_are_rejected_with_a_clear_message_and_nothing_written(tmp_path, base_file, capsys, record, message):
     bad = _write(tmp_path / 'bad.jsonl', [record])
@@ -103,6 +103,13 @@ def test_not_json_and_json_array_exports(tmp_path, base_file, capsys):
     array = tmp_path / 'export.json'
     array.write_text(json.dumps([{'id': 1, 'document_id': 'contract-a', 'text': TEXT_A, 'label': [[0, 9, 'PARTY']]}]))
     assert doccano.main(['import', str(array), '--base', str(base_file), '--out', str(tmp_path / 'o.jsonl')]) == 0
+
+
+def test_a_record_without_document_id_is_matched_by_its_text(tmp_path, base_file):
+    export = _write(tmp_path / 'export.jsonl', [{'id': 12, 'text': TEXT_B, 'label': [[24, 32, 'GOVERNING_LAW']]}])
+    out = tmp_path / 'corrections.jsonl'
+    assert doccano.main(['import', str(export), '--base', str(base_file), '--out', str(out)]) == 0
+    assert doccano.read_jsonl(out)[0]['id'] == 'contract-b'
 
 
 def test_missing_file_is_an_error_not_a_crash(tmp_path, base_file, capsys):
