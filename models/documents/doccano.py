@@ -7,7 +7,7 @@ export: one Doccano import line per contract, {"text", "label": [[start, end, LA
 Doccano keeps the extra keys as the example's metadata and gives its own integer "id", so our id
 travels as "document_id".
 import: reads Doccano's export (JSONL, or a JSON array) in either form, "label": [[s, e, l]] or
-"entities": [{"start_offset", "end_offset", "label"}], finds each contract by document_id (or a
+"entities"/"annotations": [{"start_offset", "end_offset", "label"}] ("labels" also read), finds each contract by document_id (or a
 string "id"), checks every span against the text and the label set, and merges the corrected
 label lists by id into --out (a record without document_id is matched by its unchanged text) (later corrections of a contract replace earlier ones).
 annotate.py applies data/corrections.jsonl when it rebuilds cuad-spans.jsonl, so corrections
@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 LABELS = ('PARTY', 'AGREEMENT_DATE', 'EFFECTIVE_DATE', 'EXPIRATION_DATE', 'GOVERNING_LAW', 'AMOUNT',
           'TERMINATION_FOR_CONVENIENCE', 'TERMINATION_NOTICE_PERIOD', 'POST_TERMINATION_SERVICES')
 # Keys Doccano adds to its export that are not our metadata.
-_DOCCANO_KEYS = {'id', 'text', 'label', 'entities', 'relations', 'Comments', 'comments', 'document_id', 'meta',
+_DOCCANO_KEYS = {'id', 'text', 'label', 'labels', 'entities', 'relations', 'Comments', 'comments', 'document_id', 'meta',
                  'annotation_approver', 'annotations', 'cats'}
 
 
@@ -84,12 +84,16 @@ def to_doccano(record: dict) -> dict:
 
 
 def spans_of(record: dict) -> list:
-    """The spans of a Doccano record in either export form (unchecked)."""
-    if 'entities' in record:
-        entities = record['entities'] or []
-        return [[e.get('start_offset'), e.get('end_offset'), e.get('label')] if isinstance(e, dict) else e
-                for e in entities]
-    return record.get('label') or []
+    """The spans of a Doccano record in any of its export forms (unchecked): "label" or "labels"
+    ([[s, e, l]]), "entities" (1.6+) or "annotations" (1.0) ([{start_offset, end_offset, label}])."""
+    for key in ('entities', 'annotations'):
+        if key in record:
+            items = record[key] or []
+            if not isinstance(items, list):
+                return items
+            return [[e.get('start_offset'), e.get('end_offset'), e.get('label')] if isinstance(e, dict) else e
+                    for e in items]
+    return record.get('label', record.get('labels')) or []
 
 
 def document_id_of(record: dict) -> str | None:

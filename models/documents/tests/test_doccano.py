@@ -71,6 +71,8 @@ def test_import_reads_the_entities_form_and_merges_corrections_by_id(tmp_path, b
     ({'document_id': 'contract-a', 'text': TEXT_A, 'label': [[0, 9, 'PERSON']]}, "unknown label 'PERSON'"),
     ({'document_id': 'contract-a', 'text': TEXT_A, 'label': [['0', 9, 'PARTY']]}, 'must be integers'),
     ({'document_id': 'contract-a', 'text': TEXT_A, 'label': [[0, 9]]}, 'is not [start, end, label]'),
+    ({'document_id': 'contract-a', 'text': TEXT_A, 'annotations': [{'start_offset': 0, 'end_offset': 9, 'label': 4}]},
+     'unknown label 4'),
     ({'document_id': 'contract-a', 'text': TEXT_A + ' edited', 'label': []}, '"text" differs'),
     ({'document_id': 'contract-z', 'text': TEXT_A, 'label': []}, "unknown document_id 'contract-z'"),
     ({'id': 3, 'text': TEXT_A + ' edited', 'label': []}, 'no "document_id"'),
@@ -103,6 +105,17 @@ def test_not_json_and_json_array_exports(tmp_path, base_file, capsys):
     array = tmp_path / 'export.json'
     array.write_text(json.dumps([{'id': 1, 'document_id': 'contract-a', 'text': TEXT_A, 'label': [[0, 9, 'PARTY']]}]))
     assert doccano.main(['import', str(array), '--base', str(base_file), '--out', str(tmp_path / 'o.jsonl')]) == 0
+
+
+def test_labels_and_annotations_forms_of_older_doccano_versions(tmp_path, base_file):
+    export = _write(tmp_path / 'export.jsonl', [
+        {'id': 1, 'document_id': 'contract-a', 'text': TEXT_A, 'labels': [[27, 35, 'PARTY']]},
+        {'id': 2, 'document_id': 'contract-b', 'text': TEXT_B,
+         'annotations': [{'start_offset': 24, 'end_offset': 32, 'label': 'GOVERNING_LAW', 'user': 1}]}])
+    out = tmp_path / 'corrections.jsonl'
+    assert doccano.main(['import', str(export), '--base', str(base_file), '--out', str(out)]) == 0
+    assert {r['id']: r['label'] for r in doccano.read_jsonl(out)} == {
+        'contract-a': [[27, 35, 'PARTY']], 'contract-b': [[24, 32, 'GOVERNING_LAW']]}
 
 
 def test_a_record_without_document_id_is_matched_by_its_text(tmp_path, base_file):
