@@ -31,3 +31,10 @@ def test_overlaps_keep_the_entity_like_label():
     kept = baseline_spacy.resolve_overlaps([(10, 20, 'EFFECTIVE_DATE'), (10, 20, 'AGREEMENT_DATE'),
                                             (0, 200, 'EXPIRATION_DATE'), (300, 310, 'PARTY')])
     assert kept == [(10, 20, 'AGREEMENT_DATE'), (300, 310, 'PARTY')]
+
+
+def test_effective_date_rule_only_fills_a_missing_effective_date():
+    predictions = {'a': [[0, 10, 'AGREEMENT_DATE']], 'b': [[0, 10, 'AGREEMENT_DATE'], [20, 30, 'EFFECTIVE_DATE']]}
+    out = baseline_spacy.effective_from_agreement(predictions)
+    assert out['a'] == [[0, 10, 'AGREEMENT_DATE'], [0, 10, 'EFFECTIVE_DATE']]
+    assert out['b'] == predictions['b']
