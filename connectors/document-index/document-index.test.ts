@@ -168,7 +168,8 @@ indexSuite('PostgreSQL index (pg over the wire to PGlite)', async () => {
   pglite = await PGlite.create();
   server = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1' });
   await server.start();
-  return openDocumentIndex({ DATABASE_URL: `postgres://postgres@${server.getServerConn()}/postgres` });
+  // PGlite is one database session: pooled connections would share it (and its transactions), so one.
+  return openDocumentIndex({ DATABASE_URL: `postgres://postgres@${server.getServerConn()}/postgres`, DATABASE_POOL_MAX: '1' });
 });
 after(async () => {
   await server?.stop();

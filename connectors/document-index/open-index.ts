@@ -1,4 +1,5 @@
-// Which index the environment asks for: PostgreSQL when DATABASE_URL is set, else the SQLite file
+// Which index the environment asks for: PostgreSQL when DATABASE_URL is set (DATABASE_POOL_MAX
+// connections, default 4), else the SQLite file
 // DOCUMENTS_INDEX_PATH (default <STREAMSCORE_DATA_DIR, default <repo>/.data>/documents.sqlite).
 import { join, resolve } from 'node:path';
 import type { DocumentIndex } from './document-index.ts';
@@ -16,7 +17,9 @@ export async function openDocumentIndex(env: NodeJS.ProcessEnv = process.env): P
   const url = env.DATABASE_URL?.trim();
   if (url) {
     if (!URL.canParse(url) || !/^postgres(ql)?:$/.test(new URL(url).protocol)) throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL');
-    const index = new PostgresDocumentIndex(url);
+    const poolMax = Number(env.DATABASE_POOL_MAX ?? 4);
+    if (!Number.isInteger(poolMax) || poolMax < 1) throw new Error(`DATABASE_POOL_MAX=${JSON.stringify(env.DATABASE_POOL_MAX)} must be a whole number >= 1`);
+    const index = new PostgresDocumentIndex(url, { maxConnections: poolMax });
     try {
       await index.init();
     } catch (err) {

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Producer } from 'kafkajs';
 import type { DocumentUpload } from '../../schemas/generated/types.ts';
 import { DEAD_LETTER_SCHEMA, TOPICS, dlqSpec, dlqTopic, loadSchema } from '../../schemas/topics.ts';
@@ -226,4 +228,42 @@ test('refusals: 413 too large (raw and multipart), 415 not a document or a misma
   assert.match(metrics, /streamscore_documents_uploads_total\{outcome="unsupported"\} [3-9]/);
   assert.match(metrics, /streamscore_documents_uploads_total\{outcome="empty"\} 1/);
   assert.match(metrics, /streamscore_documents_follower_up 1/);
+});
+
+test('the same flow on the PostgreSQL index (DATABASE_URL; pg over the wire to PGlite)', { timeout: 60_000 }, async () => {
+  const pglite = await PGlite.create();
+  const server = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1' });
+  await server.start();
+  const dir = mkdtempSync(join(tmpdir(), 'documents-api-pg-'));
+  // PGlite is one database session: pooled connections would share it (and its transactions), so one.
+  const pgService = await startDocumentsService({
+    brokers: endpoints().kafkaBrokers,
+    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    port: 0,
+    keyring: null,
+    logger: quietLog,
+    env: { DATABASE_URL: `postgres://postgres@${server.getServerConn()}/postgres`, DATABASE_POOL_MAX: '1', STREAMSCORE_BLOB_DIR: join(dir, 'blobs'), STREAMSCORE_BLOB_MIN_FREE_MB: '0' },
+  });
+  try {
+    assert.match(pgService.index.description, /^PostgreSQL 127\.0\.0\.1:\d+\/postgres$/);
+    const url = `http://127.0.0.1:${pgService.api.port}`;
+    const id = runId();
+    const accepted = await json(await fetch(`${url}/v1/documents`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: `License Agreement ${id} between Initech GmbH and Soylent Corp. Governed by English law.` }));
+    assert.equal(accepted.status, 202);
+    const documentId = accepted.body.document_id as string;
+    const waiting = fetch(`${url}/v1/documents/${documentId}?wait=30`).then(json);
+    const text = await pgService.blobs.put(Buffer.from(JSON.stringify([`License Agreement ${id} between Initech GmbH and Soylent Corp. Governed by English law.`])));
+    const result = extractedEntities(documentId, { parties: ['Initech GmbH', 'Soylent Corp.'], law: ['English law', 'GB-ENG'], contractType: 'license', textBlobUri: text.uri });
+    await producer.send({ topic: TOPICS.documentEntities.name, messages: [{ key: documentId, value: serde.encode(TOPICS.documentEntities.name, result) }] });
+    const done = await waiting;
+    assert.equal(done.body.status, 'done');
+    assert.equal(done.body.content_type, 'text/plain; charset=utf-8');
+    const found = await json(await fetch(`${url}/v1/search?party=initech&law=GB&q=${id.replaceAll('-', ' ')}`));
+    assert.deepEqual(found.body.documents.map((d: { document_id: string }) => d.document_id), [documentId]);
+    assert.match(found.body.documents[0].snippet, /\[/);
+  } finally {
+    await pgService.close();
+    await server.stop();
+    await pglite.close();
+  }
 });
