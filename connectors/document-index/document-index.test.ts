@@ -99,6 +99,12 @@ function indexSuite(name: string, open: () => Promise<DocumentIndex>) {
       assert.deepEqual(ids(await index.search({ party: 'new name' })), ['doc-versions']);
     });
 
+    it('a NUL character in OCR text does not make a result unindexable', async () => {
+      await index.upsertResult(extractedEntities('doc-nul', { parties: ['Nul\u0000Corp'] }), 'text with a \u0000 NUL byte from OCR');
+      assert.equal((await index.get('doc-nul'))?.status, 'done');
+      assert.deepEqual(ids(await index.search({ q: 'NUL byte' })), ['doc-nul']);
+    });
+
     it('party: partial, case-, accent- and punctuation-insensitive', async () => {
       assert.deepEqual(ids(await index.search({ party: 'acme' })), ['doc-acme', 'doc-initech']);
       assert.deepEqual(ids(await index.search({ party: 'ACME WIDGETS INC' })), ['doc-acme']);

@@ -49,6 +49,11 @@ CREATE INDEX IF NOT EXISTS entities_by_amount ON document_entities (label, curre
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+/**
+ * PostgreSQL text cannot hold U+0000 and refuses the whole statement: one OCR'd NUL would make the
+ * follower retry that record forever. It is dropped (it carries no meaning in a contract's text).
+ */
+const pgText = <T extends string | null>(v: T): T => (v === null ? v : (v.replaceAll('\u0000', '') as T));
 
 export class PostgresDocumentIndex implements DocumentIndex {
   readonly description: string;
@@ -89,7 +94,7 @@ export class PostgresDocumentIndex implements DocumentIndex {
        VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (document_id) DO UPDATE SET filename = excluded.filename, content_type = excluded.content_type,
          size_bytes = excluded.size_bytes, sha256 = excluded.sha256, blob_uri = excluded.blob_uri, uploaded_at = excluded.uploaded_at`,
-      [m.documentId, m.filename, m.contentType, m.sizeBytes, m.sha256, m.blobUri, m.uploadedAt, Date.now()],
+      [m.documentId, pgText(m.filename), m.contentType, m.sizeBytes, m.sha256, m.blobUri, m.uploadedAt, Date.now()],
     );
   }
 
@@ -105,7 +110,7 @@ export class PostgresDocumentIndex implements DocumentIndex {
            updated_at = excluded.updated_at, full_text = excluded.full_text
          WHERE documents.extracted_at IS NULL OR documents.extracted_at <= excluded.extracted_at
          RETURNING document_id`,
-        [r.document_id, JSON.stringify(r), r.extracted_at, r.contract_type ?? null, r.needs_review, Date.now(), fullText],
+        [r.document_id, JSON.stringify(r), r.extracted_at, r.contract_type ?? null, r.needs_review, Date.now(), pgText(fullText)],
       );
       if (rowCount === 0) return;
       await c.query('DELETE FROM document_entities WHERE document_id = $1', [r.document_id]);
@@ -113,7 +118,7 @@ export class PostgresDocumentIndex implements DocumentIndex {
       if (rows.length === 0) return;
       const values: unknown[] = [];
       const tuples = rows.map((e, i) => {
-        values.push(r.document_id, i, e.label, e.text, normalizeName(e.text), e.normalized, e.searchKey, e.amount, e.currency);
+        values.push(r.document_id, i, e.label, pgText(e.text), normalizeName(e.text), pgText(e.normalized), e.searchKey && pgText(e.searchKey), e.amount, e.currency);
         return `(${Array.from({ length: 9 }, (_, k) => `$${i * 9 + k + 1}`).join(', ')})`;
       });
       await c.query(`INSERT INTO document_entities (document_id, position, label, text, text_key, normalized, search_key, amount, currency) VALUES ${tuples.join(', ')}`, values);
@@ -126,7 +131,7 @@ export class PostgresDocumentIndex implements DocumentIndex {
       `INSERT INTO documents (document_id, status, reason, updated_at) VALUES ($1, 'rejected', $2, $3)
        ON CONFLICT (document_id) DO UPDATE SET status = 'rejected', reason = excluded.reason, updated_at = excluded.updated_at
        WHERE documents.status <> 'done'`,
-      [documentId, reason, at],
+      [documentId, pgText(reason), at],
     );
   }
 
