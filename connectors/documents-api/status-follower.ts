@@ -21,6 +21,10 @@ export const UPLOADS_DLQ_TOPIC = dlqTopic(TOPICS.documentUploads.name);
 
 export type StatusUpdate = 'done' | 'rejected' | 'skipped';
 
+/** Ids the index can hold (no control characters, bounded); a record with another id is skipped, not retried forever. */
+// eslint-disable-next-line no-control-regex
+const INDEXABLE_ID = /^[^\u0000-\u001f\u007f]{1,256}$/;
+
 export interface StatusFollowerOptions {
   kafka: Kafka;
   schemaStore: SchemaStore;
@@ -93,6 +97,11 @@ export class StatusFollower {
       this.o.onUpdate?.('skipped', null);
       return;
     }
+    if (!INDEXABLE_ID.test(result.document_id)) {
+      this.o.log.warn({ topic: ENTITIES_TOPIC, partition, offset }, 'result record with an unusable document id; skipped');
+      this.o.onUpdate?.('skipped', null);
+      return;
+    }
     const fullText = await this.fullText(result);
     // An index failure (database down) throws out of the batch: kafkajs retries it, nothing is committed past it.
     await this.o.index.upsertResult(result, fullText);
@@ -117,8 +126,8 @@ export class StatusFollower {
       const one = Array.isArray(v) ? v[v.length - 1] : v;
       return one === undefined || one === null ? null : String(one);
     };
-    if (!documentId) {
-      this.o.log.warn({ topic: UPLOADS_DLQ_TOPIC }, 'dead letter without a document id key; skipped');
+    if (!documentId || !INDEXABLE_ID.test(documentId)) {
+      this.o.log.warn({ topic: UPLOADS_DLQ_TOPIC }, 'dead letter without a usable document id key; skipped');
       this.o.onUpdate?.('skipped', null);
       return;
     }
