@@ -43,6 +43,10 @@ def doc_chunks(doc: dict, pieces: WordPieces, tags: list[str], max_length: int, 
         if f'B-{label}' in tags and not doc['meta'].get(flag):
             keep[[0, tags.index(f'B-{label}'), tags.index(f'I-{label}')]] = 0.0
     ids, mask = chunk_inputs(tok.ids, starts, max_length, pieces)
+    if ids.shape[1] < max_length:  # a short contract: pad to the common width so windows batch together
+        pad = max_length - ids.shape[1]
+        ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=pieces.pad_id)
+        mask = np.pad(mask, ((0, 0), (0, pad)))
     out = []
     content = max_length - 2
     for k, s in enumerate(starts):
@@ -139,10 +143,12 @@ def main() -> None:
     ap.add_argument('--lr', type=float, default=8e-5)
     ap.add_argument('--head-lr', type=float, default=1e-3)
     ap.add_argument('--neg-ratio', type=float, default=0.5)
-    ap.add_argument('--time-budget-min', type=float, default=0, help='stop after the epoch that crosses this (0 = none)')
+    ap.add_argument('--time-budget-min', type=float, default=0, help='stop training at the first step past this many minutes (0 = none); validation and the type head still run')
+    ap.add_argument('--freeze-embeddings', action='store_true', help='keep the word/position embeddings as pretrained (cheaper steps on CPU)')
     ap.add_argument('--max-steps-per-epoch', type=int, default=0)
     ap.add_argument('--seed', type=int, default=13)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--type-head-only', metavar='CHECKPOINT', help='only fit the contract-type head on this checkpoint (e.g. a run stopped early) and save it in place')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -153,6 +159,16 @@ def main() -> None:
     pieces = WordPieces(str(encoder / 'tokenizer.json'))
 
     train_docs, val_docs = load_split('train', args.data, args.splits), load_split('validation', args.data, args.splits)
+    if args.type_head_only:
+        from model import load_checkpoint
+        model, meta = load_checkpoint(args.type_head_only, encoder)
+        fit = fit_type_head(model, train_docs, val_docs, pieces, meta['contract_types'], meta['max_length'])
+        ckpt = torch.load(args.type_head_only, map_location='cpu', weights_only=False)
+        ckpt['model'] = model.state_dict()
+        ckpt['meta']['type_head'] = fit
+        torch.save(ckpt, args.type_head_only)
+        print(json.dumps({'type_head': fit}), flush=True)
+        return
     labels = trained_labels(train_docs)
     tags = tags_for(labels)
     types = sorted({d['meta']['contract_type'] for d in train_docs})
@@ -165,8 +181,11 @@ def main() -> None:
     print(f'chunks: train {len(train_chunks)} ({n_pos} positive), validation sample {len(val_sample)}; {time.time() - t0:.0f} s', flush=True)
 
     model = build_model(encoder, len(tags), len(types))
+    if args.freeze_embeddings:
+        for p in model.encoder.embeddings.parameters():
+            p.requires_grad_(False)
     head_params = [p for n, p in model.named_parameters() if not n.startswith('encoder.')]
-    enc_params = [p for n, p in model.named_parameters() if n.startswith('encoder.')]
+    enc_params = [p for n, p in model.named_parameters() if n.startswith('encoder.') and p.requires_grad]
     opt = torch.optim.AdamW([{'params': enc_params, 'lr': args.lr}, {'params': head_params, 'lr': args.head_lr}], weight_decay=0.01)
     steps_per_epoch = math.ceil((n_pos + round(args.neg_ratio * n_pos)) / args.batch_size)
     if args.max_steps_per_epoch:
@@ -182,14 +201,19 @@ def main() -> None:
         model.train()
         items = sample_epoch(train_chunks, args.neg_ratio, random.Random(args.seed * 100 + epoch))
         losses, t_epoch = [], time.time()
+        out_of_time = False
         for step, (ids, mask, y, w) in enumerate(batches(items, args.batch_size, rng)):
             if step >= steps_per_epoch:
+                break
+            if args.time_budget_min and time.time() - start > args.time_budget_min * 60:
+                out_of_time = True
+                print(f'time budget reached at epoch {epoch} step {step}', flush=True)
                 break
             logits, _ = model(ids, mask)
             loss = masked_bce(logits, y, w)
             opt.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
             opt.step()
             sched.step()
             losses.append(float(loss.detach()))
@@ -204,8 +228,7 @@ def main() -> None:
             best = val_loss
             torch.save({'model': model.state_dict(), 'meta': {**meta, 'epoch': epoch}}, out / 'checkpoint.pt')
         (out / 'history.json').write_text(json.dumps(history, indent=1))
-        if args.time_budget_min and time.time() - start > args.time_budget_min * 60:
-            print('time budget reached', flush=True)
+        if out_of_time:
             break
     ckpt = torch.load(out / 'checkpoint.pt', map_location='cpu', weights_only=False)
     model.load_state_dict(ckpt['model'])
