@@ -52,8 +52,8 @@ describe('file names', () => {
     assert.equal(cleanFilename('../../etc/passwd'), 'passwd');
     assert.equal(cleanFilename('C:\\contracts\\Lease 2024.pdf'), 'Lease 2024.pdf');
     assert.equal(cleanFilename('a\u0000b\u001f.pdf'), 'ab.pdf');
-    assert.equal(cleanFilename('..'), 'document');
-    assert.equal(cleanFilename(undefined), 'document');
+    assert.equal(cleanFilename('..'), 'unnamed');
+    assert.equal(cleanFilename(undefined), 'unnamed');
     assert.equal(cleanFilename('x'.repeat(300)).length, 255);
   });
   it('reads Content-Disposition, preferring filename* (RFC 5987)', () => {

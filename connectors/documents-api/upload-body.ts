@@ -10,7 +10,10 @@ import { mediaType } from './content-check.ts';
 
 export interface UploadedFile {
   bytes: Buffer;
-  /** As sent, cleaned for display (no path, no control characters); 'document' when none was given. */
+  /**
+   * As sent, cleaned for display (no path, no control characters); 'unnamed' when none was given
+   * (not a common word: logs cut personal values such as file names out of messages).
+   */
   filename: string;
   /** The declared Content-Type (of the body, or of the multipart file part). */
   declaredType: string;
@@ -22,7 +25,7 @@ const MAX_FILENAME = 255;
 export function cleanFilename(raw: string | undefined | null): string {
   // eslint-disable-next-line no-control-regex
   const name = (raw ?? '').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_FILENAME);
-  return name === '' || name === '.' || name === '..' ? 'document' : name;
+  return name === '' || name === '.' || name === '..' ? 'unnamed' : name;
 }
 
 /** filename*=UTF-8''... (RFC 6266/5987) or filename="..." of a Content-Disposition header. */
