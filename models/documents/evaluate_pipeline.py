@@ -1,0 +1,107 @@
+"""Scores the shipped TypeScript pipeline (`streamscore documents extract --json`) against the CUAD
+gold of one split, at document level: per label, the set of entity texts a document has. Span
+offsets cannot be compared across paths (OCR text is not the gold text), so this is the measure
+that holds the text-layer path and the OCR path to the same standard.
+
+Two matchings, both one-to-one per document and label, over normalised texts (metrics.py:
+casefold, whitespace runs to one space, surrounding quotes/punctuation stripped):
+  - exact:  equal normalised texts (metrics.py's `document` metric);
+  - fuzzy:  difflib similarity >= --similarity (default 0.8), greedy best pairs first: an OCR'd
+            'lnc.' for 'Inc.' or a clause cut one word short still counts; reported beside exact.
+
+    streamscore documents extract --json --ocr never FILE... > text.jsonl
+    python models/documents/evaluate_pipeline.py text.jsonl --split test --out reports/pipeline-text.json
+A file is matched to its contract by normalised stem (cuad_text.normalised_stem).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from corpus import ALL_LABELS, DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split
+from cuad_text import normalised_stem
+from metrics import _prf, normalise_entity_text
+
+
+def greedy_matches(gold: list[str], pred: list[str], similarity: float) -> int:
+    pairs = sorted(((difflib.SequenceMatcher(None, g, p, autojunk=False).ratio(), i, j) for i, g in enumerate(gold) for j, p in enumerate(pred)), reverse=True)
+    used_g, used_p, n = set(), set(), 0
+    for score, i, j in pairs:
+        if score < similarity:
+            break
+        if i not in used_g and j not in used_p:
+            used_g.add(i)
+            used_p.add(j)
+            n += 1
+    return n
+
+
+def score(gold_docs: list[dict], predicted: dict[str, list[dict]], labels: list[str], similarity: float) -> dict:
+    counts = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    for doc in gold_docs:
+        entities = predicted[doc['id']]
+        for label in labels:
+            flag = PARTIALLY_LABELLED.get(label)
+            if flag and not doc['meta'].get(flag):
+                continue
+            gold = sorted({normalise_entity_text(doc['text'][s:e]) for s, e, lab in doc['label'] if lab == label} - {''})
+            pred = sorted({normalise_entity_text(e['text']) for e in entities if e['label'] == label} - {''})
+            for metric, tp in (('exact', len(set(gold) & set(pred))), ('fuzzy', greedy_matches(gold, pred, similarity))):
+                row = counts[label][metric]
+                row[0] += tp
+                row[1] += len(pred)
+                row[2] += len(gold)
+    return {label: {m: _prf(*counts[label][m]) for m in ('exact', 'fuzzy')} for label in labels}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('predictions', type=Path, nargs='?', help='JSON lines of `documents extract --json`')
+    ap.add_argument('--print-files', choices=['txt', 'pdf'], help="print the split's contract files of that kind (one path a line) and stop")
+    ap.add_argument('--cuad', type=Path, default=Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'cuad', help='CUAD folder (default ../shared/data/cuad next to the repository)')
+    ap.add_argument('--split', default='test')
+    ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
+    ap.add_argument('--splits', type=Path, default=DEFAULT_SPLITS)
+    ap.add_argument('--similarity', type=float, default=0.8)
+    ap.add_argument('--out', type=Path)
+    a = ap.parse_args()
+    if a.print_files:
+        wanted = set(json.loads(a.splits.read_text())[a.split])
+        folder = a.cuad / ('full_contract_txt' if a.print_files == 'txt' else 'full_contract_pdf')
+        for f in sorted(folder.iterdir()):
+            if normalised_stem(f.name) in wanted:
+                print(f)
+        return
+    if not a.predictions:
+        ap.error('PREDICTIONS is required unless --print-files')
+    docs = {d['id']: d for d in load_split(a.split, a.data, a.splits)}
+    predicted: dict[str, list[dict]] = {}
+    failed = []
+    for line in a.predictions.read_text(encoding='utf-8').splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        stem = normalised_stem(Path(r['file']).name)
+        if stem not in docs:
+            raise SystemExit(f"{r['file']}: not a contract of split {a.split!r} (stem {stem})")
+        if 'error' in r:
+            failed.append({'file': r['file'], 'error': r['error']})
+            predicted[stem] = []
+        else:
+            predicted[stem] = r['entities']
+    gold = [docs[s] for s in predicted]
+    labels = [l for l in ALL_LABELS if any(lab == l for d in gold for _, _, lab in d['label'])]
+    result = {'split': a.split, 'documents': len(gold), 'failed': failed, 'similarity': a.similarity,
+              'per_label': score(gold, predicted, labels, a.similarity)}
+    for label, m in result['per_label'].items():
+        print(f"{label:30s} exact F1 {m['exact']['f1']:.3f} (P {m['exact']['precision']:.3f} R {m['exact']['recall']:.3f})   fuzzy F1 {m['fuzzy']['f1']:.3f}   gold {m['exact']['gold']}")
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(result, indent=1) + '\n')
+
+
+if __name__ == '__main__':
+    main()
