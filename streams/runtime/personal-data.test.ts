@@ -13,7 +13,7 @@ const entities = () => loadSchema('docs/extracted-entities.avsc');
 test('the marks of the real schemas: customer ids, event ids, names found in documents', () => {
   assert.deepEqual(personalData(billing()).paths, ['event_id', 'user_id']);
   assert.deepEqual(personalData(loadSchema('telecom/churn-prediction.avsc')).paths, ['user_id']);
-  assert.deepEqual(personalData(entities()).paths, ['entities[].text', 'entities[].normalized']);
+  assert.deepEqual(personalData(entities()).paths, ['entities[].text', 'entities[].normalized', 'text_blob_uri']);
   assert.deepEqual(personalData(loadSchema('docs/document-upload.avsc')).paths, ['filename', 'content', 'blob_uri']);
   assert.deepEqual(personalData(loadSchema('factory/sensor-reading.avsc')).paths, []);
 });
