@@ -113,3 +113,24 @@ describe('documents on the driver', () => {
     });
   });
 });
+
+describe('a step over its deadline', () => {
+  it('is dead-lettered as a timeout, its worker replaced, and the next document is read', { timeout: 120_000 }, async () => {
+    const blobDir = mkdtempSync(join(tmpdir(), 'documents-deadline-'));
+    // One thread, a deadline an OCR'd page cannot meet but a text-layer contract's steps can.
+    const driver = new ProcessorTestDriver(documentsProcessor(spec, new LocalBlobStore({ root: blobDir }), { stepDeadlineMs: 1_500 }), { workers: { threads: 1, ortThreads: 1 } });
+    try {
+      const scan = new Uint8Array(readFileSync(new URL('./fixtures/scanned-sponsorship-3p.pdf', import.meta.url)));
+      await driver.pipe(TOPICS.documentUploads, 'slow-scan', upload('slow-scan', scan));
+      await driver.run();
+      const letters = await driver.deadLetters(TOPICS.documentUploads);
+      assert.deepEqual(letters.map((l) => l.errorClass), ['RecordTimeoutError'], letters.map((l) => l.errorMessage).join('\n'));
+      await driver.pipe(TOPICS.documentUploads, 'after', upload('after', fixture('contract.pdf')));
+      await driver.run();
+      assert.deepEqual((await driver.outputs<ExtractedEntities>(TOPICS.documentEntities)).map((r) => r.key), ['after']);
+    } finally {
+      await driver.close();
+      rmSync(blobDir, { recursive: true, force: true });
+    }
+  });
+});
