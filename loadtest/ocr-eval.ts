@@ -4,20 +4,21 @@
 // contract pages rasterised at 300 dpi (ground truth: the page's text layer, `pdftotext`), clean and
 // made to look scanned (turned 1-3 degrees, blurred, speckled, JPEG); then pages/s of tesseract.js
 // and of the CLI on the same pages, one after the other, one thread each.
-//   node loadtest/ocr-eval.ts [--pages 24] [--speed-pages 12] [--out loadtest/results/ocr-eval-DATE.json]
+//   node loadtest/ocr-eval.ts [--pages 24] [--speed-pages 12] [--skip-cer] [--skip-speed] [--variant NAME ... (only these; 'native' for the CLI)]
+//     [--out loadtest/results/ocr-eval-DATE.json]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { Worker } from 'tesseract.js';
-import { cleanUpImage, decodeToGray, type CleanupStep } from '../streams/documents/pages/image-cleanup.ts';
+import { cleanUpImage, decodeToGray, speckleShare, type CleanupStep } from '../streams/documents/pages/image-cleanup.ts';
 import { createTesseractWorker, recognizeGray, type TesseractModel } from '../streams/documents/pages/ocr.ts';
 import { renderPdfPage, type GrayImage } from '../streams/documents/pages/render.ts';
 
 const { values: args } = parseArgs({
-  options: { pages: { type: 'string', default: '24' }, 'speed-pages': { type: 'string', default: '12' }, out: { type: 'string' }, 'skip-speed': { type: 'boolean', default: false } },
+  options: { pages: { type: 'string', default: '24' }, 'speed-pages': { type: 'string', default: '12' }, out: { type: 'string' }, 'skip-speed': { type: 'boolean', default: false }, 'skip-cer': { type: 'boolean', default: false }, variant: { type: 'string', multiple: true } },
 });
 const SHARED = new URL('../../shared/data/', import.meta.url).pathname;
 const CUAD_PDFS = join(SHARED, 'cuad', 'full_contract_pdf');
@@ -149,6 +150,7 @@ const VARIANTS: { name: string; steps: CleanupStep[]; model?: TesseractModel }[]
   { name: '+ binarize (Otsu)', steps: ['binarize'] },
   { name: '+ deskew + denoise', steps: ['deskew', 'denoise'] },
   { name: '+ deskew + denoise + binarize', steps: ['deskew', 'denoise', 'binarize'] },
+  { name: '+ deskew + denoise-if-speckled', steps: ['deskew', 'denoise-if-speckled'] },
   { name: 'tesseract.js raw, model 4.0.0', steps: [], model: '4.0.0' },
 ];
 const SETS = ['linn', 'cuad-clean', 'cuad-scanned'] as const;
@@ -180,7 +182,8 @@ function record(engine: string, results: { page: EvalPage; text: string; confide
   process.stderr.write(`${engine}: ${SETS.map((s) => `${s} ${((cer[engine][s]?.cer ?? NaN) * 100).toFixed(2)}%`).join(', ')}\n`);
 }
 
-for (const variant of VARIANTS) {
+const chosen = (name: string) => !args.variant || args.variant.includes(name);
+for (const variant of args['skip-cer'] ? [] : VARIANTS.filter((v) => chosen(v.name))) {
   const workers: Worker[] = await Promise.all(Array.from({ length: parallel }, () => createTesseractWorker(variant.model)));
   const jobs = variant.model ? pages.filter((p) => p.set !== 'cuad-scanned') : pages;
   const results = await inParallel(jobs, workers, async (page, w) => {
@@ -190,12 +193,14 @@ for (const variant of VARIANTS) {
   await Promise.all(workers.map((w) => w.terminate()));
   record(variant.name, results);
 }
-record('native tesseract 5.3.0 CLI', await inParallel(pages, Array.from({ length: parallel }, (_, i) => i), async (page) => ({ page, text: (await nativeTesseract(page.png)).text })));
+if (!args['skip-cer'] && chosen('native')) record('native tesseract 5.3.0 CLI', await inParallel(pages, Array.from({ length: parallel }, (_, i) => i), async (page) => ({ page, text: (await nativeTesseract(page.png)).text })));
 
 // Speed: the same clean CUAD pages, one engine after the other, each on one thread.
 let speed: Record<string, unknown> | null = null;
 if (!args['skip-speed']) {
   const speedPages = pages.filter((p) => p.set === 'cuad-clean').slice(0, Number(args['speed-pages']));
+  // Other work on the host slows both engines alike only if it leaves a core free: the load is recorded with the numbers.
+  const loadBefore = loadavg()[0];
   const w = await createTesseractWorker();
   await recognizeGray(speedPages[0].image, DPI, w); // warm-up, not timed
   let t = performance.now();
@@ -224,6 +229,7 @@ if (!args['skip-speed']) {
       'native CLI, one process for all pages (list file)': rate(nativeBatch),
     },
     ratioNativeBatchOverJs: jsRecognize / nativeBatch,
+    loadAverage1mBeforeAfter: [loadBefore, loadavg()[0]],
   };
   process.stderr.write(`speed: ${JSON.stringify(speed)}\n`);
 }
@@ -231,5 +237,5 @@ if (!args['skip-speed']) {
 const out = args.out ?? `loadtest/results/ocr-eval-${started.toISOString().slice(0, 10)}.json`;
 mkdirSync(join(out, '..'), { recursive: true });
 const host = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, tesseractCli: execFileSync('tesseract', ['--version'], { encoding: 'utf8' }).split('\n')[0] };
-writeFileSync(out, JSON.stringify({ started: started.toISOString(), command: `node loadtest/ocr-eval.ts ${process.argv.slice(2).join(' ')}`.trim(), host, dpi: DPI, pages: pages.map((p) => ({ id: p.id, set: p.set, referenceChars: normalize(p.reference).length })), cer, speed, perPage }, null, 2) + '\n');
+writeFileSync(out, JSON.stringify({ started: started.toISOString(), command: `node loadtest/ocr-eval.ts ${process.argv.slice(2).join(' ')}`.trim(), host, dpi: DPI, pages: pages.map((p) => ({ id: p.id, set: p.set, referenceChars: normalize(p.reference).length, speckleShare: speckleShare(p.image) })), cer, speed, perPage }, null, 2) + '\n');
 process.stderr.write(`wrote ${out}\n`);

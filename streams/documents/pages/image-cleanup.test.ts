@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { cleanUpImage, decodeToGray, estimateSkewDegrees, otsuThreshold, toPgm } from './image-cleanup.ts';
+import { cleanUpImage, decodeToGray, estimateSkewDegrees, otsuThreshold, SPECKLE_THRESHOLD, speckleShare, toPgm } from './image-cleanup.ts';
 
 const scanPng = readFileSync(join(import.meta.dirname, 'fixtures', 'scan-page.png'));
 const turned = async (degrees: number) => decodeToGray(await sharp(scanPng).rotate(degrees, { background: '#ffffff' }).png().toBuffer(), 50e6);
@@ -47,6 +47,19 @@ describe('binarize and denoise', () => {
     const denoised = await cleanUpImage(specked, ['denoise']);
     assert.equal(denoised.pixels[5 * image.width + 5], 255);
     assert.equal(denoised.width, image.width);
+  });
+});
+
+describe('denoise only where there is speckle', () => {
+  it('a clean render has almost no isolated specks and is left alone; a speckled one is filtered', async () => {
+    const clean = await decodeToGray(scanPng, 50e6);
+    assert.ok(speckleShare(clean) < SPECKLE_THRESHOLD / 10, `clean: ${speckleShare(clean)}`);
+    assert.equal(await cleanUpImage(clean, ['denoise-if-speckled']), clean);
+    const speckled = { ...clean, pixels: new Uint8Array(clean.pixels) };
+    for (let i = 0; i < speckled.pixels.length; i += 997) speckled.pixels[i] = 0;
+    assert.ok(speckleShare(speckled) > SPECKLE_THRESHOLD, `speckled: ${speckleShare(speckled)}`);
+    const filtered = await cleanUpImage(speckled, ['denoise-if-speckled']);
+    assert.ok(speckleShare(filtered) < SPECKLE_THRESHOLD / 10, `after the median: ${speckleShare(filtered)}`);
   });
 });
 

@@ -6,6 +6,7 @@ export { DocumentRejectedError, type DocumentRejection } from './errors.ts';
 export { DEFAULT_DOCUMENT_LIMITS, documentLimits, type DocumentLimits } from './limits.ts';
 export { sniffDocument, decodeTextDocument, type DocumentKind, type SniffedDocument } from './sniff.ts';
 export { readPdfPages, type PdfPages, type ReadPdfOptions } from './read-pdf.ts';
+export { readTextPages } from './text-file.ts';
 export { ocrPdfPage, ocrImage, closeTesseract, DEFAULT_CLEANUP, type OcrOptions } from './ocr.ts';
 export { CLEANUP_STEPS, type CleanupStep } from './image-cleanup.ts';
 export { cleanPageTexts } from './clean-text.ts';

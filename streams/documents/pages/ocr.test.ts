@@ -70,6 +70,12 @@ describe('OCR input that is refused', () => {
     assert.equal((await rejection(ocrImage(huge))).message, 'page too large: the image is 8000 x 6000 pixels (48.0 Mpx), more than the 36.0 Mpx an OCR job may read');
   });
 
+  it('a multi-page TIFF (one OCR job reads one page)', async () => {
+    const page = sharp({ create: { width: 40, height: 40, channels: 3, background: '#ffffff' } });
+    const tiff = await sharp([await page.png().toBuffer(), await page.png().toBuffer()], { join: { animated: true } }).tiff().toBuffer();
+    assert.match((await rejection(ocrImage(tiff))).message, /^unsupported type: the image has 2 pages \(a multi-page TIFF\); send a PDF, or one image per page$/);
+  });
+
   it('bytes that do not decode as an image', async () => {
     const png = fixture('scan-page.png');
     const err = await rejection(ocrImage(png.subarray(0, 200)));

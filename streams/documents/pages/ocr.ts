@@ -72,10 +72,17 @@ export interface OcrResult {
 
 /** Tesseract on one gray image at `dpi`, fully automatic page segmentation (on `w`, default this thread's worker). */
 export async function recognizeGray(image: GrayImage, dpi: number, w?: Worker): Promise<OcrResult> {
-  w ??= await tesseractWorker();
-  await w.setParameters({ tessedit_pageseg_mode: PSM.AUTO, user_defined_dpi: String(Math.round(dpi)) });
-  const { data } = await w.recognize(toPgm(image));
-  return { text: data.text.replace(/[ \t]+$/gmu, '').trim(), confidence: Math.max(0, Math.min(1, data.confidence / 100)) };
+  const own = w === undefined;
+  const engine = w ?? (await tesseractWorker());
+  try {
+    await engine.setParameters({ tessedit_pageseg_mode: PSM.AUTO, user_defined_dpi: String(Math.round(dpi)) });
+    const { data } = await engine.recognize(toPgm(image));
+    return { text: data.text.replace(/[ \t]+$/gmu, '').trim(), confidence: Math.max(0, Math.min(1, data.confidence / 100)) };
+  } catch (err) {
+    // A failed recognition may leave the wasm instance broken (out of memory): the next page gets a new worker.
+    if (own) await closeTesseract().catch(() => {});
+    throw err;
+  }
 }
 
 /** Page `pageNumber` of a PDF rendered at the OCR resolution, cleaned up and OCR'd. */
@@ -99,6 +106,9 @@ export async function ocrImage(bytes: Uint8Array, options: OcrOptions = {}): Pro
     const pixels = (meta.width ?? 0) * (meta.height ?? 0);
     if (pixels > limits.maxPagePixels) {
       throw new DocumentRejectedError('page too large', `the image is ${meta.width} x ${meta.height} pixels (${(pixels / 1e6).toFixed(1)} Mpx), more than the ${(limits.maxPagePixels / 1e6).toFixed(1)} Mpx an OCR job may read`);
+    }
+    if ((meta.pages ?? 1) > 1) {
+      throw new DocumentRejectedError('unsupported type', `the image has ${meta.pages} pages (a multi-page ${meta.format?.toUpperCase()}); send a PDF, or one image per page`);
     }
     // Scanners write their resolution; a missing or implausible one falls back to `imageDpi`.
     dpi = meta.density && meta.density >= 70 && meta.density <= 1200 ? meta.density : (options.imageDpi ?? limits.ocrDpi);

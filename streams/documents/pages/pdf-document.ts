@@ -71,6 +71,8 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DocumentRejectedError('timed out', `${what} took longer than ${ms} ms`)), ms);
   });
+  // The loser of the race still settles later (rejected when the document is closed): observed here, so it is no unhandled rejection.
+  promise.catch(() => {});
   try {
     return await Promise.race([promise, deadline]);
   } finally {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { DocumentRejectedError } from './errors.ts';
 import { decodeTextDocument, sniffDocument } from './sniff.ts';
+import { readTextPages } from './text-file.ts';
 
 const image = () => sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } });
 
@@ -64,5 +65,15 @@ describe('documents that are refused, with the reason', () => {
     assert.match(rejected(await image().gif().toBuffer()), /^unsupported type: a GIF image/);
     assert.match(rejected(await image().webp().toBuffer()), /^unsupported type: a WebP image/);
     assert.match(rejected(Buffer.from('\ufeffhi', 'utf16le')), /^unsupported type: UTF-16 text/);
+  });
+});
+
+describe('readTextPages', () => {
+  it('one page per form feed, a trailing one ignored; one page without', () => {
+    assert.deepEqual(readTextPages(Buffer.from('first\fsecond\f')), [
+      { page: 1, text: 'first', source: 'text-file', ocrConfidence: null },
+      { page: 2, text: 'second', source: 'text-file', ocrConfidence: null },
+    ]);
+    assert.equal(readTextPages(Buffer.from('only page')).length, 1);
   });
 });
