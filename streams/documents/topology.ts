@@ -30,6 +30,18 @@ export const DEFAULT_DOCUMENTS_OPTIONS: DocumentsOptions = { stepDeadlineMs: 120
 
 class UploadProblem extends Error {}
 
+/**
+ * document_id keys every result and names the document in the index and the API: an id the index
+ * cannot hold (connectors/documents-api/status-follower.ts: 1-256 characters, no control
+ * characters) would be extracted for nothing and its result skipped, so it is refused first.
+ */
+function documentIdProblem(id: string): string | null {
+  if (id.length === 0 || id.length > 256) return `document_id must be 1-256 characters, got ${id.length}`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(id)) return `document_id ${JSON.stringify(id.slice(0, 80))} has control characters`;
+  return null;
+}
+
 /** The upload's bytes, inline or from the blob store, checked against the sha256 the upload claims. */
 async function documentBytes(upload: DocumentUpload, blobs: BlobStore): Promise<Uint8Array> {
   let bytes: Uint8Array;
@@ -80,6 +92,7 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
       'a result is a pure function of the document and the model, keyed by document_id: a document re-delivered after a crash yields the same entities, which the index and the API upsert by document_id; OCR of a scan takes seconds per page, so a transaction per batch would only add latency',
     models: [model],
     workers: { module: TASK_MODULE, recordDeadlineMs: options.stepDeadlineMs },
+    validate: (upload: DocumentUpload) => documentIdProblem(upload.document_id),
     async handle(records: InputRecord<DocumentUpload>[], ctx) {
       const perRecord: OutputRecord[][] = records.map(() => []);
       // Settle every document before failing the batch, so a re-run never overlaps its own leftovers in the pool.
