@@ -28,6 +28,8 @@ export interface FuzzOptions {
   seed: number;
   /** Only the kinds whose name matches (plus good records). */
   only?: RegExp;
+  /** Only the targets whose label matches (all when undefined). */
+  targets?: RegExp;
   /** Share of instances that are good records (default 0.4). */
   goodShare?: number;
 }
@@ -75,13 +77,14 @@ function contextFor<V extends object>(target: FuzzTarget<V>, enc: Encoders, run:
   };
 }
 
-/** Every kind once, then random kinds (by weight, within their `max`) and good records up to `perTarget` instances. */
+/** Every kind once, then random kinds (by weight, within their `max`) and good records up to `perTarget` instances (the target's own cap, if lower). */
 export function generate<V extends object>(target: FuzzTarget<V>, enc: Encoders, run: string, options: FuzzOptions, salt: number): FuzzRecord[] {
   const random = seededRandom(mixSeed(options.seed, salt));
   const kinds = kindsOf(target.table, options.only);
   const used = new Map<string, number>();
   const out: FuzzRecord[] = [];
   const now = Date.now();
+  const perTarget = Math.min(options.perTarget, target.perTarget ?? Infinity);
   let n = 0;
   const add = (kind?: FuzzKind<V>) => {
     const c = contextFor(target, enc, run, n++, random, now);
@@ -89,7 +92,7 @@ export function generate<V extends object>(target: FuzzTarget<V>, enc: Encoders,
     out.push(...(kind ? kind.records(c) : [goodRecord(c)]));
   };
   for (const k of kinds) add(k);
-  while (n < options.perTarget) {
+  while (n < perTarget) {
     const open = kinds.filter((k) => (used.get(k.name) ?? 0) < (k.max ?? Infinity));
     const total = open.reduce((s, k) => s + (k.weight ?? 1), 0);
     if (random() < (options.goodShare ?? 0.4) || total === 0) {
@@ -145,7 +148,11 @@ export async function runFuzz(options: FuzzOptions, note: (line: string) => void
   const ep = endpoints();
   const run = `fz${Date.now().toString(36)}${randomUUID().slice(0, 4)}`;
   const dir = mkdtempSync(join(tmpdir(), 'ss-faults-fuzz-'));
-  const targets = fuzzTargets({ run, dir });
+  const all = fuzzTargets({ run, dir });
+  const targets = options.targets ? all.filter((t) => options.targets!.test(t.label)) : all;
+  if (targets.length === 0) throw new Error(`no fuzz target's label matches ${options.targets}; the labels: ${all.map((t) => t.label).join(', ')}`);
+  // A valid record of the first target whose schema differs: its id resolves, to the wrong record type.
+  const otherOf = (mine: FuzzTarget) => all.find((t) => t.topic.schema !== mine.topic.schema)!;
   const kafka = testKafka();
   const redis = new RedisState(ep.redisUrl);
   await redis.connect();
@@ -158,15 +165,13 @@ export async function runFuzz(options: FuzzOptions, note: (line: string) => void
     await ensureTopics(admin, targets.flatMap((t) => [t.topic, dlqSpec(t.topic)]), quietLog);
     const serde = new AvroSerde(new ConfluentSchemaStore(ep.schemaRegistryUrl));
     const ids = new Map<string, number>();
-    for (const t of targets) ids.set(t.topic.name, await serde.useTopic(t.topic.name, loadSchema(t.topic.schema)));
+    for (const t of new Set([...targets, ...targets.map(otherOf)])) ids.set(t.topic.name, await serde.useTopic(t.topic.name, loadSchema(t.topic.schema)));
     useOutputReaders(serde);
     const enc: Encoders = {
       serde,
       ids,
-      // A valid record of the first target whose schema differs: its id resolves, to the wrong record type.
       other: (topic) => {
-        const mine = targets.find((t) => t.topic.name === topic)!;
-        const other = targets.find((t) => t.topic.schema !== mine.topic.schema)!;
+        const other = otherOf(targets.find((t) => t.topic.name === topic)!);
         return serde.encode(other.topic.name, other.table.good(run, 0, Date.now()));
       },
     };

@@ -1,7 +1,8 @@
 // THE TABLE: per input topic, the malformed-record kinds the fuzz sends and what must become of
 // each (dead letter at a stage, or passed to the output by a stated rule). A new pipeline adds a
 // FuzzTable here (its good value, its semantic kinds, how its output shows a record passed) and a
-// FuzzTarget in fuzz-targets.ts (how to run it and observe it); see docs/fault-suite.md.
+// FuzzTarget in fuzz-targets.ts (how to run it and observe it); see docs/fault-suite.md. The
+// document uploads' table has a file of its own: fuzz-table-documents.ts.
 import avro from 'avsc';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { BillingEvent, CameraFrame, SensorReading } from '../../schemas/generated/types.ts';

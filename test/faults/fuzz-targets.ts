@@ -5,15 +5,17 @@
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { TOPICS, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
-import type { BillingEvent, CameraFrame, QcResult, SensorReading } from '../../schemas/generated/types.ts';
+import type { BillingEvent, CameraFrame, DocumentUpload, ExtractedEntities, QcResult, SensorReading } from '../../schemas/generated/types.ts';
 import { readLake } from '../integration/lake-helpers.ts';
 import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
 import type { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import type { AvroSerde } from '../../streams/runtime/serde.ts';
+import { LocalBlobStore } from '../../streams/documents/blob-store.ts';
+import { DOCUMENT_UPLOADS, seedBlobStore } from './fuzz-table-documents.ts';
 import { BILLING_EVENTS, CAMERA_FRAMES, RAW_READINGS, VALIDATED_READINGS, type FuzzTable } from './fuzz-table.ts';
 import { coordinateKey, readToEnd, type Coordinates } from './kafka-io.ts';
 import type { FuzzRecord } from './malformed.ts';
-import { startScorer, startSink, startValidation, startVision, type Endpoints, type Watched } from './pipeline.ts';
+import { startDocuments, startScorer, startSink, startValidation, startVision, type Endpoints, type Watched } from './pipeline.ts';
 
 /** What an observer gets: the run, the services, and what was sent where. */
 export interface FuzzEnv {
@@ -50,6 +52,8 @@ export interface FuzzTarget<V extends object = any> {
   groupId: string;
   /** Topics it writes (besides its DLQ): observers read them from where they ended when the run began. */
   outputs: string[];
+  /** At most this many kind instances, whatever the run asks for (a processor that takes seconds per record). */
+  perTarget?: number;
   /** Starts the processor (in this process). */
   start(endpoints: Endpoints): Promise<Watched>;
   /** How passed records are counted: by the table's marker, or by Kafka coordinates (the lake keeps them). */
@@ -69,24 +73,26 @@ function count(keys: string[]): Map<string, number> {
  * there (those whose bytes hold the run id and that the run did not send itself), counts them by
  * `markerOf` (null: another run's), and reports each not keyed by `expectedKey`.
  */
-async function countOutputs<V>(env: FuzzEnv, topic: string, o: { markerOf(v: V): string | null; expectedKey(v: V): string; describe(marker: string): string; keyedBy: string }): Promise<{ counts: Map<string, number>; problems: string[] }> {
+async function countOutputs<V>(env: FuzzEnv, topic: string, o: { markerOf(v: V): string | null; expectedKey(v: V): string; describe(marker: string): string; keyedBy: string }): Promise<{ counts: Map<string, number>; problems: string[]; values: V[] }> {
   const marker = Buffer.from(env.run);
   const records = await readToEnd(env.kafka, [topic], (r) => !!r.value?.includes(marker) && !env.sentDirectly.has(coordinateKey(r)), { from: env.from, timeoutMs: 90_000 });
   const keys: string[] = [];
+  const values: V[] = [];
   const problems: string[] = [];
   for (const r of records) {
     const v = (await env.serde.decode(topic, r.value)) as V;
     const key = o.markerOf(v);
     if (key === null) continue;
     keys.push(key);
+    values.push(v);
     if (r.key?.toString('utf8') !== o.expectedKey(v)) problems.push(`${o.describe(key)} is keyed ${JSON.stringify(r.key?.toString('utf8').slice(0, 80))}, not by its ${o.keyedBy}`);
   }
-  return { counts: count(keys), problems };
+  return { counts: count(keys), problems, values };
 }
 
 /** Every input topic of the system, with its processor: what the fuzz runs. */
 export function fuzzTargets(c: RunContext): FuzzTarget[] {
-  return [validationTarget, scorerTarget, sinkTarget(c), visionTarget];
+  return [validationTarget, scorerTarget, sinkTarget(c), visionTarget, documentsTarget(c)];
 }
 
 /** sensor-validation forwards a valid reading unchanged: count the run's readings on the validated topic. */
@@ -190,8 +196,57 @@ const visionTarget: FuzzTarget<CameraFrame> = {
     }),
 };
 
+/**
+ * documents with a LocalBlobStore of its own in the run's dir (seeded with what the claim-check
+ * kinds refer to). Each upload costs a PDF read and an NER pass, so the target sends at most 80
+ * instances (every kind once, ~10 good uploads among them). A passed upload is an
+ * ExtractedEntities on docs.entities.v1 with its document_id; the review topic must hold a copy of
+ * exactly the flagged ones.
+ */
+function documentsTarget(c: RunContext): FuzzTarget<DocumentUpload> {
+  const blobs = new LocalBlobStore({ root: join(c.dir, 'blobs'), minFreeBytes: 0 });
+  const entities = TOPICS.documentEntities.name;
+  const review = TOPICS.documentReview.name;
+  const mine = (env: FuzzEnv) => (v: ExtractedEntities) => (v.document_id.startsWith(`${env.run}-`) ? v.document_id : null);
+  const read = (env: FuzzEnv, topic: string) => countOutputs<ExtractedEntities>(env, topic, { markerOf: mine(env), expectedKey: (v) => v.document_id, describe: (id) => `${topic} result for ${id.slice(0, 80)}`, keyedBy: 'document_id' });
+  return {
+    label: 'documents <- docs.uploads.v1',
+    table: DOCUMENT_UPLOADS,
+    topic: TOPICS.documentUploads,
+    processor: 'documents',
+    groupId: 'documents',
+    perTarget: 80,
+    outputs: [entities, review],
+    start: async (ep) => {
+      await seedBlobStore(blobs);
+      return startDocuments(ep, blobs);
+    },
+    passKey: 'marker',
+    async observe(env, sent) {
+      const results = await read(env, entities);
+      const copies = await read(env, review);
+      const problems = [...results.problems, ...copies.problems];
+      const flagged = count(results.values.filter((v) => v.needs_review).map((v) => v.document_id));
+      for (const id of new Set([...flagged.keys(), ...copies.counts.keys()])) {
+        if ((flagged.get(id) ?? 0) !== (copies.counts.get(id) ?? 0)) problems.push(`${id.slice(0, 80)}: ${flagged.get(id) ?? 0} results flagged needs_review, ${copies.counts.get(id) ?? 0} copies on ${review}`);
+      }
+      // How the pages were read: the native contract from its text layer, the scan by OCR.
+      const kindOf = new Map(sent.map((s) => [s.record.marker, s.record.kind]));
+      for (const v of results.values) {
+        const kind = kindOf.get(v.document_id);
+        if (kind === 'good' && (v.pages !== 3 || v.ocr_used)) problems.push(`${v.document_id}: the native contract came out as ${v.pages} pages, ocr_used ${v.ocr_used}`);
+        if (kind === 'scanned-page' && (v.pages !== 1 || !v.ocr_used)) problems.push(`${v.document_id}: the scanned page came out as ${v.pages} pages, ocr_used ${v.ocr_used}`);
+      }
+      for (const v of results.values) if (!(v.text_blob_uri && (await blobs.has(v.text_blob_uri).catch(() => false)))) problems.push(`${v.document_id.slice(0, 80)}: its page texts (${v.text_blob_uri}) are not in the blob store`);
+      return { counts: results.counts, problems };
+    },
+  };
+}
+
 /** Reader schemas for the outputs the observers decode. */
 export function useOutputReaders(serde: AvroSerde): void {
   serde.useReader(TOPICS.sensorReadingsValidated.name, loadSchema(TOPICS.sensorReadingsValidated.schema));
   serde.useReader(TOPICS.qcResults.name, loadSchema(TOPICS.qcResults.schema));
+  serde.useReader(TOPICS.documentEntities.name, loadSchema(TOPICS.documentEntities.schema));
+  serde.useReader(TOPICS.documentReview.name, loadSchema(TOPICS.documentReview.schema));
 }

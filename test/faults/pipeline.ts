@@ -1,5 +1,5 @@
 // The processors under fault, run in this process: sensor-validation, maintenance-scorer (with the
-// committed ONNX model) and the Parquet lake sink. Each logs into a buffer (a failing case prints
+// committed ONNX model), the Parquet lake sink, vision-qc and documents. Each logs into a buffer (a failing case prints
 // its tail) and is watched: `alive()` names why one is not running and ready any more, and
 // `crashes()` counts consumer crashes, so "never exits, never crash-loops" is checked, not assumed.
 import { Writable } from 'node:stream';
@@ -13,6 +13,9 @@ import { maintenanceScorer } from '../../streams/maintenance/topology.ts';
 import { sensorValidation } from '../../streams/sensor-validation/topology.ts';
 import { visionModelSpec } from '../../streams/vision/model.ts';
 import { visionQc } from '../../streams/vision/topology.ts';
+import type { BlobStore } from '../../streams/documents/blob-store.ts';
+import { nerModelSpec } from '../../streams/documents/ner/model.ts';
+import { documentsProcessor } from '../../streams/documents/topology.ts';
 
 export interface LogLine {
   level: number;
@@ -107,6 +110,13 @@ export async function startVision(endpoints: Endpoints, overrides: Partial<Runti
   const { logger, lines } = capturedLogger('vision-qc');
   const processor = await startProcessor(visionQc(visionModelSpec()), options(endpoints, logger, { workers: { threads: 1, ortThreads: 1, maxInflight: 2, maxInflightBytes: 64 * 1024 * 1024 }, ...overrides }));
   return { ...watch('vision-qc', lines, processor), processor };
+}
+
+/** documents (LexiScan) with the committed NER model and `blobs` as its claim-check store, two worker threads (one ONNX thread each). */
+export async function startDocuments(endpoints: Endpoints, blobs: BlobStore, overrides: Partial<RuntimeOptions> = {}): Promise<Watched & { processor: RunningProcessor }> {
+  const { logger, lines } = capturedLogger('documents');
+  const processor = await startProcessor(documentsProcessor(nerModelSpec(), blobs), options(endpoints, logger, { workers: { threads: 2, ortThreads: 1, maxInflight: 4, maxInflightBytes: 128 * 1024 * 1024 }, ...overrides }));
+  return { ...watch('documents', lines, processor), processor };
 }
 
 /** The billing-events lake sink on `topic` (a throwaway copy of telecom.billing-events.v1), flushing every second. */
