@@ -5,7 +5,7 @@
 // (local-steps.ts). A step answers null when its record was already dead-lettered by the runtime
 // (a deadline, a rejected page): the document stops there.
 import type { DocumentAnalysis } from './analyze.ts';
-import { decodeTextDocument, DocumentRejectedError, sniffDocument, type OcrMode, type PageText, type PdfPages } from './pages/index.ts';
+import { decodeTextDocument, DEFAULT_DOCUMENT_LIMITS, DocumentRejectedError, sniffDocument, type OcrMode, type PageText, type PdfPages } from './pages/index.ts';
 
 export type { OcrMode };
 export const OCR_MODES: readonly OcrMode[] = ['auto', 'always', 'never'];
@@ -36,6 +36,9 @@ export async function extractDocument(bytes: Uint8Array, ocr: OcrMode, steps: Ex
   if (sniffed.kind === 'text') {
     kind = 'text';
     pages = textFilePages(bytes);
+    // A PDF's page limit holds for text too: 1 MB of form feeds is 100,000 pages to analyse, and a
+    // result (one page source each) far over docs.entities.v1's 1 MiB.
+    if (pages.length > DEFAULT_DOCUMENT_LIMITS.maxPages) throw new DocumentRejectedError('too many pages', `the text has ${pages.length} pages (form feeds), the limit is ${DEFAULT_DOCUMENT_LIMITS.maxPages}`);
   } else if (sniffed.kind === 'pdf') {
     kind = 'pdf';
     const read = await steps.readPdf(bytes, ocr);
