@@ -98,6 +98,8 @@ function documentKinds(): FuzzKind<DocumentUpload>[] {
     upload('self-drawing-form', () => inline(HOSTILE_PDFS.selfDrawingForm), rejected(/^empty: no text on any of its 1 page/)),
     upload('png-pixel-bomb', () => inline(pngClaiming(15_000, 15_000)), rejected(/^page too large: the image is 15000 x 15000 pixels/)),
     upload('corrupt-jpeg', (_, c) => inline(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(c.random, 16 + Math.floor(c.random() * 300))])), rejected(/^corrupt: the image could not be decoded/)),
+    // Form feeds split a text document into pages: 100,000 of them is a PDF's 2,000-page case in text.
+    upload('text-with-100000-pages', () => inline(Buffer.from('Agreement\f'.repeat(100_000))), rejected(/^too many pages: /), { max: 1 }),
     upload('zero-byte-document', () => inline(new Uint8Array(0)), rejected(/^empty: the document has 0 bytes$/)),
     upload('whitespace-text', () => inline(Buffer.from(' \n\t\r\n ')), rejected(/^empty: /)),
     upload('zip-declared-pdf', (_, c) => inline(Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), randomBytes(c.random, 60)])), rejected(/^unsupported type: a ZIP archive/)),
