@@ -25,10 +25,14 @@ const CONTRACT = fixture('contract.pdf');
 const TEXT_CONTRACT = Buffer.from('SERVICES AGREEMENT\n\nThis Services Agreement is entered into on March 3, 2025 by Acme Holdings Inc. and Borealis Logistics LLC.\fThis Agreement is governed by the laws of the State of Delaware.\n', 'utf8');
 /** Bytes whose address the target makes a corrupt blob at (seedBlobStore): what bit rot on the store's disk looks like. */
 const ROTTEN_BLOB = Buffer.from('the document as it was uploaded');
+/** Over the 50 MiB a document may have: only a claim check can carry it (the topic takes 16 MiB). Made on first use. */
+let oversized: { bytes: Buffer; sha256: string } | undefined;
+const oversizedBlob = () => (oversized ??= ((bytes) => ({ bytes, sha256: sha256(bytes) }))(Buffer.alloc(50 * 1024 * 1024 + 1, 'x')));
 
 /** Puts what the claim-check kinds refer to into the processor's store: the contract, and a blob whose bytes no longer match its address. */
 export async function seedBlobStore(store: LocalBlobStore): Promise<void> {
   await store.put(CONTRACT);
+  await store.put(oversizedBlob().bytes);
   const rotten = store.pathOf(sha256(ROTTEN_BLOB));
   mkdirSync(dirname(rotten), { recursive: true });
   writeFileSync(rotten, Buffer.from('the document after a disk error'));
@@ -112,6 +116,7 @@ function documentKinds(): FuzzKind<DocumentUpload>[] {
     // An empty blob_uri is no claim check at all.
     upload('empty-blob-uri', () => ({ content: null, blob_uri: '' }), rejected(/^upload has neither content nor blob_uri/)),
     upload('blob-not-in-store', (_, c) => ({ content: null, blob_uri: blobUri(sha256(c.marker)), sha256: sha256(c.marker) }), rejected(/^claim check blob:sha256:[0-9a-f]{64}: blob .* is not in the blob store/)),
+    upload('too-large-by-claim-check', () => ({ content: null, blob_uri: blobUri(oversizedBlob().sha256), size_bytes: oversizedBlob().bytes.length, sha256: oversizedBlob().sha256 }), rejected(/^too large: the document has 52428801 bytes, the limit is 52428800$/), { max: 1 }),
     upload('corrupt-blob-in-store', () => ({ content: null, blob_uri: blobUri(sha256(ROTTEN_BLOB)), sha256: sha256(ROTTEN_BLOB) }), rejected(/^claim check blob:sha256:[0-9a-f]{64}: blob integrity check failed/)),
     upload('foreign-blob-uri', (_, c) => ({ content: null, blob_uri: pick(c, ['s3://contracts/2025/acme.pdf', 'file:///etc/passwd', `blob:sha256:../../../../etc/passwd${'0'.repeat(40)}`, `blob:sha256:${sha256(CONTRACT).toUpperCase()}`]) }), rejected(/^claim check .*: (not a blob URI|blob URI .* does not end in 64 lowercase hex digits)/)),
     // document_id keys the results and every record downstream refers to it: the index holds
