@@ -6,6 +6,8 @@
 // Where a model's bytes come from is a ModelSource. Today it is the file named in the spec; a model
 // registry (hot swap, shadow, canary: a later issue) would be another ModelSource that resolves a
 // name to a version and can hand out a new LoadedModel while the processor runs.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 /** ONNX element types a signature may name (onnxruntime-node's Tensor.Type). */
@@ -137,4 +139,23 @@ export function timedModelSource(source: ModelSource, onLoaded: (spec: ModelSpec
       return model;
     },
   };
+}
+
+/**
+ * Reads and checks the meta JSON training wrote beside a model (thresholds, classes, labels): a
+ * missing or bad file is one clear error naming every problem, before any record is read.
+ * `what` names the model in errors ("vision model"); `writer` says what writes the file.
+ */
+export function readModelMeta<M>(dir: string, file: string, what: string, writer: string, problemsOf: (meta: Record<string, unknown>) => string[]): M {
+  const path = join(dir, file);
+  if (!existsSync(path)) throw new Error(`no ${what} in ${resolve(dir)}: ${file} is missing (${writer} writes it)`);
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const problems = problemsOf(meta);
+  if (problems.length) throw new Error(`${path} is not a usable ${what} meta:\n  ${problems.join('\n  ')}`);
+  return meta as M;
 }

@@ -1,9 +1,9 @@
 // The PCB QC model as the runtime sees it: a ModelSpec (name, version, ONNX file, input/output
 // signature) built from models/vision/artifacts/model-meta.json, which training writes. Thresholds,
 // classes and the grid stride come from the meta, never from code (contract A in the vision notes).
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { ModelSpec, TensorSignature } from '../runtime/models.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readModelMeta, type ModelSpec, type TensorSignature } from '../runtime/models.ts';
 
 export const DEFAULT_VISION_MODEL_DIR = new URL('../../models/vision/artifacts/', import.meta.url).pathname;
 export const VISION_MODEL_FILE = 'pcb-qc.onnx';
@@ -63,17 +63,7 @@ export function metaProblems(meta: Record<string, unknown>): string[] {
 
 /** Reads and checks model-meta.json in `dir`; a bad or missing file is one clear error naming every problem. */
 export function loadVisionMeta(dir = DEFAULT_VISION_MODEL_DIR): VisionModelMeta {
-  const path = join(dir, VISION_META_FILE);
-  if (!existsSync(path)) throw new Error(`no vision model in ${resolve(dir)}: ${VISION_META_FILE} is missing (models/vision/ trains and exports it)`);
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  const problems = metaProblems(meta);
-  if (problems.length) throw new Error(`${path} is not a usable vision model meta:\n  ${problems.join('\n  ')}`);
-  return meta as VisionModelMeta;
+  return readModelMeta<VisionModelMeta>(dir, VISION_META_FILE, 'vision model', 'models/vision/ training', metaProblems);
 }
 
 /** The ModelSpec of the model in `dir` (default: the committed artifact). */

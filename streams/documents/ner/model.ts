@@ -3,9 +3,9 @@
 // evaluate.py completes with thresholds chosen on validation. Tags, window, stride, labels, contract
 // types and thresholds come from the meta, never from code.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { ModelSpec, TensorSignature } from '../../runtime/models.ts';
+import { readModelMeta, type ModelSpec, type TensorSignature } from '../../runtime/models.ts';
 import { WordPieces } from './chunking.ts';
 
 export const DEFAULT_NER_MODEL_DIR = new URL('../../../models/documents/artifacts/', import.meta.url).pathname;
@@ -69,17 +69,7 @@ export function nerMetaProblems(meta: Record<string, unknown>): string[] {
 
 /** Reads and checks model-meta.json in `dir`; a bad or missing file is one clear error naming every problem. */
 export function loadNerMeta(dir = DEFAULT_NER_MODEL_DIR): LegalNerMeta {
-  const path = join(dir, NER_META_FILE);
-  if (!existsSync(path)) throw new Error(`no NER model in ${resolve(dir)}: ${NER_META_FILE} is missing (models/documents/export.py writes it)`);
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  const problems = nerMetaProblems(meta);
-  if (problems.length) throw new Error(`${path} is not a usable NER model meta:\n  ${problems.join('\n  ')}`);
-  return meta as LegalNerMeta;
+  return readModelMeta<LegalNerMeta>(dir, NER_META_FILE, 'NER model', 'models/documents/export.py', nerMetaProblems);
 }
 
 /** The ModelSpec of the NER model in `dir` (default: the committed artifact). */
