@@ -65,7 +65,7 @@ describe('documents on the driver', () => {
     rmSync(blobDir, { recursive: true, force: true });
   });
 
-  it('native, mixed and claim-checked documents -> entities; each bad document -> its reason in the DLQ, in one batch', { timeout: 180_000 }, async () => {
+  it('native, mixed and claim-checked documents -> entities; each of ten bad documents -> its reason in the DLQ, in one batch', { timeout: 180_000 }, async () => {
     const contract = fixture('contract.pdf');
     const mixed = fixture('mixed.pdf');
     const stored = await blobs.put(contract);
@@ -79,6 +79,7 @@ describe('documents on the driver', () => {
       { doc: upload('zip', new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0xff, 0xfe])), reason: /^unsupported type: / },
       { doc: upload('tampered', contract, { sha256: sha(new Uint8Array([1])) }), reason: /hash to .* the upload says/ },
       { doc: upload('lost-blob', contract, { content: null, blob_uri: `blob:sha256:${'0'.repeat(64)}` }), reason: /claim check .* not in the blob store/ },
+      { doc: upload('', contract), reason: /^document_id must be 1-256 characters/ },
     ];
     const good = [upload('native', contract), upload('mixed', mixed), upload('by-claim-check', contract, { content: null, blob_uri: stored.uri })];
     const order = [good[0], ...bad.map((b) => b.doc), good[1], good[2]];
