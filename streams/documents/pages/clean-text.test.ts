@@ -98,6 +98,10 @@ describe('cleanPageTexts', () => {
 });
 
 describe('normalizeWhitespace', () => {
+  it('typographic quotes and en dashes become ASCII, em dashes stay', () => {
+    assert.equal(normalizeWhitespace('the “Company” and the ‘Provider’s’ fees, 2019–2020 — net'), 'the "Company" and the \'Provider\'s\' fees, 2019-2020 — net');
+  });
+
   it('line endings, odd spaces, soft hyphens, zero-width characters and ligatures', () => {
     assert.equal(normalizeWhitespace('\ufeffa\r\nb\u00a0\u00a0c\fd\u00adf\u200be ﬁnal\n\n\n\nx  '), 'a\nb c\ndf\u0065 final\n\nx'.replace('df\u0065', 'dfe'));
   });

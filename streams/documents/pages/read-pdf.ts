@@ -7,7 +7,7 @@ import { DocumentRejectedError } from './errors.ts';
 import { documentLimits, type DocumentLimits } from './limits.ts';
 import { openPdf, pdfRejection, withDeadline, type PDFDocumentProxy } from './pdf-document.ts';
 import { pageDrawing } from './page-drawing.ts';
-import { judgeTextLayer, textFromItems, type TextItemLike } from './text-layer.ts';
+import { judgeTextLayer, NO_DRAWING, textFromItems, textLayerVerdictNeedsDrawing, type TextItemLike } from './text-layer.ts';
 import type { OcrMode, PageText } from './types.ts';
 
 export interface PdfPages {
@@ -77,7 +77,7 @@ async function readPage(doc: PDFDocumentProxy, n: number): Promise<{ text: strin
     const content = await page.getTextContent();
     const text = textFromItems(content.items.filter((i) => 'str' in i) as TextItemLike[]);
     const [x0, y0, x1, y1] = page.view;
-    const drawing = pageDrawing(await page.getOperatorList(), Math.abs((x1 - x0) * (y1 - y0)));
+    const drawing = textLayerVerdictNeedsDrawing(text) ? pageDrawing(await page.getOperatorList(), Math.abs((x1 - x0) * (y1 - y0))) : NO_DRAWING;
     const verdict = judgeTextLayer(text, drawing);
     return { text, ...verdict };
   } finally {

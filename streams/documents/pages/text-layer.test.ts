@@ -1,7 +1,7 @@
 // The per-page verdict on a PDF text layer, and the assembly of pdfjs text items into lines.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeTextLayer, textFromItems, textStatistics, type PageDrawing } from './text-layer.ts';
+import { judgeTextLayer, NO_DRAWING, textFromItems, textLayerVerdictNeedsDrawing, textStatistics, type PageDrawing } from './text-layer.ts';
 
 const vector: PageDrawing = { imageCoverage: 0, invisibleTextShare: 0, pathCount: 0 };
 const scan: PageDrawing = { imageCoverage: 1, invisibleTextShare: 0, pathCount: 0 };
@@ -42,6 +42,14 @@ describe('judgeTextLayer', () => {
     assert.deepEqual(judgeTextLayer('', vector), { real: true, why: 'blank page' });
     assert.equal(judgeTextLayer('  \n ', scan).real, false);
     assert.equal(judgeTextLayer('', { ...vector, pathCount: 2000 }).real, false);
+  });
+
+  it('the drawing is only looked at where it can change the verdict', () => {
+    const prose = `${CLAUSE} ${CLAUSE}`;
+    assert.equal(textLayerVerdictNeedsDrawing(prose), false);
+    for (const drawing of [vector, scan, ocrLayer, { ...vector, pathCount: 5000 }]) assert.equal(judgeTextLayer(prose, drawing).real, judgeTextLayer(prose, NO_DRAWING).real);
+    assert.equal(textLayerVerdictNeedsDrawing('CONFIDENTIAL ABC-000123'), true, 'short: a stamp?');
+    assert.equal(textLayerVerdictNeedsDrawing('PWM-5700-00431-SH 0.2MW '.repeat(20)), true, 'a table: no function words');
   });
 
   it('statistics count characters without spaces and skip neutral tokens', () => {
