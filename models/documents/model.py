@@ -1,8 +1,9 @@
 """The LexiScan network: all-MiniLM-L6-v2 (a 6-layer BERT) with two linear heads.
 
 - `logits` [N, L, T]: one sigmoid per tag and piece (multi-label BIO, see chunking.py).
-- `type_logits` [N, C]: contract type from the attention-masked mean of the last hidden states of
-  each chunk (MiniLM is trained as a mean-pooled sentence encoder); the stream reads chunk 0's row.
+- `type_logits` [N, C]: contract type from the attention-masked mean of one hidden layer of each
+  chunk (`type_layer`, chosen on validation: fine-tuning for tagging moves the top layers away from
+  MiniLM's sentence embedding); the stream reads chunk 0's row.
 """
 from __future__ import annotations
 
@@ -27,18 +28,23 @@ class LegalNer(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.tagger = nn.Linear(hidden, n_tags)
         self.type_head = nn.Linear(hidden, n_types)
+        # Index into the encoder's hidden states (0 = embeddings, -1 = last layer) the type head pools.
+        self.type_layer = -1
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        logits = self.tagger(self.dropout(hidden))
-        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
-        return logits, self.type_head(pooled)
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True).hidden_states
+        logits = self.tagger(self.dropout(states[-1]))
+        return logits, self.type_head(masked_mean(states[self.type_layer], attention_mask))
 
-    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+    def pooled_layers(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list[torch.Tensor]:
+        """The masked mean of every hidden state (embeddings first), [N, H] each."""
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True).hidden_states
+        return [masked_mean(h, attention_mask) for h in states]
+
+
+def masked_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
 
 
 def build_model(encoder_dir: str | Path, n_tags: int, n_types: int) -> LegalNer:
@@ -57,4 +63,5 @@ def load_checkpoint(path: str | Path, encoder_dir: str | Path | None = None) -> 
     meta = ckpt['meta']
     model = build_model(encoder_dir or default_encoder_dir(), len(meta['tags']), len(meta['contract_types']))
     model.load_state_dict(ckpt['model'])
+    model.type_layer = meta.get('type_head', {}).get('layer', -1)
     return model.eval(), meta

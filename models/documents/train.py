@@ -70,9 +70,27 @@ def batches(items: list[dict], size: int, rng: random.Random | None):
                torch.from_numpy(np.stack([g['y'] for g in group])), torch.from_numpy(np.stack([g['w'] for g in group])))
 
 
-def masked_bce(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    loss = F.binary_cross_entropy_with_logits(logits, y, reduction='none')
+def masked_bce(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    loss = F.binary_cross_entropy_with_logits(logits, y, reduction='none', pos_weight=pos_weight)
     return (loss * w).sum() / w.sum().clamp(min=1.0)
+
+
+def positive_weights(chunks: list[dict], power: float) -> torch.Tensor:
+    """Per tag, (negatives / positives) ** power over the unmasked training pieces, in [1, 100].
+    Without it the rare B-/I- positives lose to the negatives: a first run (mean BCE, no weights)
+    collapsed the top layers to one vector that predicts every tag's prior everywhere."""
+    pos = sum((c['y'] * c['w']).sum(0) for c in chunks)
+    tot = sum(c['w'].sum(0) for c in chunks)
+    ratio = (tot - pos) / np.maximum(pos, 1.0)
+    return torch.from_numpy(np.clip(ratio ** power, 1.0, 100.0).astype(np.float32))
+
+
+def separation(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> tuple[float, float]:
+    """Mean probability on positive and on negative B-/I- entries of a batch (a collapse check)."""
+    p = torch.sigmoid(logits.detach())[..., 1:]
+    y, w = y[..., 1:], w[..., 1:]
+    pos, neg = (y * w), ((1 - y) * w)
+    return float((p * pos).sum() / pos.sum().clamp(min=1)), float((p * neg).sum() / neg.sum().clamp(min=1))
 
 
 def sample_epoch(chunks: list[dict], neg_ratio: float, rng: random.Random) -> list[dict]:
@@ -82,51 +100,65 @@ def sample_epoch(chunks: list[dict], neg_ratio: float, rng: random.Random) -> li
 
 
 @torch.no_grad()
-def evaluate_loss(model, items: list[dict], batch_size: int) -> float:
+def evaluate_loss(model, items: list[dict], batch_size: int, pos_weight: torch.Tensor | None = None) -> float:
     model.eval()
     total, weight = 0.0, 0.0
     for ids, mask, y, w in batches(items, batch_size, None):
         logits, _ = model(ids, mask)
-        total += float(F.binary_cross_entropy_with_logits(logits, y, reduction='none').mul(w).sum())
+        total += float(F.binary_cross_entropy_with_logits(logits, y, reduction='none', pos_weight=pos_weight).mul(w).sum())
         weight += float(w.sum())
     return total / max(weight, 1.0)
 
 
 @torch.no_grad()
-def first_chunk_features(model, docs: list[dict], pieces: WordPieces, max_length: int) -> torch.Tensor:
+def first_chunk_features(model, docs: list[dict], pieces: WordPieces, max_length: int) -> list[torch.Tensor]:
+    """Per hidden layer, the pooled first window of every contract: [n_docs, H] each."""
     model.eval()
-    feats = []
+    per_doc = []
     for d in docs:
         tok = tokenize(d['text'], pieces)
         ids, mask = chunk_inputs(tok.ids, [0], max_length, pieces)
-        feats.append(model.pooled(torch.from_numpy(ids), torch.from_numpy(mask))[0])
-    return torch.stack(feats)
+        per_doc.append([h[0] for h in model.pooled_layers(torch.from_numpy(ids), torch.from_numpy(mask))])
+    return [torch.stack([p[k] for p in per_doc]) for k in range(len(per_doc[0]))]
 
 
 def fit_type_head(model, train_docs, val_docs, pieces, types: list[str], max_length: int) -> dict:
-    """Multinomial logistic regression on the pooled first chunk; weight decay chosen on validation."""
-    xtr, xva = first_chunk_features(model, train_docs, pieces, max_length), first_chunk_features(model, val_docs, pieces, max_length)
+    """Multinomial logistic regression on one pooled hidden layer of the first window; the layer and
+    the weight decay chosen on validation accuracy. Sets model.type_head and model.type_layer."""
+    ftr, fva = first_chunk_features(model, train_docs, pieces, max_length), first_chunk_features(model, val_docs, pieces, max_length)
     ytr = torch.tensor([types.index(d['meta']['contract_type']) for d in train_docs])
     yva = torch.tensor([types.index(d['meta']['contract_type']) if d['meta']['contract_type'] in types else -1 for d in val_docs])
-    best = None
-    for wd in (1e-4, 1e-3, 1e-2, 1e-1):
-        torch.manual_seed(0)
-        head = torch.nn.Linear(xtr.shape[1], len(types))
-        opt = torch.optim.LBFGS(head.parameters(), max_iter=300, line_search_fn='strong_wolfe')
+    best, tried = None, []
+    for layer in range(len(ftr)):
+        # Standardise with train statistics, folded into the linear layer afterwards.
+        mu, sd = ftr[layer].mean(0), ftr[layer].std(0).clamp(min=1e-6)
+        xtr, xva = (ftr[layer] - mu) / sd, (fva[layer] - mu) / sd
+        for wd in (1e-4, 1e-3, 1e-2, 1e-1):
+            torch.manual_seed(0)
+            head = torch.nn.Linear(xtr.shape[1], len(types))
+            opt = torch.optim.LBFGS(head.parameters(), max_iter=300, line_search_fn='strong_wolfe')
 
-        def closure():
-            opt.zero_grad()
-            loss = F.cross_entropy(head(xtr), ytr) + wd * head.weight.pow(2).sum()
-            loss.backward()
-            return loss
-        opt.step(closure)
-        with torch.no_grad():
-            acc = float((head(xva).argmax(1) == yva).float().mean())
-        print(f'type head: weight decay {wd:g}: validation accuracy {acc:.3f}', flush=True)
-        if best is None or acc > best[0]:
-            best = (acc, wd, head)
-    model.type_head.load_state_dict(best[2].state_dict())
-    return {'weight_decay': best[1], 'validation_accuracy': best[0]}
+            def closure():
+                opt.zero_grad()
+                loss = F.cross_entropy(head(xtr), ytr) + wd * head.weight.pow(2).sum()
+                loss.backward()
+                return loss
+            opt.step(closure)
+            with torch.no_grad():
+                acc = float((head(xva).argmax(1) == yva).float().mean())
+            tried.append({'layer': layer, 'weight_decay': wd, 'validation_accuracy': round(acc, 4)})
+            print(f'type head: layer {layer}, weight decay {wd:g}: validation accuracy {acc:.3f}', flush=True)
+            if best is None or acc > best[0]:
+                with torch.no_grad():
+                    w = head.weight / sd
+                    b = head.bias - (w * mu).sum(1)
+                best = (acc, layer, wd, w.clone(), b.clone())
+    acc, layer, wd, w, b = best
+    with torch.no_grad():
+        model.type_head.weight.copy_(w)
+        model.type_head.bias.copy_(b)
+    model.type_layer = layer
+    return {'layer': layer, 'weight_decay': wd, 'validation_accuracy': acc, 'tried': tried}
 
 
 def main() -> None:
@@ -143,6 +175,7 @@ def main() -> None:
     ap.add_argument('--lr', type=float, default=8e-5)
     ap.add_argument('--head-lr', type=float, default=1e-3)
     ap.add_argument('--neg-ratio', type=float, default=0.5)
+    ap.add_argument('--pos-weight-power', type=float, default=0.5, help='positive weight per tag = (neg/pos) ** this (0 = unweighted)')
     ap.add_argument('--time-budget-min', type=float, default=0, help='stop training at the first step past this many minutes (0 = none); validation and the type head still run')
     ap.add_argument('--freeze-embeddings', action='store_true', help='keep the word/position embeddings as pretrained (cheaper steps on CPU)')
     ap.add_argument('--max-steps-per-epoch', type=int, default=0)
@@ -162,6 +195,7 @@ def main() -> None:
     if args.type_head_only:
         from model import load_checkpoint
         model, meta = load_checkpoint(args.type_head_only, encoder)
+        model.type_layer = -1
         fit = fit_type_head(model, train_docs, val_docs, pieces, meta['contract_types'], meta['max_length'])
         ckpt = torch.load(args.type_head_only, map_location='cpu', weights_only=False)
         ckpt['model'] = model.state_dict()
@@ -180,6 +214,9 @@ def main() -> None:
     n_pos = sum(c['positive'] for c in train_chunks)
     print(f'chunks: train {len(train_chunks)} ({n_pos} positive), validation sample {len(val_sample)}; {time.time() - t0:.0f} s', flush=True)
 
+    pos_weight = positive_weights([c for c in train_chunks if c['positive']], args.pos_weight_power) if args.pos_weight_power else None
+    if pos_weight is not None:
+        print('positive weights ' + ', '.join(f'{t} {float(v):.1f}' for t, v in zip(tags, pos_weight)), flush=True)
     model = build_model(encoder, len(tags), len(types))
     if args.freeze_embeddings:
         for p in model.encoder.embeddings.parameters():
@@ -210,17 +247,18 @@ def main() -> None:
                 print(f'time budget reached at epoch {epoch} step {step}', flush=True)
                 break
             logits, _ = model(ids, mask)
-            loss = masked_bce(logits, y, w)
+            loss = masked_bce(logits, y, w, pos_weight)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
             opt.step()
             sched.step()
             losses.append(float(loss.detach()))
-            if step % 20 == 0:
+            if step % 10 == 0:
                 el = time.time() - t_epoch
-                print(f'epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-20:]):.4f} ({el / (step + 1):.2f} s/step)', flush=True)
-        val_loss = evaluate_loss(model, val_sample, 32)
+                p_pos, p_neg = separation(logits, y, w)
+                print(f'epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-10:]):.4f} P(positive) {p_pos:.3f} P(negative) {p_neg:.3f} ({el / (step + 1):.2f} s/step)', flush=True)
+        val_loss = evaluate_loss(model, val_sample, 32, pos_weight)
         history.append({'epoch': epoch, 'train_loss': float(np.mean(losses)), 'validation_loss': val_loss, 'steps': len(losses),
                         'seconds': time.time() - t_epoch})
         print(f'epoch {epoch}: train loss {np.mean(losses):.4f}, validation loss {val_loss:.4f}, {time.time() - t_epoch:.0f} s', flush=True)
