@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { Worker } from 'tesseract.js';
 import { cleanUpImage, decodeToGray, speckleShare, type CleanupStep } from '../streams/documents/pages/image-cleanup.ts';
-import { createTesseractWorker, recognizeGray, type TesseractModel } from '../streams/documents/pages/ocr.ts';
+import { createTesseractWorker, DEFAULT_CLEANUP, recognizeGray, type TesseractModel } from '../streams/documents/pages/ocr.ts';
 import { renderPdfPage, type GrayImage } from '../streams/documents/pages/render.ts';
 
 const { values: args } = parseArgs({
@@ -104,7 +104,7 @@ async function cuadPages(count: number): Promise<EvalPage[]> {
       if (normalize(reference).length < 1000) continue;
       const index = pages.length / 2;
       const image = await renderPdfPage(readFileSync(pdf), n, { ocrDpi: DPI, maxPagePixels: 60e6, readTimeoutMs: 60_000 });
-      const id = `${file.replace(/\.pdf$/i, '').slice(0, 40)}#p${n}`;
+      const id = `${file.replace(/\.pdf$/i, '')}#p${n}`;
       const scanned = await scannedLook(image, index);
       pages.push({ id, set: 'cuad-clean', image, png: await savePng(image, `cuad-${index}`), reference });
       pages.push({ id, set: 'cuad-scanned', image: scanned, png: await savePng(scanned, `cuad-${index}-scanned`), reference });
@@ -119,16 +119,34 @@ async function linnPage(): Promise<EvalPage> {
   return { id: 'linn.png', set: 'linn', image, png: await savePng(image, 'linn'), reference: readFileSync(join(LINN, 'linn.txt'), 'utf8') };
 }
 
-function nativeTesseract(input: string): Promise<{ text: string; ms: number }> {
+/** The CLI on one image (or a list file), one OpenMP thread; `cpuSeconds` (user + system) from bash's `times`, which a loaded host does not inflate. */
+function nativeTesseract(input: string): Promise<{ text: string; ms: number; cpuSeconds: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('tesseract', [input, 'stdout', '--dpi', String(DPI), '-l', 'eng'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('bash', ['-c', 'tesseract "$@" 2>/dev/null; status=$?; times >&2; exit $status', 'tesseract', input, 'stdout', '--dpi', String(DPI), '-l', 'eng'], {
+      env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
+    let times = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (text += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (times += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ text, ms: performance.now() - started }) : reject(new Error(`tesseract exited ${code} on ${input}`))));
+    child.on('close', (code) => {
+      // `times` prints the shell's own user/system times, then its children's.
+      const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(times.trim());
+      const cpuSeconds = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : Number.NaN;
+      if (code === 0) resolve({ text, ms: performance.now() - started, cpuSeconds });
+      else reject(new Error(`tesseract exited ${code} on ${input}`));
+    });
   });
 }
+
+/** CPU seconds (user + system) of this process, all threads: the tesseract.js worker thread does the work. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** Jobs over `workers` in parallel, results in job order. */
 async function inParallel<J, W, R>(jobs: J[], workers: W[], fn: (job: J, worker: W) => Promise<R>): Promise<R[]> {
@@ -203,20 +221,31 @@ if (!args['skip-speed']) {
   const loadBefore = loadavg()[0];
   const w = await createTesseractWorker();
   await recognizeGray(speedPages[0].image, DPI, w); // warm-up, not timed
-  let t = performance.now();
-  for (const p of speedPages) await recognizeGray(p.image, DPI, w);
-  const jsRecognize = (performance.now() - t) / 1000;
-  t = performance.now();
-  for (const p of speedPages) await recognizeGray(await cleanUpImage(p.image, ['deskew']), DPI, w);
-  const jsWithDeskew = (performance.now() - t) / 1000;
+  // Page by page, the engines one after the other (not one engine's block then the other's), so a
+  // change of load on the host during the run falls on both alike.
+  let jsRecognize = 0;
+  let jsRecognizeCpu = 0;
+  let jsWithCleanup = 0;
+  let nativePerCall = 0;
+  let nativePerCallCpu = 0;
+  for (const p of speedPages) {
+    let t = performance.now();
+    const cpu = cpuSeconds();
+    await recognizeGray(p.image, DPI, w);
+    jsRecognizeCpu += cpuSeconds() - cpu;
+    jsRecognize += (performance.now() - t) / 1000;
+    t = performance.now();
+    await recognizeGray(await cleanUpImage(p.image, DEFAULT_CLEANUP), DPI, w);
+    jsWithCleanup += (performance.now() - t) / 1000;
+    t = performance.now();
+    nativePerCallCpu += (await nativeTesseract(p.png)).cpuSeconds;
+    nativePerCall += (performance.now() - t) / 1000;
+  }
   await w.terminate();
-  t = performance.now();
-  for (const p of speedPages) await nativeTesseract(p.png);
-  const nativePerCall = (performance.now() - t) / 1000;
   const list = join(work, 'speed-pages.txt');
   writeFileSync(list, speedPages.map((p) => p.png).join('\n') + '\n');
-  t = performance.now();
-  await nativeTesseract(list);
+  const t = performance.now();
+  const nativeBatchCpu = (await nativeTesseract(list)).cpuSeconds;
   const nativeBatch = (performance.now() - t) / 1000;
   const rate = (s: number) => speedPages.length / s;
   speed = {
@@ -224,11 +253,21 @@ if (!args['skip-speed']) {
     threadsEach: 1,
     pagesPerSecond: {
       'tesseract.js recognise (warm worker, PGM in)': rate(jsRecognize),
-      'tesseract.js deskew + recognise': rate(jsWithDeskew),
+      [`tesseract.js ${DEFAULT_CLEANUP.join(' + ')} + recognise`]: rate(jsWithCleanup),
       'native CLI, one process per page': rate(nativePerCall),
       'native CLI, one process for all pages (list file)': rate(nativeBatch),
     },
-    ratioNativeBatchOverJs: jsRecognize / nativeBatch,
+    pagesPerCpuSecond: {
+      'tesseract.js recognise': rate(jsRecognizeCpu),
+      'native CLI, one process per page': rate(nativePerCallCpu),
+      'native CLI, one process for all pages (list file)': rate(nativeBatchCpu),
+    },
+    slowdownOfJsVsNative: {
+      wallPerCall: jsRecognize / nativePerCall,
+      wallBatch: jsRecognize / nativeBatch,
+      cpuPerCall: jsRecognizeCpu / nativePerCallCpu,
+      cpuBatch: jsRecognizeCpu / nativeBatchCpu,
+    },
     loadAverage1mBeforeAfter: [loadBefore, loadavg()[0]],
   };
   process.stderr.write(`speed: ${JSON.stringify(speed)}\n`);
