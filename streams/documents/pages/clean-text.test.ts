@@ -33,6 +33,7 @@ describe('cleanPageTexts', () => {
 
   it('drops page numbers at the top or bottom of a page, not numbers inside the text', () => {
     assert.deepEqual(cleaned('Body one.\n\n- 7 -', '12\nBody two.\n3\nmore', 'Body three.\n-iv-'), ['Body one.', 'Body two.\n3\nmore', 'Body three.']);
+    assert.deepEqual(cleaned('CIVIL\nProcedure rules apply.', 'xii\nMore text here.'), ['CIVIL\nProcedure rules apply.', 'More text here.']);
   });
 
   it('a line that repeats on only some pages stays; numbered lines need three pages', () => {

@@ -7,7 +7,8 @@ import type { PageText } from './types.ts';
 
 /** How many lines at the top and at the bottom of a page are looked at for headers, footers and page numbers. */
 const EDGE_LINES = 3;
-const PAGE_NUMBER = /^(page\s*)?[-–—]?\s*(\d{1,4}|[ivxlc]{1,7})\s*[-–—]?(\s*(of|\/)\s*\d{1,4})?$/iu;
+/** `7`, `- 7 -`, `Page 7`, `7 of 9`, `iv` (a well-formed roman numeral up to 399, so a line `CIVIL` is not one). */
+const PAGE_NUMBER = /^(page\s*)?[-–—]?\s*(\d{1,4}|(?=[ivxlc])c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3}))\s*[-–—]?(\s*(of|\/)\s*\d{1,4})?$/iu;
 /** A line that starts a list item, a numbered clause or a heading keeps its line break. */
 const BLOCK_START = /^(\(?[a-z0-9]{1,3}[.)]\s|\d+(\.\d+)+\s|[•·▪‣●○■□◦*–-]\s|(section|article|exhibit|schedule|annex|appendix)\s+[\divxlc\d]+\b)/iu;
 /** A form label starting a line ("By:", "Name: Jane Doe", "Attention: Legal") keeps its line break. */
