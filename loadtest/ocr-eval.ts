@@ -7,7 +7,7 @@
 //   node loadtest/ocr-eval.ts [--pages 24] [--speed-pages 12] [--skip-cer] [--skip-speed] [--variant NAME ... (only these; 'native' for the CLI)]
 //     [--out loadtest/results/ocr-eval-DATE.json]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -301,4 +301,5 @@ const out = args.out ?? `loadtest/results/ocr-eval-${started.toISOString().slice
 mkdirSync(join(out, '..'), { recursive: true });
 const host = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, tesseractCli: execFileSync('tesseract', ['--version'], { encoding: 'utf8' }).split('\n')[0] };
 writeFileSync(out, JSON.stringify({ started: started.toISOString(), command: `node loadtest/ocr-eval.ts ${process.argv.slice(2).join(' ')}`.trim(), host, dpi: DPI, pages: pages.map((p) => ({ id: p.id, set: p.set, referenceChars: normalize(p.reference).length, speckleShare: speckleShare(p.image) })), cer, speed, perPage }, null, 2) + '\n');
+rmSync(work, { recursive: true, force: true }); // ~200 MB of page PNGs
 process.stderr.write(`wrote ${out}\n`);
