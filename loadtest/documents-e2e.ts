@@ -10,7 +10,7 @@
 //   node loadtest/documents-e2e.ts [--pdfs 40] [--texts 20] [--native 12] [--scans 6] [--out loadtest/results/x.json]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { serviceEnv } from '../cli/env.ts';
@@ -41,6 +41,8 @@ const out = arg('out', `loadtest/results/documents-e2e-${new Date().toISOString(
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (ms: number) => Math.round(ms) / 1000;
 if (!existsSync(cuad)) throw new Error(`needs CUAD at ${cuad} (../shared/data/cuad next to the repository)`);
+// Other work on the machine shows in every number: recorded, with the baselines measured in the same run.
+const loadAtStart = loadavg()[0];
 
 // --- 1. text layer ---------------------------------------------------------------------------------
 const pdfDir = join(cuad, 'full_contract_pdf');
@@ -141,6 +143,7 @@ writeResults(out, {
   textLayer,
   ner,
   uploadToJson: Object.fromEntries((['native', 'scanned'] as const).map((k) => [k, { endToEnd: endToEnd[k], inProcessExtract: inProcess[k], p50Ratio: endToEnd[k].p50 / inProcess[k].p50 }])),
+  loadAverage1m: { start: loadAtStart, end: loadavg()[0] },
   settings: { poolThreads: options.workers?.threads, ortThreads: options.workers?.ortThreads, model: `${spec.name}@${spec.version}` },
 });
 log(`results: ${out}`);
