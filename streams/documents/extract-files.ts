@@ -3,8 +3,9 @@
 // use and evaluation. One result per file: a JSON line with the ExtractedEntities fields, or a
 // readable summary; a bad file is reported and the rest go on, and the exit code is 1 at the end if
 // any file failed.
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileModelSource } from '../runtime/models.ts';
 import { analyzePages } from './analyze.ts';
@@ -12,7 +13,7 @@ import { extractDocument, OCR_MODES, type Extraction, type ExtractionSteps, type
 import { DEFAULT_NER_MODEL_DIR, nerModelSpec, type NerModelSpec } from './ner/model.ts';
 import { closeTesseract, DEFAULT_DOCUMENT_LIMITS, DocumentRejectedError, ocrImage, ocrPdfPage, readPdfPages } from './pages/index.ts';
 
-export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--json] [--ocr auto|always|never] [--model DIR]
+export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--json] [--ocr auto|always|never] [--model DIR] [--pages-out DIR]
 
   FILE          a PDF (native or scanned), an image of a page (PNG, JPEG, TIFF) or UTF-8 text;
                 the type is read from the bytes, not the name
@@ -20,6 +21,9 @@ export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--js
   --ocr MODE    auto (default): OCR only the PDF pages without a real text layer;
                 always: OCR every page; never: text layers only
   --model DIR   model-meta.json + legal-ner.onnx + tokenizer.json (default models/documents/artifacts)
+  --pages-out DIR  also write each file's cleaned page texts (what the offsets point into) to
+                DIR/NAME.txt, pages separated by form feeds: to read what OCR saw, or to run the
+                NER again on the same text without OCR (extract DIR/NAME.txt)
 `;
 
 /** The JSON object of one file: ExtractedEntities' fields plus what a batch run needs to know. */
@@ -75,7 +79,7 @@ export interface ExtractIo {
 export async function runExtract(args: string[], io: ExtractIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, ocr: { type: 'string', default: 'auto' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, ocr: { type: 'string', default: 'auto' }, model: { type: 'string' }, 'pages-out': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     io.err(`streamscore documents extract: ${(err as Error).message}\n\n${EXTRACT_USAGE}`);
     return 2;
@@ -94,6 +98,8 @@ export async function runExtract(args: string[], io: ExtractIo = { out: (l) => p
     io.err(`streamscore documents extract: no FILE given\n\n${EXTRACT_USAGE}`);
     return 2;
   }
+  const pagesOut = values['pages-out'] ? resolve(values['pages-out']) : null;
+  if (pagesOut) mkdirSync(pagesOut, { recursive: true });
   const spec = nerModelSpec(values.model ?? DEFAULT_NER_MODEL_DIR);
   const model = await new FileModelSource().load(spec, { intraOpThreads: availableParallelism() });
   const steps: ExtractionSteps = {
@@ -110,6 +116,7 @@ export async function runExtract(args: string[], io: ExtractIo = { out: (l) => p
         const r = await extractDocument(readDocument(file), ocr, steps);
         if (!r) throw new Error('extraction stopped without a result'); // in-process steps never answer null
         const report = reportOf(file, r, spec, performance.now() - started);
+        if (pagesOut) writeFileSync(join(pagesOut, `${basename(file)}.txt`), r.pageTexts.join('\f'));
         io.out(values.json ? JSON.stringify(report) : summary(report));
       } catch (err) {
         // A document's own fault is reported and the run goes on; anything else (the model) ends it.
