@@ -31,6 +31,7 @@ from model import default_encoder_dir, load_checkpoint  # noqa: E402
 
 MODEL_NAME = 'legal-ner-minilm'
 OUTPUTS = ['logits', 'type_logits']
+HEAD_NODES = ['/tagger/MatMul', '/type_head/Gemm']  # node names torch.onnx gives the heads' matmuls
 
 
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
@@ -96,7 +97,8 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     int8 = out / 'legal-ner-int8.onnx'
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    # The two heads stay float: tiny, nothing to gain (the int8 error measured comes from the encoder).
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, nodes_to_exclude=HEAD_NODES)
     diffs['int8'] = max_abs_diff(model, int8, check_batches())
     shipped = out / 'legal-ner.onnx'
     shutil.copyfile(int8 if args.ship == 'int8' else fp32, shipped)
