@@ -115,7 +115,7 @@ export async function startVision(endpoints: Endpoints, overrides: Partial<Runti
 /** documents (LexiScan) with the committed NER model and `blobs` as its claim-check store, two worker threads (one ONNX thread each). */
 export async function startDocuments(endpoints: Endpoints, blobs: BlobStore, overrides: Partial<RuntimeOptions> = {}): Promise<Watched & { processor: RunningProcessor }> {
   const { logger, lines } = capturedLogger('documents');
-  const processor = await startProcessor(documentsProcessor(nerModelSpec(), blobs), options(endpoints, logger, { workers: { threads: 2, ortThreads: 1, maxInflight: 4, maxInflightBytes: 128 * 1024 * 1024 }, ...overrides }));
+  const processor = await startProcessor(documentsProcessor(nerModelSpec(), blobs), options(endpoints, logger, { workers: { threads: 1, ortThreads: 1, maxInflight: 2, maxInflightBytes: 128 * 1024 * 1024 }, ...overrides }));
   return { ...watch('documents', lines, processor), processor };
 }
 
