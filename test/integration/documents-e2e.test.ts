@@ -91,8 +91,8 @@ test('a native and a scanned contract: upload -> validated JSON -> searchable by
     for (const label of ['PARTY', 'GOVERNING_LAW']) assert.ok(r.entities.some((e) => e.label === label), `${label} found: ${JSON.stringify(r.entities.map((e) => [e.label, e.text.slice(0, 40)]))}`);
   }
   // The scan's governing-law clause names Texas; parties are Boyd Enterprises and Cano Petroleum.
-  const law = s.entities.find((e) => e.label === 'GOVERNING_LAW');
-  assert.equal(law?.normalized?.split(' ')[0], 'US-TX', JSON.stringify(law));
+  const laws = s.entities.filter((e) => e.label === 'GOVERNING_LAW');
+  assert.ok(laws.some((e) => e.normalized === 'US-TX'), JSON.stringify(laws));
   assert.ok(s.entities.some((e) => e.label === 'PARTY' && /cano/i.test(e.text)), JSON.stringify(s.entities.filter((e) => e.label === 'PARTY')));
 
   const search = async (q: string) => ((await (await fetch(`${base}/v1/search?${q}`)).json()) as { documents: { document_id: string }[] }).documents.map((d) => d.document_id);
