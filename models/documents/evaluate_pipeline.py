@@ -23,23 +23,14 @@ from pathlib import Path
 
 from corpus import ALL_LABELS, DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split
 from cuad_text import normalised_stem
-from metrics import _prf, normalise_entity_text
+from metrics import _prf, greedy_matches, normalise_entity_text
 
 
-def greedy_matches(gold: list[str], pred: list[str], similarity: float) -> int:
-    pairs = sorted(((difflib.SequenceMatcher(None, g, p, autojunk=False).ratio(), i, j) for i, g in enumerate(gold) for j, p in enumerate(pred)), reverse=True)
-    used_g, used_p, n = set(), set(), 0
-    for score, i, j in pairs:
-        if score < similarity:
-            break
-        if i not in used_g and j not in used_p:
-            used_g.add(i)
-            used_p.add(j)
-            n += 1
-    return n
+def similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def score(gold_docs: list[dict], predicted: dict[str, list[dict]], labels: list[str], similarity: float) -> dict:
+def score(gold_docs: list[dict], predicted: dict[str, list[dict]], labels: list[str], threshold: float) -> dict:
     counts = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     for doc in gold_docs:
         entities = predicted[doc['id']]
@@ -49,7 +40,7 @@ def score(gold_docs: list[dict], predicted: dict[str, list[dict]], labels: list[
                 continue
             gold = sorted({normalise_entity_text(doc['text'][s:e]) for s, e, lab in doc['label'] if lab == label} - {''})
             pred = sorted({normalise_entity_text(e['text']) for e in entities if e['label'] == label} - {''})
-            for metric, tp in (('exact', len(set(gold) & set(pred))), ('fuzzy', greedy_matches(gold, pred, similarity))):
+            for metric, tp in (('exact', len(set(gold) & set(pred))), ('fuzzy', greedy_matches(gold, pred, similarity, threshold))):
                 row = counts[label][metric]
                 row[0] += tp
                 row[1] += len(pred)

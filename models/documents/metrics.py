@@ -28,18 +28,24 @@ def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
-def _overlap_matches(gold: list[tuple[int, int]], pred: list[tuple[int, int]], threshold: float) -> int:
-    """One-to-one matches with IoU >= threshold, best pairs first (greedy)."""
-    pairs = sorted(((_iou(g, p), i, j) for i, g in enumerate(gold) for j, p in enumerate(pred)), reverse=True)
+def greedy_matches(gold: list, pred: list, score, threshold: float) -> int:
+    """One-to-one matches of gold and predicted items with score(g, p) >= threshold, best pairs
+    first (greedy). score: IoU of spans here, text similarity in evaluate_pipeline.py."""
+    pairs = sorted(((score(g, p), i, j) for i, g in enumerate(gold) for j, p in enumerate(pred)), reverse=True)
     used_g, used_p, matched = set(), set(), 0
-    for iou, i, j in pairs:
-        if iou < threshold:
+    for value, i, j in pairs:
+        if value < threshold:
             break
         if i not in used_g and j not in used_p:
             used_g.add(i)
             used_p.add(j)
             matched += 1
     return matched
+
+
+def _overlap_matches(gold: list[tuple[int, int]], pred: list[tuple[int, int]], threshold: float) -> int:
+    """One-to-one matches with IoU >= threshold, best pairs first (greedy)."""
+    return greedy_matches(gold, pred, _iou, threshold)
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict:
