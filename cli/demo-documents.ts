@@ -60,7 +60,10 @@ export async function demoDocuments(options: RuntimeOptions, say: (line: string)
     }
     say(`  ${DEMO_CONTRACTS[i].what}: ${body.pages} pages${body.ocr_used ? ' (OCR)' : ' (text layer)'}, type ${body.contract_type} (${(body.contract_type_confidence ?? 0).toFixed(2)}), ${body.entities!.length} entities${body.needs_review ? ', sent to review' : ''}, after ${((Date.now() - t0) / 1000).toFixed(1)} s:`);
     const shown = new Set<string>();
-    for (const e of body.entities!) {
+    // Entities the rules could normalise first (a date, a jurisdiction, a party's defined name), then by confidence.
+    const ruleProblems = (e: EntityView) => e.problems.filter((p) => !p.startsWith('low confidence')).length;
+    const ranked = [...body.entities!].sort((a, b) => ruleProblems(a) - ruleProblems(b) || Number(b.normalized !== null) - Number(a.normalized !== null) || b.confidence - a.confidence);
+    for (const e of ranked) {
       const line = `${e.label} ${e.normalized ?? e.text}`;
       if (shown.has(line) || shown.size >= 14) continue;
       shown.add(line);
