@@ -2,10 +2,10 @@
 // layer per page), OCR the pages without a real text layer (or every page, or none: --ocr), then
 // analyse (clean-up, NER, rules). Where each step runs is the caller's: the documents processor
 // sends each to the runtime's worker pool (topology.ts), `documents extract` runs them in-process
-// (local-steps.ts). A step answers null when its record was already dead-lettered by the runtime
+// (extract-files.ts: inProcessSteps). A step answers null when its record was already dead-lettered by the runtime
 // (a deadline, a rejected page): the document stops there.
 import type { DocumentAnalysis } from './analyze.ts';
-import { decodeTextDocument, DEFAULT_DOCUMENT_LIMITS, DocumentRejectedError, sniffDocument, type OcrMode, type PageText, type PdfPages } from './pages/index.ts';
+import { DocumentRejectedError, readTextPages, sniffDocument, type OcrMode, type PageText, type PdfPages } from './pages/index.ts';
 
 export type { OcrMode };
 export const OCR_MODES: readonly OcrMode[] = ['auto', 'always', 'never'];
@@ -24,21 +24,13 @@ export interface Extraction extends DocumentAnalysis {
   ocrUsed: boolean;
 }
 
-/** Form feeds split a plain-text upload into pages (pdftotext writes them); without any it is one page. */
-export function textFilePages(bytes: Uint8Array): PageText[] {
-  return decodeTextDocument(bytes).split('\f').map((t, i) => ({ page: i + 1, text: t, source: 'text-file', ocrConfidence: null }));
-}
-
 export async function extractDocument(bytes: Uint8Array, ocr: OcrMode, steps: ExtractionSteps): Promise<Extraction | null> {
   const sniffed = sniffDocument(bytes);
   let kind: Extraction['kind'];
   let pages: PageText[];
   if (sniffed.kind === 'text') {
     kind = 'text';
-    pages = textFilePages(bytes);
-    // A PDF's page limit holds for text too: 1 MB of form feeds is 100,000 pages to analyse, and a
-    // result (one page source each) far over docs.entities.v1's 1 MiB.
-    if (pages.length > DEFAULT_DOCUMENT_LIMITS.maxPages) throw new DocumentRejectedError('too many pages', `the text has ${pages.length} pages (form feeds), the limit is ${DEFAULT_DOCUMENT_LIMITS.maxPages}`);
+    pages = readTextPages(bytes);
   } else if (sniffed.kind === 'pdf') {
     kind = 'pdf';
     const read = await steps.readPdf(bytes, ocr);

@@ -77,3 +77,10 @@ describe('readTextPages', () => {
     assert.equal(readTextPages(Buffer.from('only page')).length, 1);
   });
 });
+
+describe('readTextPages limits', () => {
+  it('refuses more form-feed pages than a PDF may have', () => {
+    assert.throws(() => readTextPages(Buffer.from('Agreement\f'.repeat(4)), { maxPages: 3 }), /too many pages: the text has 4 pages \(form feeds\), the limit is 3/);
+    assert.equal(readTextPages(Buffer.from('Agreement\f'.repeat(3)), { maxPages: 3 }).length, 3);
+  });
+});
