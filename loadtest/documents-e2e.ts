@@ -17,13 +17,13 @@ import { serviceEnv } from '../cli/env.ts';
 import { applyTopics } from '../cli/topics.ts';
 import { startDocumentsService } from '../connectors/documents-api/service.ts';
 import { up } from '../infra/stack/stack.ts';
-import { analyzePages } from '../streams/documents/analyze.ts';
 import { LocalBlobStore } from '../streams/documents/blob-store.ts';
-import { extractDocument, type ExtractionSteps } from '../streams/documents/extract.ts';
+import { extractDocument } from '../streams/documents/extract.ts';
+import { inProcessSteps } from '../streams/documents/extract-files.ts';
 import { chunkIds, chunkStarts, tokenize } from '../streams/documents/ner/chunking.ts';
 import { nerModelSpec, nerWordPieces } from '../streams/documents/ner/model.ts';
-import { runNer } from '../streams/documents/ner/ner.ts';
-import { closeTesseract, ocrImage, ocrPdfPage, readPdfPages } from '../streams/documents/pages/index.ts';
+import { chunkFeeds, runNer } from '../streams/documents/ner/ner.ts';
+import { closeTesseract, readPdfPages } from '../streams/documents/pages/index.ts';
 import { documentsProcessor } from '../streams/documents/topology.ts';
 import { runtimeOptionsFromEnv } from '../streams/runtime/config.ts';
 import { startProcessor } from '../streams/runtime/kafka-runner.ts';
@@ -72,14 +72,8 @@ const batches: Record<string, ort.Tensor>[] = [];
 for (const text of texts) {
   const tok = tokenize(text, pieces);
   const rows = chunkIds(tok.ids, chunkStarts(tok.ids.length, spec.meta.max_length, spec.meta.stride), spec.meta.max_length, pieces);
-  for (let b = 0; b < rows.length; b += 8) {
-    const batch = rows.slice(b, b + 8);
-    const width = Math.max(...batch.map((r) => r.length));
-    const ids = new BigInt64Array(batch.length * width).fill(BigInt(pieces.padId));
-    const mask = new BigInt64Array(batch.length * width);
-    batch.forEach((r, n) => r.forEach((v, j) => ((ids[n * width + j] = BigInt(v)), (mask[n * width + j] = 1n))));
-    batches.push({ input_ids: new ort.Tensor('int64', ids, [batch.length, width]), attention_mask: new ort.Tensor('int64', mask, [batch.length, width]) });
-  }
+  const width = Math.max(...rows.map((r) => r.length));
+  for (let b = 0; b < rows.length; b += 8) batches.push(chunkFeeds(rows.slice(b, b + 8), width, pieces.padId));
 }
 t = performance.now();
 for (const feeds of batches) await model.run(feeds);
@@ -90,7 +84,7 @@ log(`NER: ${tokens} tokens: runNer ${ner.runNer.tokensPerSecond.toFixed(0)} toke
 // --- 3. upload -> JSON --------------------------------------------------------------------------------
 const fixtures = { native: join(root, 'streams/documents/fixtures/native-servicing-10p.pdf'), scanned: join(root, 'streams/documents/fixtures/scanned-sponsorship-3p.pdf') };
 const counts = { native: Number(arg('native', '12')), scanned: Number(arg('scans', '6')) };
-const steps: ExtractionSteps = { readPdf: (b, o) => readPdfPages(b, {}, { ocr: o }), ocrPdfPage: (b, p) => ocrPdfPage(b, p), ocrImage: (b) => ocrImage(b), analyze: (p) => analyzePages(p, model, spec) };
+const steps = inProcessSteps(model, spec);
 const inProcess: Record<string, ReturnType<LatencyRecorder['summary']>> = {};
 for (const kind of ['native', 'scanned'] as const) {
   const rec = new LatencyRecorder();

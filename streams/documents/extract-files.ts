@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileModelSource } from '../runtime/models.ts';
+import { FileModelSource, type LoadedModel } from '../runtime/models.ts';
 import { analyzePages } from './analyze.ts';
 import { extractDocument, OCR_MODES, type Extraction, type ExtractionSteps, type OcrMode } from './extract.ts';
 import { DEFAULT_NER_MODEL_DIR, nerModelSpec, type NerModelSpec } from './ner/model.ts';
@@ -71,6 +71,16 @@ function readDocument(file: string): Uint8Array {
   return new Uint8Array(readFileSync(file));
 }
 
+/** The documents processor's steps run in this thread, one after another (one OCR engine). */
+export function inProcessSteps(model: Pick<LoadedModel, 'run'>, spec: NerModelSpec): ExtractionSteps {
+  return {
+    readPdf: (bytes, ocr) => readPdfPages(bytes, {}, { ocr }),
+    ocrPdfPage: (bytes, page) => ocrPdfPage(bytes, page),
+    ocrImage: (bytes) => ocrImage(bytes),
+    analyze: (pages) => analyzePages(pages, model, spec),
+  };
+}
+
 export interface ExtractIo {
   out(line: string): void;
   err(line: string): void;
@@ -102,12 +112,7 @@ export async function runExtract(args: string[], io: ExtractIo = { out: (l) => p
   if (pagesOut) mkdirSync(pagesOut, { recursive: true });
   const spec = nerModelSpec(values.model ?? DEFAULT_NER_MODEL_DIR);
   const model = await new FileModelSource().load(spec, { intraOpThreads: availableParallelism() });
-  const steps: ExtractionSteps = {
-    readPdf: (bytes, mode) => readPdfPages(bytes, {}, { ocr: mode }),
-    ocrPdfPage: (bytes, page) => ocrPdfPage(bytes, page),
-    ocrImage: (bytes) => ocrImage(bytes),
-    analyze: (pages) => analyzePages(pages, model, spec),
-  };
+  const steps = inProcessSteps(model, spec);
   let failed = 0;
   try {
     for (const file of files) {

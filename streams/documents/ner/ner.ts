@@ -29,6 +29,19 @@ export interface RunNerOptions {
   batchSize?: number;
 }
 
+/** The model's inputs for a batch of chunks (word-piece ids with [CLS]/[SEP]), padded to `width`. */
+export function chunkFeeds(batch: number[][], width: number, padId: number): Record<string, ort.Tensor> {
+  const ids = new BigInt64Array(batch.length * width).fill(BigInt(padId));
+  const mask = new BigInt64Array(batch.length * width);
+  batch.forEach((r, n) => {
+    r.forEach((v, j) => {
+      ids[n * width + j] = BigInt(v);
+      mask[n * width + j] = 1n;
+    });
+  });
+  return { input_ids: new ort.Tensor('int64', ids, [batch.length, width]), attention_mask: new ort.Tensor('int64', mask, [batch.length, width]) };
+}
+
 /** Entities and contract type of `text` (any length; empty text gives no entities and no type). */
 export async function runNer(model: Pick<LoadedModel, 'run'>, spec: NerModelSpec, text: string, options: RunNerOptions = {}): Promise<NerResult> {
   if (typeof text !== 'string') throw new TypeError(`runNer needs the document text as a string, got ${typeof text}`);
@@ -45,15 +58,7 @@ export async function runNer(model: Pick<LoadedModel, 'run'>, spec: NerModelSpec
   let typeLogits: Float32Array | null = null;
   for (let b = 0; b < rows.length; b += batchSize) {
     const batch = rows.slice(b, b + batchSize);
-    const ids = new BigInt64Array(batch.length * width).fill(BigInt(pieces.padId));
-    const mask = new BigInt64Array(batch.length * width);
-    batch.forEach((r, n) => {
-      r.forEach((v, j) => {
-        ids[n * width + j] = BigInt(v);
-        mask[n * width + j] = 1n;
-      });
-    });
-    const out = await model.run({ input_ids: new ort.Tensor('int64', ids, [batch.length, width]), attention_mask: new ort.Tensor('int64', mask, [batch.length, width]) });
+    const out = await model.run(chunkFeeds(batch, width, pieces.padId));
     const lg = out[NER_OUTPUTS.logits];
     const tl = out[NER_OUTPUTS.typeLogits];
     if (!lg || !tl) throw new Error(`model ${spec.name}@${spec.version} returned no ${!lg ? NER_OUTPUTS.logits : NER_OUTPUTS.typeLogits} output`);
