@@ -160,20 +160,23 @@ def word_probabilities(tok: Tokenized, starts: list[int], logits: np.ndarray, ma
 
 
 def spans_from_probabilities(text: str, tok: Tokenized, words: list[int], probs: np.ndarray, labels: list[str],
-                             tags: list[str], thresholds: dict[str, float]) -> list[dict]:
-    """Per label, a word is inside when max(P(B), P(I)) >= the label's threshold, and starts a new
-    span when P(B) > P(I) or the word before is outside. Confidence is the mean of max(P(B), P(I))
-    over the span's words. Sorted by (start, label, end)."""
+                             tags: list[str], thresholds: dict[str, float], extend: dict[str, float] | None = None) -> list[dict]:
+    """Per label, with hysteresis: a word is a candidate when max(P(B), P(I)) >= the label's extend
+    threshold (default: its decision threshold), and starts a new span when P(B) > P(I) or the word
+    before is not a candidate; a span is kept when one of its words reaches the decision threshold
+    (a name's "," or "Inc" may be less sure than its head word). Confidence is the mean of
+    max(P(B), P(I)) over the span's words. Sorted by (start, label, end)."""
     entities: list[dict] = []
     for label in labels:
         b, i = tags.index(f'B-{label}'), tags.index(f'I-{label}')
         thr = thresholds[label]
+        low = min(thr, (extend or {}).get(label, thr))
         spans: list[list[tuple[int, float]]] = []
         inside_before = False
         for j, w in enumerate(words):
             pb, pi = float(probs[j, b]), float(probs[j, i])
             p = max(pb, pi)
-            if p < thr:
+            if p < low:
                 inside_before = False
                 continue
             if not inside_before or pb > pi:
@@ -181,6 +184,8 @@ def spans_from_probabilities(text: str, tok: Tokenized, words: list[int], probs:
             spans[-1].append((w, p))
             inside_before = True
         for span in spans:
+            if max(p for _, p in span) < thr:
+                continue
             s, e = tok.words[span[0][0]][0], tok.words[span[-1][0]][1]
             entities.append({'label': label, 'start': s, 'end': e, 'text': text[s:e],
                              'confidence': float(sum(p for _, p in span) / len(span))})
@@ -221,7 +226,8 @@ def predict(text: str, run: RunFn, pieces: WordPieces, meta: dict, batch_size: i
     raw = run_chunks(text, run, pieces, meta['max_length'], meta['stride'], batch_size)
     if not raw['starts']:
         return {'entities': [], 'contract_type': None, 'tokens': 0, 'chunks': 0, 'chunk_ids': []}
-    entities = spans_from_probabilities(text, raw['tok'], raw['words'], raw['word_probs'], meta['labels'], meta['tags'], meta['decision_threshold'])
+    entities = spans_from_probabilities(text, raw['tok'], raw['words'], raw['word_probs'], meta['labels'], meta['tags'],
+                                        meta['decision_threshold'], meta.get('extend_threshold'))
     k = int(np.argmax(raw['type_probs']))
     return {'entities': entities, 'contract_type': {'label': meta['contract_types'][k], 'confidence': float(raw['type_probs'][k])},
             'tokens': len(raw['tok'].ids), 'chunks': len(raw['starts']), 'chunk_ids': raw['chunk_ids']}

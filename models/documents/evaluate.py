@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,15 +27,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from chunking import WordPieces, run_chunks, spans_from_probabilities  # noqa: E402
 from corpus import DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split  # noqa: E402
-from metrics import evaluate as score  # noqa: E402  (ner-data's metrics, shared with the spaCy baseline)
+from metrics import evaluate as score, normalise_entity_text  # noqa: E402  (ner-data's metrics, shared with the spaCy baseline)
 
 TERMINATION_LABELS = ['TERMINATION_FOR_CONVENIENCE', 'TERMINATION_NOTICE_PERIOD', 'POST_TERMINATION_SERVICES']
-THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.1, 0.91, 0.05)]
-
-
-def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0])) if inter else 0.0
 
 
 def scored_docs(docs: list[dict], label: str) -> list[dict]:
@@ -80,11 +75,11 @@ def run_split(docs: list[dict], model_path: Path, tokenizer: Path, meta: dict, t
     return raw, {'seconds': round(time.time() - t0, 1), 'tokens': tokens, 'tokens_per_second': round(tokens / (time.time() - t0), 1)}
 
 
-def decode_all(docs, raw, meta, thresholds) -> dict[str, list[tuple[int, int, str]]]:
+def decode_all(docs, raw, meta, thresholds, extend=None) -> dict[str, list[tuple[int, int, str, float]]]:
     out = {}
     for d in docs:
         r = raw[d['id']]
-        ents = [] if r['word_probs'] is None else spans_from_probabilities(d['text'], r['tok'], r['words'], r['word_probs'], meta['labels'], meta['tags'], thresholds)
+        ents = [] if r['word_probs'] is None else spans_from_probabilities(d['text'], r['tok'], r['words'], r['word_probs'], meta['labels'], meta['tags'], thresholds, extend)
         out[d['id']] = [(e['start'], e['end'], e['label'], e['confidence']) for e in ents]
     return out
 
@@ -93,35 +88,87 @@ def strip_conf(pred):
     return {k: [(s, e, lab) for s, e, lab, _ in v] for k, v in pred.items()}
 
 
-def choose_thresholds(docs, raw, meta) -> tuple[dict, dict]:
-    """Per label: the decision threshold with the best mean of span-overlap F1 and document-set F1 on
-    these documents; the review threshold: the lowest confidence above which predicted spans have
-    overlap precision >= 0.9 (at least 5 spans), else 1.0 (every entity of that label is reviewed)."""
-    decision, review = {}, {}
+def is_defined(text: str, entity: str, first_start: int, window: int) -> bool:
+    """A contract defines its parties: the name stands in the opening `window` characters (the
+    preamble) or in quotes somewhere (("Licensee"), the "Company")."""
+    return first_start < window or re.search(r'["“]\s*' + re.escape(entity) + r'\s*["”]', text) is not None
+
+
+def merge_mentions(pred: dict[str, list], texts: dict[str, str], max_per_document: dict[str, int] | None = None,
+                   defined_within: dict[str, int] | None = None) -> dict[str, list]:
+    """What streams/documents/ner/mentions.ts does before the rules run: one prediction per
+    document, label and normalised text (the first mention, with the best confidence); for a label
+    in defined_within, only entities the contract defines (is_defined); then, for a label with a
+    cap in max_per_document, only its most confident ones (earlier first on a tie)."""
+    out = {}
+    for doc_id, spans in pred.items():
+        first: dict[tuple[str, str], list] = {}
+        for s, e, lab, c in sorted(spans, key=lambda x: (x[0], x[1], x[2])):
+            key = (lab, normalise_entity_text(texts[doc_id][s:e]))
+            if not key[1]:
+                continue
+            if key in first:
+                first[key][3] = max(first[key][3], c)
+            else:
+                first[key] = [s, e, lab, c]
+        kept = list(first.values())
+        for lab, window in (defined_within or {}).items():
+            text = texts[doc_id]
+            kept = [k for k in kept if k[2] != lab or is_defined(text, text[k[0]:k[1]], k[0], window)]
+        for lab, cap in (max_per_document or {}).items():
+            mine = [k for k in kept if k[2] == lab]
+            if len(mine) > cap:
+                drop = {id(k) for k in sorted(mine, key=lambda k: (-k[3], k[0]))[cap:]}
+                kept = [k for k in kept if id(k) not in drop]
+        out[doc_id] = [tuple(v) for v in kept]
+    return out
+
+
+DECISION_GRID = [round(x, 2) for x in np.arange(0.1, 0.91, 0.1)]
+EXTEND_GRID = [0.05, 0.1, 0.2, 0.3, 0.5]
+DEFINED_WITHIN_GRID = {'PARTY': [None, 1000, 2000, 3000, 5000]}  # characters of the preamble
+
+
+def choose_thresholds(docs, raw, meta) -> dict:
+    """Per label, on document-level F1 of the merged mentions (the tagger marks every mention of a
+    party, so span precision against CUAD's one highlighted mention says little): the decision
+    threshold, the extend threshold (hysteresis, <= decision) and whether to keep only the most
+    confident entity per document (CUAD has at most one date of each kind and one governing-law
+    clause per contract, but a cap is kept only where validation prefers it). Then the review
+    threshold: the lowest confidence above which the kept entities' normalised texts are in the
+    document's gold set with precision >= 0.9 (at least 5 entities), else 1.0 (always reviewed)."""
+    texts = {d['id']: d['text'] for d in docs}
+    chosen = {'decision_threshold': {}, 'extend_threshold': {}, 'max_per_document': {}, 'defined_within': {}, 'review_threshold': {}}
     for label in meta['labels']:
         best = None
-        for t in THRESHOLD_GRID:
-            pred = strip_conf(decode_all(docs, raw, {**meta, 'labels': [label]}, {label: t}))
-            s = score(docs, pred, [label])['per_label'][label]
-            val = (s['span_overlap']['f1'] + s['document']['f1']) / 2
-            if best is None or val > best[0]:
-                best = (val, t)
-        decision[label] = float(best[1])
-        pred = decode_all(docs, raw, {**meta, 'labels': [label]}, {label: best[1]})
-        scored = []  # (confidence, matched)
+        for t in DECISION_GRID:
+            for low in sorted({t, *[x for x in EXTEND_GRID if x < t]}):
+                decoded = decode_all(docs, raw, {**meta, 'labels': [label]}, {label: t}, {label: low})
+                for cap in (None, 1):
+                    for window in DEFINED_WITHIN_GRID.get(label, [None]):
+                        pred = merge_mentions(decoded, texts, {label: cap} if cap else None, {label: window} if window else None)
+                        f1 = score(docs, strip_conf(pred), [label])['per_label'][label]['document']['f1']
+                        if best is None or f1 > best[0] + 1e-9:
+                            best = (f1, t, low, cap, window, pred)
+        f1, t, low, cap, window, pred = best
+        print(f'{label:28s} decision {t} extend {low} cap {cap} defined within {window}: validation document F1 {f1:.3f}', flush=True)
+        chosen['decision_threshold'][label], chosen['extend_threshold'][label] = float(t), float(low)
+        if cap:
+            chosen['max_per_document'][label] = cap
+        if window:
+            chosen['defined_within'][label] = window
+        scored = []  # (confidence, correct)
         for d in scored_docs(docs, label):
-            spans = pred[d['id']]
-            gold = [(s, e) for s, e, lab in d['spans'] if lab == label]
-            for s, e, _, c in spans:
-                scored.append((c, any(iou((s, e), g) >= 0.5 for g in gold)))
+            gold = {normalise_entity_text(d['text'][s:e]) for s, e, lab in d['spans'] if lab == label}
+            scored += [(c, normalise_entity_text(d['text'][s:e]) in gold) for s, e, _, c in pred[d['id']]]
         scored.sort(reverse=True)
-        review[label] = 1.0
+        chosen['review_threshold'][label] = 1.0
         hits = 0
         for n, (c, ok) in enumerate(scored, 1):
             hits += ok
             if n >= 5 and hits / n >= 0.9:
-                review[label] = round(c, 4)
-    return decision, review
+                chosen['review_threshold'][label] = round(c, 4)
+    return chosen
 
 
 def main() -> None:
@@ -148,16 +195,18 @@ def main() -> None:
     print(f'{args.split}: {len(docs)} contracts, model {model_path.name}', flush=True)
     raw, timing = run_split(docs, model_path, artifacts / 'tokenizer.json', meta, args.threads)
     if args.choose_thresholds:
-        decision, review = choose_thresholds(docs, raw, meta)
-        meta['decision_threshold'], meta['review_threshold'] = decision, review
+        meta.update(choose_thresholds(docs, raw, meta))
         meta_path.write_text(json.dumps(meta, indent=1) + '\n')
-        print(f'thresholds written to {meta_path}: decision {decision}, review {review}')
-    pred = decode_all(docs, raw, meta, meta['decision_threshold'])
+        print(f'thresholds written to {meta_path}')
+    pred = merge_mentions(decode_all(docs, raw, meta, meta['decision_threshold'], meta.get('extend_threshold')),
+                          {d['id']: d['text'] for d in docs}, meta.get('max_per_document'), meta.get('defined_within'))
     metrics = score(docs, strip_conf(pred), meta['labels'])
     metrics['termination_detection'] = detection(docs, strip_conf(pred), [lab for lab in TERMINATION_LABELS if lab in meta['labels']])
     types = [(d['meta'].get('contract_type'), meta['contract_types'][int(np.argmax(raw[d['id']]['type_probs']))]) for d in docs if raw[d['id']]['type_probs'] is not None]
     report = {'split': args.split, 'model': model_path.name, 'model_bytes': model_path.stat().st_size, 'contracts': len(docs),
-              'model_version': meta['model_version'], 'decision_threshold': meta['decision_threshold'], 'timing': timing,
+              'model_version': meta['model_version'], 'decision_threshold': meta['decision_threshold'],
+              'extend_threshold': meta.get('extend_threshold'), 'max_per_document': meta.get('max_per_document'),
+              'defined_within': meta.get('defined_within'), 'timing': timing,
               'contract_type_accuracy': round(sum(a == b for a, b in types) / max(1, len(types)), 4), 'ner': metrics}
     default_name = f'ner-{args.split}' + ('' if model_path.name == 'legal-ner.onnx' else f'-{model_path.stem}') + '.json'
     out = Path(args.report) if args.report else HERE / 'reports' / default_name

@@ -6,10 +6,11 @@ Writes into --out (default models/documents/artifacts):
 - legal-ner-fp32.onnx (not committed: ~90 MB) and legal-ner.onnx (int8 dynamic quantisation of
   the weights, what ships; --ship fp32 ships the float graph instead);
 - tokenizer.json (the encoder's, truncation and padding off: chunking is done by our code);
-- model-meta.json (decision thresholds 0.5 and review thresholds 1.0 until evaluate.py
+- model-meta.json (decision thresholds 0.5, no caps and review thresholds 1.0 until evaluate.py
   --choose-thresholds replaces them; existing chosen thresholds are kept with --keep-thresholds).
-Graph: inputs input_ids, attention_mask int64 [N, L]; outputs logits float32 [N, L, T] (sigmoid
-per tag) and type_logits float32 [N, C] (softmax over contract types; the stream reads row 0).
+Graph: inputs input_ids, attention_mask int64 [N, L]; outputs logits float32 [N, L, T] (one
+logit per tag, its sigmoid the tag's probability under its label's softmax: model.PerTagLogits)
+and type_logits float32 [N, C] (softmax over contract types; the stream reads row 0).
 Opset 17, N and L dynamic. Before anything is written, onnxruntime must reproduce PyTorch.
 """
 from __future__ import annotations
@@ -27,11 +28,11 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from model import default_encoder_dir, load_checkpoint  # noqa: E402
+from model import PerTagLogits, default_encoder_dir, load_checkpoint  # noqa: E402
 
 MODEL_NAME = 'legal-ner-minilm'
 OUTPUTS = ['logits', 'type_logits']
-HEAD_NODES = ['/tagger/MatMul', '/type_head/Gemm']  # node names torch.onnx gives the heads' matmuls
+HEAD_NODES = ['/model/tagger/MatMul', '/model/type_head/Gemm']  # node names torch.onnx gives the heads' matmuls
 
 
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
@@ -41,6 +42,19 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
                       dynamic_axes={'input_ids': {0: 'N', 1: 'L'}, 'attention_mask': {0: 'N', 1: 'L'},
                                     'logits': {0: 'N', 1: 'L'}, 'type_logits': {0: 'N'}},
                       opset_version=17, dynamo=False)
+
+
+def fix_tag_dimension(path: Path, n_tags: int) -> None:
+    """torch.onnx leaves the tag axis of `logits` symbolic after PerTagLogits' concat; the stream
+    checks the graph's declared output shape [N, L, T] against the meta's tags, so write T in."""
+    import onnx
+
+    graph = onnx.load(str(path))
+    dim = graph.graph.output[0].type.tensor_type.shape.dim[2]
+    dim.Clear()
+    dim.dim_value = n_tags
+    onnx.checker.check_model(graph)
+    onnx.save(graph, str(path))
 
 
 def max_abs_diff(model: torch.nn.Module, path: Path, batches: list[tuple[np.ndarray, np.ndarray]]) -> dict:
@@ -86,17 +100,26 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     encoder = Path(args.encoder) if args.encoder else default_encoder_dir()
-    model, train_meta = load_checkpoint(args.checkpoint, encoder)
-    model.encoder.config._attn_implementation = 'eager'  # plain ops in the graph
+    network, train_meta = load_checkpoint(args.checkpoint, encoder)
+    if train_meta.get('head') != 'softmax-per-label':
+        raise SystemExit(f'{args.checkpoint}: a checkpoint of train.py with the per-label softmax head is required')
+    network.encoder.config._attn_implementation = 'eager'  # plain ops in the graph
+    model = PerTagLogits(network).eval()
 
     fp32 = out / 'legal-ner-fp32.onnx'
     export_onnx(model, fp32)
+    fix_tag_dimension(fp32, len(train_meta['tags']))
     diffs = {'fp32': max_abs_diff(model, fp32, check_batches())}
     if max(diffs['fp32'].values()) > 1e-3:
         raise SystemExit(f'onnxruntime differs from torch: {diffs}')
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     int8 = out / 'legal-ner-int8.onnx'
+    import onnx
+
+    missing = set(HEAD_NODES) - {n.name for n in onnx.load(str(fp32)).graph.node}
+    if missing:
+        raise SystemExit(f'head nodes {sorted(missing)} are not in the graph: update HEAD_NODES')
     # The two heads stay float: tiny, nothing to gain (the int8 error measured comes from the encoder).
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, nodes_to_exclude=HEAD_NODES)
     diffs['int8'] = max_abs_diff(model, int8, check_batches())
@@ -119,7 +142,7 @@ def main() -> None:
         'weights': args.ship,
         'encoder': train_meta['encoder'],
         'inputs': {'input_ids': 'int64 [N, L]', 'attention_mask': 'int64 [N, L]'},
-        'outputs': {'logits': 'float32 [N, L, T]: one sigmoid per tag (multi-label BIO; "O" is not decoded)',
+        'outputs': {'logits': 'float32 [N, L, T]: one logit per tag; its sigmoid is the tag\'s probability under its label\'s softmax over (O, B, I) (labels may overlap; "O" is not decoded)',
                     'type_logits': 'float32 [N, C]: softmax over contract_types, from the mean-pooled chunk; read chunk 0'},
         'activation': 'sigmoid',
         'tags': train_meta['tags'],
@@ -128,8 +151,11 @@ def main() -> None:
         'max_length': train_meta['max_length'],
         'stride': train_meta['stride'],
         'words': 'runs of characters that are neither separators (Unicode Z*, Cc) nor punctuation (ASCII non-alphanumerics, Unicode P*); each punctuation mark is a word; each word tokenized alone',
-        'decode': "a word takes its first piece's probabilities from the chunk where that piece is most central; per label it is inside when max(P(B), P(I)) >= decision_threshold; a span starts when P(B) > P(I) or the word before is outside; confidence = mean max(P(B), P(I))",
+        'decode': "a word takes its first piece's probabilities from the chunk where that piece is most central; per label a word is a candidate when max(P(B), P(I)) >= extend_threshold, a span starts at a candidate when P(B) > P(I) or the word before is not one, and is kept when one of its words reaches decision_threshold; confidence = mean max(P(B), P(I)); then one entity per label and normalised text (first mention, best confidence), defined_within and max_per_document (streams/documents/ner/mentions.ts)",
         'decision_threshold': old['decision_threshold'] if keep else {lab: 0.5 for lab in labels},
+        'extend_threshold': old.get('extend_threshold', {}) if keep else {lab: 0.5 for lab in labels},
+        'max_per_document': old.get('max_per_document', {}) if keep else {},
+        'defined_within': old.get('defined_within', {}) if keep else {},
         'review_threshold': old['review_threshold'] if keep else {lab: 1.0 for lab in labels},
         'onnx_vs_torch_max_abs_diff': diffs,
         'training': {k: train_meta.get(k) for k in ('epoch', 'args', 'type_head', 'train_seconds', 'train_chunks')},

@@ -1,6 +1,8 @@
 """The LexiScan network: all-MiniLM-L6-v2 (a 6-layer BERT) with two linear heads.
 
-- `logits` [N, L, T]: one sigmoid per tag and piece (multi-label BIO, see chunking.py).
+- `logits` [N, L, 3 * n_labels]: per piece, one softmax over (O, B, I) for every label (train.py);
+  `PerTagLogits` turns them into the graph's output, one logit per tag whose sigmoid is that
+  tag's softmax probability (the decoder of chunking.py / chunking.ts reads sigmoids per tag).
 - `type_logits` [N, C]: contract type from the attention-masked mean of one hidden layer of each
   chunk (`type_layer`, chosen on validation: fine-tuning for tagging moves the top layers away from
   MiniLM's sentence embedding); the stream reads chunk 0's row.
@@ -42,6 +44,33 @@ class LegalNer(nn.Module):
         return [masked_mean(h, attention_mask) for h in states]
 
 
+class PerTagLogits(nn.Module):
+    """The exported graph: (tag logits [N, L, 1 + 2 * n_labels], type_logits) in the order of
+    corpus.tags_for. For label l with softmax logits (zO, zB, zI): logit P(B) = zB - logsumexp(zO, zI),
+    exactly, so sigmoid of the output is the softmax probability; the "O" column is the least
+    P(O_l) over the labels as a logit (not decoded)."""
+
+    def __init__(self, model: LegalNer):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, type_logits = self.model(input_ids, attention_mask)
+        # A Python int, not -1: the graph's output keeps a static tag dimension (the stream checks it).
+        z = logits.reshape(logits.shape[0], logits.shape[1], self.model.tagger.out_features // 3, 3)  # [N, L, n_labels, 3]
+        zo, zb, zi = z[..., 0], z[..., 1], z[..., 2]
+        b = zb - _logaddexp(zo, zi)
+        i = zi - _logaddexp(zo, zb)
+        o = (zo - _logaddexp(zb, zi)).min(dim=-1, keepdim=True).values
+        tags = torch.stack([b, i], dim=-1).flatten(-2)  # B-l0, I-l0, B-l1, ...
+        return torch.cat([o, tags], dim=-1), type_logits
+
+
+def _logaddexp(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # torch.logaddexp has no ONNX export at opset 17; logsumexp does (ReduceLogSumExp).
+    return torch.logsumexp(torch.stack([a, b], dim=-1), dim=-1)
+
+
 def masked_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     m = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
@@ -61,7 +90,8 @@ def load_checkpoint(path: str | Path, encoder_dir: str | Path | None = None) -> 
     """A model from a train.py checkpoint: {'model': state_dict, 'meta': {...}}."""
     ckpt = torch.load(str(path), map_location='cpu', weights_only=False)
     meta = ckpt['meta']
-    model = build_model(encoder_dir or default_encoder_dir(), len(meta['tags']), len(meta['contract_types']))
+    n_out = 3 * len(meta['labels']) if meta.get('head') == 'softmax-per-label' else len(meta['tags'])
+    model = build_model(encoder_dir or default_encoder_dir(), n_out, len(meta['contract_types']))
     model.load_state_dict(ckpt['model'])
     model.type_layer = meta.get('type_head', {}).get('layer', -1)
     return model.eval(), meta

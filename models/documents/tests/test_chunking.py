@@ -84,3 +84,15 @@ def test_decode_round_trip(pieces):
     ents = spans_from_probabilities(text, tok, words, probs, ['PARTY'], tags, {'PARTY': 0.5})
     assert [(e['start'], e['end'], e['text']) for e in ents] == [(s, e, text[s:e]) for s, e, _ in gold]
     assert all(abs(e['confidence'] - 1 / (1 + np.exp(-8.0))) < 1e-9 for e in ents)
+
+
+def test_decode_with_hysteresis_extends_sure_spans_and_drops_weak_ones(pieces):
+    text = 'Acme, Inc and Beta'
+    tags = ['O', 'B-PARTY', 'I-PARTY']
+    tok = tokenize(text, pieces)
+    words = list(range(len(tok.words)))  # Acme , Inc and Beta
+    probs = np.array([[0, .95, 0], [0, 0, .4], [0, 0, .5], [0, 0, .1], [0, .45, 0]])
+    ents = spans_from_probabilities(text, tok, words, probs, ['PARTY'], tags, {'PARTY': 0.8}, {'PARTY': 0.3})
+    assert [e['text'] for e in ents] == ['Acme, Inc']
+    assert abs(ents[0]['confidence'] - (.95 + .4 + .5) / 3) < 1e-12
+    assert [e['text'] for e in spans_from_probabilities(text, tok, words, probs, ['PARTY'], tags, {'PARTY': 0.8})] == ['Acme']

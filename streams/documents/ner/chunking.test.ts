@@ -64,3 +64,17 @@ test('spansFromProbabilities: threshold, B starts a span, I continues, outside c
   assert.ok(Math.abs(spans[0].confidence - 0.85) < 1e-12);
   assert.ok(Math.abs(spans[1].confidence - 0.65) < 1e-12);
 });
+
+test('spansFromProbabilities with hysteresis: weak words extend a sure span, a weak span alone is dropped', () => {
+  const tags = ['O', 'B-PARTY', 'I-PARTY'];
+  const words: [number, number][] = [[0, 4], [4, 5], [6, 9], [10, 14], [15, 19], [20, 23]];
+  const tok: Tokenized = { words, ids: [1, 2, 3, 4, 5, 6], wordFirstPiece: [0, 1, 2, 3, 4, 5] };
+  // "Acme" sure, "," and "Inc" weak: one span; "Beta" weak and alone: dropped at decision 0.8.
+  const rows = [[0, 0.95, 0], [0, 0, 0.4], [0, 0, 0.5], [0, 0, 0.1], [0, 0.45, 0], [0, 0, 0]];
+  const probs = Float64Array.from(rows.flat());
+  const withExtend = spansFromProbabilities(tok, [0, 1, 2, 3, 4, 5], probs, ['PARTY'], tags, { PARTY: 0.8 }, { PARTY: 0.3 });
+  assert.deepEqual(withExtend.map((s) => [s.start, s.end]), [[0, 9]]);
+  assert.ok(Math.abs(withExtend[0].confidence - (0.95 + 0.4 + 0.5) / 3) < 1e-12);
+  const without = spansFromProbabilities(tok, [0, 1, 2, 3, 4, 5], probs, ['PARTY'], tags, { PARTY: 0.8 });
+  assert.deepEqual(without.map((s) => [s.start, s.end]), [[0, 4]]);
+});

@@ -149,33 +149,37 @@ export interface Span {
 }
 
 /**
- * Per label, a word is inside when max(P(B), P(I)) >= the label's threshold, and starts a new span
- * when P(B) > P(I) or the word before is outside; confidence = mean max(P(B), P(I)) of its words.
+ * Per label, with hysteresis: a word is a candidate when max(P(B), P(I)) >= the label's extend
+ * threshold (default: its decision threshold) and starts a new span when P(B) > P(I) or the word
+ * before is not a candidate; a span is kept when one of its words reaches the decision threshold.
+ * Confidence = mean max(P(B), P(I)) of its words.
  */
-export function spansFromProbabilities(tok: Tokenized, words: number[], probs: Float64Array, labels: string[], tags: string[], thresholds: Record<string, number>): Span[] {
+export function spansFromProbabilities(tok: Tokenized, words: number[], probs: Float64Array, labels: string[], tags: string[], thresholds: Record<string, number>, extend?: Record<string, number>): Span[] {
   const nTags = tags.length;
   const spans: Span[] = [];
   for (const label of labels) {
     const b = tags.indexOf(`B-${label}`);
     const i = tags.indexOf(`I-${label}`);
     const thr = thresholds[label];
-    let open: { first: number; last: number; sum: number; n: number } | null = null;
+    const low = Math.min(thr, extend?.[label] ?? thr);
+    let open: { first: number; last: number; sum: number; n: number; max: number } | null = null;
     const close = () => {
-      if (open) spans.push({ label, start: tok.words[open.first][0], end: tok.words[open.last][1], confidence: open.sum / open.n });
+      if (open && open.max >= thr) spans.push({ label, start: tok.words[open.first][0], end: tok.words[open.last][1], confidence: open.sum / open.n });
       open = null;
     };
     words.forEach((w, j) => {
       const pb = probs[j * nTags + b];
       const pi = probs[j * nTags + i];
       const p = Math.max(pb, pi);
-      if (p < thr) return close();
+      if (p < low) return close();
       if (open === null || pb > pi) {
         close();
-        open = { first: w, last: w, sum: p, n: 1 };
+        open = { first: w, last: w, sum: p, n: 1, max: p };
       } else {
         open.last = w;
         open.sum += p;
         open.n += 1;
+        open.max = Math.max(open.max, p);
       }
     });
     close();

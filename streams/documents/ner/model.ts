@@ -24,8 +24,14 @@ export interface LegalNerMeta {
   /** Overlap of consecutive chunks, in word pieces. */
   stride: number;
   activation: 'sigmoid';
-  /** Per label: a word is inside an entity when max(P(B), P(I)) reaches it (chosen on validation). */
+  /** Per label: an entity needs a word whose max(P(B), P(I)) reaches it (chosen on validation). */
   decision_threshold: Record<string, number>;
+  /** Per label: the entity extends over neighbouring words down to this (hysteresis; default: the decision threshold). */
+  extend_threshold?: Record<string, number>;
+  /** Per label: keep only the N most confident entities of a document (labels without a cap keep all). */
+  max_per_document?: Record<string, number>;
+  /** Per label: keep only entities first mentioned before this character offset or quoted somewhere (a defined party). */
+  defined_within?: Record<string, number>;
   /** Per label: entities below this confidence go to review (chosen on validation). */
   review_threshold: Record<string, number>;
   [key: string]: unknown;
@@ -62,6 +68,14 @@ export function nerMetaProblems(meta: Record<string, unknown>): string[] {
         const table = meta[key] as Record<string, unknown> | undefined;
         if (typeof table !== 'object' || table === null || !isProbability(table[label])) problems.push(`${key}.${label} must be a number in [0, 1]`);
       }
+      const extend = meta.extend_threshold as Record<string, unknown> | undefined;
+      if (extend !== undefined && (typeof extend !== 'object' || extend === null || !isProbability(extend[label]))) problems.push(`extend_threshold.${label} must be a number in [0, 1]`);
+    }
+    for (const key of ['max_per_document', 'defined_within'] as const) {
+      const table = meta[key] as Record<string, unknown> | undefined;
+      if (table === undefined) continue;
+      if (typeof table !== 'object' || table === null) problems.push(`${key} must be an object of label -> positive integer`);
+      else for (const [label, n] of Object.entries(table)) if (!meta.labels.includes(label) || !isPositiveInt(n)) problems.push(`${key}.${label} must be a positive integer for a label of the model`);
     }
   }
   return problems;

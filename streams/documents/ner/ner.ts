@@ -70,7 +70,7 @@ export async function runNer(model: Pick<LoadedModel, 'run'>, spec: NerModelSpec
     if (typeLogits === null) typeLogits = (tl.data as Float32Array).slice(0, meta.contract_types.length);
   }
   const { words, probs } = wordProbabilities(tok, starts, meta.max_length, logits, width, nTags);
-  const spans = spansFromProbabilities(tok, words, probs, meta.labels, meta.tags, meta.decision_threshold);
+  const spans = spansFromProbabilities(tok, words, probs, meta.labels, meta.tags, meta.decision_threshold, meta.extend_threshold);
   return {
     entities: spans.map((s) => ({ label: s.label, start: s.start, end: s.end, text: text.slice(s.start, s.end), confidence: s.confidence })),
     contractType: contractType(typeLogits!, meta.contract_types),
