@@ -7,8 +7,9 @@ punctuation marks: the split BERT's pre-tokenizer makes), tokenize each word on 
 every word piece back to its word's characters. Entity spans therefore start and end on word
 boundaries. Offsets here are Python str indices (code points); the TypeScript side uses UTF-16.
 
-Model output: one sigmoid per tag (multi-label: CUAD's agreement and effective dates are often the
-same words), tags = ["O", "B-<LABEL>", "I-<LABEL>", ...]; the "O" column is not used to decode.
+Model output: one logit per tag whose sigmoid is the tag's probability under its label's softmax
+over (O, B, I) (model.PerTagLogits; labels may overlap: CUAD's agreement and effective dates are
+often the same words), tags = ["O", "B-<LABEL>", "I-<LABEL>", ...]; "O" is not used to decode.
 """
 from __future__ import annotations
 

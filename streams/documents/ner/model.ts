@@ -16,7 +16,7 @@ export const NER_TOKENIZER_FILE = 'tokenizer.json';
 export interface LegalNerMeta {
   model_name: string;
   model_version: string;
-  /** ["O", "B-PARTY", "I-PARTY", ...]: the last axis of `logits`, one sigmoid each. */
+  /** ["O", "B-PARTY", "I-PARTY", ...]: the last axis of `logits`; the sigmoid of each is that tag's probability (export.py turns the per-label softmax into these). */
   tags: string[];
   labels: string[];
   contract_types: string[];
