@@ -56,8 +56,7 @@ class PerTagLogits(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits, type_logits = self.model(input_ids, attention_mask)
-        # A Python int, not -1: the graph's output keeps a static tag dimension (the stream checks it).
-        z = logits.reshape(logits.shape[0], logits.shape[1], self.model.tagger.out_features // 3, 3)  # [N, L, n_labels, 3]
+        z = logits.unflatten(-1, (-1, 3))  # [N, L, n_labels, 3]
         zo, zb, zi = z[..., 0], z[..., 1], z[..., 2]
         b = zb - _logaddexp(zo, zi)
         i = zi - _logaddexp(zo, zb)
@@ -90,8 +89,10 @@ def load_checkpoint(path: str | Path, encoder_dir: str | Path | None = None) -> 
     """A model from a train.py checkpoint: {'model': state_dict, 'meta': {...}}."""
     ckpt = torch.load(str(path), map_location='cpu', weights_only=False)
     meta = ckpt['meta']
-    n_out = 3 * len(meta['labels']) if meta.get('head') == 'softmax-per-label' else len(meta['tags'])
-    model = build_model(encoder_dir or default_encoder_dir(), n_out, len(meta['contract_types']))
+    if meta.get('head') != 'softmax-per-label':
+        # The sigmoid-per-tag checkpoints of runs 1-4 are superseded and not loadable here.
+        raise ValueError(f'{path}: not a train.py checkpoint with the per-label softmax head')
+    model = build_model(encoder_dir or default_encoder_dir(), 3 * len(meta['labels']), len(meta['contract_types']))
     model.load_state_dict(ckpt['model'])
     model.type_layer = meta.get('type_head', {}).get('layer', -1)
     return model.eval(), meta

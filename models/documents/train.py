@@ -37,7 +37,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chunking import WordPieces, bio_targets, chunk_inputs, chunk_starts, tokenize  # noqa: E402
 from corpus import DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split, tags_for, trained_labels  # noqa: E402
-from model import build_model, default_encoder_dir  # noqa: E402
+from model import build_model, default_encoder_dir, load_checkpoint  # noqa: E402
 
 
 def _occurrences(text: str, needle: str) -> list[int]:
@@ -54,7 +54,7 @@ def training_spans(doc: dict) -> tuple[list[tuple[int, int, str]], list[tuple[in
         for t in texts:
             for s in _occurrences(text, t):
                 span = (s, s + len(t))
-                if span in placed or any(s < e2 and s + len(t) > s2 for s2, e2 in placed):
+                if any(s < e2 and s + len(t) > s2 for s2, e2 in placed):  # the gold span itself, or inside/around one
                     continue
                 (learn if label == 'PARTY' else ignore).append((*span, label))
     return learn, ignore
@@ -236,7 +236,6 @@ def main() -> None:
 
     train_docs, val_docs = load_split('train', args.data, args.splits), load_split('validation', args.data, args.splits)
     if args.type_head_only:
-        from model import load_checkpoint
         model, meta = load_checkpoint(args.type_head_only, encoder)
         model.type_layer = -1
         fit = fit_type_head(model, train_docs, val_docs, pieces, meta['contract_types'], meta['max_length'])
@@ -257,9 +256,12 @@ def main() -> None:
     n_pos = sum(c['positive'] for c in train_chunks)
     print(f'chunks: train {len(train_chunks)} ({n_pos} positive), validation sample {len(val_sample)}; {time.time() - t0:.0f} s', flush=True)
 
-    model = build_model(encoder, 3 * len(labels), len(types))
     if args.init:
-        model.load_state_dict(torch.load(args.init, map_location='cpu', weights_only=False)['model'])
+        model, init_meta = load_checkpoint(args.init, encoder)
+        if (init_meta['labels'], init_meta['contract_types']) != (labels, types):
+            raise SystemExit(f'{args.init}: trained for other labels or contract types than this data')
+    else:
+        model = build_model(encoder, 3 * len(labels), len(types))
     if args.freeze_embeddings:
         for p in model.encoder.embeddings.parameters():
             p.requires_grad_(False)

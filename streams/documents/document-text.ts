@@ -4,6 +4,9 @@
 // and are mapped to (page, offset in that page's text), which is what the schema and a reviewer
 // looking at page 7 need.
 
+/** `s` as a literal inside a regular expression (a party's or a place's name, say). */
+export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Between two pages in the joined text. */
 export const PAGE_SEPARATOR = '\n\n';
 

@@ -7,6 +7,7 @@
 // auditors, regulators and acronyms that are no party. A label capped by max_per_document (a
 // contract has one governing-law clause) keeps only its most confident entities. Both are chosen
 // on validation by models/documents/evaluate.py, whose merge_mentions is the Python twin.
+import { escapeRegExp } from '../document-text.ts';
 import type { NerEntity } from './ner.ts';
 
 const EDGE = /^[\s"'“”‘’.,;:()[\]]+|[\s"'“”‘’.,;:()[\]]+$/gu;
@@ -25,8 +26,6 @@ export interface MergeOptions {
   /** Per label: keep only this many, the most confident. */
   maxPerDocument?: Record<string, number>;
 }
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** True when the contract defines `name`: its first mention is in the opening `window` characters, or it is quoted. */
 export function isDefined(text: string, name: string, firstStart: number, window: number): boolean {

@@ -64,12 +64,12 @@ export function nerMetaProblems(meta: Record<string, unknown>): string[] {
   if (isNameList(meta.labels) && isNameList(meta.tags)) {
     for (const label of meta.labels) {
       if (!meta.tags.includes(`B-${label}`) || !meta.tags.includes(`I-${label}`)) problems.push(`label ${label} has no B-/I- tags`);
-      for (const key of ['decision_threshold', 'review_threshold'] as const) {
+      // extend_threshold is optional (a meta without it decodes with one threshold per label).
+      for (const key of ['decision_threshold', 'review_threshold', 'extend_threshold'] as const) {
         const table = meta[key] as Record<string, unknown> | undefined;
+        if (key === 'extend_threshold' && table === undefined) continue;
         if (typeof table !== 'object' || table === null || !isProbability(table[label])) problems.push(`${key}.${label} must be a number in [0, 1]`);
       }
-      const extend = meta.extend_threshold as Record<string, unknown> | undefined;
-      if (extend !== undefined && (typeof extend !== 'object' || extend === null || !isProbability(extend[label]))) problems.push(`extend_threshold.${label} must be a number in [0, 1]`);
     }
     for (const key of ['max_per_document', 'defined_within'] as const) {
       const table = meta[key] as Record<string, unknown> | undefined;

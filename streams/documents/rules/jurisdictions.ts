@@ -2,6 +2,7 @@
 // runtime's ICU region names (no hand-kept country list); subdivisions that have their own law
 // (US states, Canadian provinces, Australian states, UK jurisdictions) are ISO 3166-2 codes listed
 // here. England and Wales is one legal system: 'GB-EAW' (the ISO 3166-2:GB code for it).
+import { escapeRegExp } from '../document-text.ts';
 
 export interface Jurisdiction {
   code: string; // 'US-NY', 'GB-EAW', 'CA-ON', 'HK', 'DE'
@@ -58,7 +59,6 @@ export interface JurisdictionName { pattern: string; code: string; adjective: bo
 function buildTable(): { names: JurisdictionName[]; byCode: Map<string, Jurisdiction> } {
   const byCode = new Map<string, Jurisdiction>();
   const names: JurisdictionName[] = [];
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   for (let a = 65; a < 91; a++) {
     for (let b = 65; b < 91; b++) {
       const code = String.fromCharCode(a, b);
@@ -68,7 +68,7 @@ function buildTable(): { names: JurisdictionName[]; byCode: Map<string, Jurisdic
       const plain = name.replace(/\s*\(.*\)$/, '').replace(/ SAR China$/, '');
       const withAnd = plain.replace(/&/g, 'and');
       for (const variant of new Set([plain, withAnd, plain.replace(/^St\. /, 'Saint '), withAnd.replace(/^St\. /, 'Saint ')])) {
-        names.push({ pattern: escape(variant), code, adjective: false });
+        names.push({ pattern: escapeRegExp(variant), code, adjective: false });
       }
     }
   }
@@ -76,7 +76,7 @@ function buildTable(): { names: JurisdictionName[]; byCode: Map<string, Jurisdic
     const countryName = byCode.get(country)?.name ?? country;
     for (const [sub, name] of Object.entries(table)) {
       byCode.set(`${country}-${sub}`, { code: `${country}-${sub}`, name: `${name}, ${countryName}`, country });
-      names.push({ pattern: escape(name), code: `${country}-${sub}`, adjective: false });
+      names.push({ pattern: escapeRegExp(name), code: `${country}-${sub}`, adjective: false });
     }
   };
   addSubdivisions('US', US_STATES);
