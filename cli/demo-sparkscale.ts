@@ -69,9 +69,15 @@ export async function demoSparkScale(options: RuntimeOptions, say: (line: string
   const cluster = await sparkStatus();
   say(`sparkscale: Spark ${cluster.masterUrl} with ${cluster.aliveWorkers} workers (UI ${cluster.uiUrl ?? 'n/a'})`);
   const trained = await runSparkJob('train.py', ['--master', cluster.masterUrl, '--lake', lakeDir, '--cutoff', CUTOFF, '--grid', 'tiny', '--out', modelDir, '--card', join(modelDir, 'MODEL_CARD.md')], lakeDir);
-  if (trained !== 0) return false;
+  if (trained !== 0) {
+    say(`sparkscale: train.py exited with ${trained}; its output is above`);
+    return false;
+  }
   const scored = await runSparkJob('score.py', ['--master', cluster.masterUrl, '--lake', lakeDir, '--date', CUTOFF, '--model-dir', modelDir], lakeDir);
-  if (scored !== 0) return false;
+  if (scored !== 0) {
+    say(`sparkscale: score.py exited with ${scored}; its output is above`);
+    return false;
+  }
   const published = await publishPredictions({ lakeDir, date: CUTOFF, brokers: options.kafkaBrokers, registryUrl: options.schemaRegistryUrl, log: () => undefined });
   say(`sparkscale: ${published.rows} scores for ${CUTOFF} -> ${published.topic} (one transaction)`);
 

@@ -15,6 +15,8 @@ import { down, endpointsEnv, status, up } from '../infra/stack/stack.ts';
 const TEST_ROOTS = ['schemas', 'infra', 'cli', 'streams', 'connectors', 'test'];
 /** A file still running after this is killed and reported (the longest, the SparkScale demo, takes ~4 min). */
 const FILE_TIMEOUT_MS = 30 * 60_000;
+/** CI shows only the end of a run, so the summary repeats why each failed file failed, in this many lines. */
+const FAILURE_LINES = 24;
 const PYTHON = join(REPO_ROOT, '.venv', 'bin', 'python');
 
 function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
@@ -77,6 +79,18 @@ interface FileResult {
   tests: { pass: number; fail: number; cancelled: number } | null;
   /** A process started by the file outlived it, holding its output open. */
   outputHeld: boolean;
+  /** For a failed file: the start of node --test's "failing tests" section (else its last lines). */
+  failure: string[];
+}
+
+function failureExcerpt(output: string): string[] {
+  const lines = output.split('\n').map((l) => l.trimEnd()).filter((l) => l.length > 0 && !/^\s+at /.test(l));
+  const start = lines.findIndex((l) => l.startsWith('✖ failing tests'));
+  const section = start >= 0 ? lines.slice(start + 1) : lines.slice(-FAILURE_LINES);
+  // The assertion's own fields (generatedMessage, code, actual...) repeat what its message said.
+  const fields = section.findIndex((l) => /^\s+generatedMessage: /.test(l));
+  const picked = (fields >= 0 ? section.slice(0, fields) : section).slice(0, FAILURE_LINES);
+  return picked.map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l));
 }
 
 function describeCounts(t: FileResult['tests']): string {
@@ -101,7 +115,10 @@ async function runTestFiles(files: string[], env: NodeJS.ProcessEnv): Promise<nu
   const lines = [
     `== test summary: ${results.length - failed.length}/${results.length} files passed in ${((Date.now() - started) / 60_000).toFixed(1)} min; tests: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('cancelled')} cancelled`,
     `   slowest: ${slowest.map((r) => `${r.file} ${(r.ms / 1000).toFixed(0)} s`).join(', ')}`,
-    ...failed.map((r) => `   FAILED ${r.file}: ${r.outcome} after ${(r.ms / 1000).toFixed(1)} s (${describeCounts(r.tests)}); its output is above`),
+    ...failed.flatMap((r) => [
+      `   FAILED ${r.file}: ${r.outcome} after ${(r.ms / 1000).toFixed(1)} s (${describeCounts(r.tests)}); its output is above, and begins:`,
+      ...r.failure.map((l) => `     | ${l}`),
+    ]),
     ...(leaky.length ? [`   left processes running: ${leaky.map((r) => r.file).join(', ')}`] : []),
     `   host now: ${describeHost([REPO_ROOT])}`,
     ...(failed.length ? recentOomKills().map((l) => `   kernel: ${l}`) : []),
@@ -137,6 +154,7 @@ function runTestFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> 
           outcome: hung ? 'killed (hung)' : code === 0 ? 'pass' : 'fail',
           tests: count('pass') === undefined ? null : { pass: Number(count('pass')), fail: Number(count('fail') ?? 0), cancelled: Number(count('cancelled') ?? 0) },
           outputHeld,
+          failure: code === 0 && !hung ? [] : failureExcerpt(tail),
         });
       };
       // A process the file started and left running can hold the output pipe open for as long as it

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -52,6 +53,21 @@ describe('parseCmdline / readCmdline', () => {
   it('reads this process', () => {
     assert.ok(readCmdline(process.pid).length > 0);
     assert.deepEqual(readCmdline(2 ** 22 + 1), []);
+  });
+
+  it('never reads a live process as empty while it execs (the window a start-up check could hit)', async () => {
+    // bash, then exec into sleep: polled back to back, /proc/<pid>/cmdline reads '' between the two.
+    const marker = `exec-window-${process.pid}`;
+    let emptyWhileLive = 0;
+    for (let run = 0; run < 10; run++) {
+      const child = spawn('bash', ['-c', `x=$(echo start); exec -a ${marker} sleep 1`], { stdio: 'ignore' });
+      const until = Date.now() + 300; // well before sleep 1 ends: no read falls in its exit
+      while (Date.now() < until) if (readCmdline(child.pid!).length === 0) emptyWhileLive++;
+      assert.ok(readCmdline(child.pid!).includes(marker), 'the poll saw the exec (else it tested nothing)');
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    assert.equal(emptyWhileLive, 0);
   });
 });
 

@@ -34,11 +34,37 @@ export function parseCmdline(raw: string): string[] {
   return parts;
 }
 
-export function readCmdline(pid: number): string[] {
+const CMDLINE_REREADS = 20;
+
+function isZombieOrGone(pid: number): boolean {
   try {
-    return parseCmdline(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    // /proc/<pid>/stat: "pid (comm) S ...": the state follows the last ')' (comm may hold one).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
   } catch {
-    return [];
+    return true;
+  }
+}
+/** Atomics.wait on this blocks for its timeout: a 1 ms synchronous pause without a busy loop. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The process's argv, [] when it has none to show. A process reads empty for a few microseconds
+ * while it execs (measured: bash exec'ing into a program shows '' between the two command lines,
+ * in nearly every run polled closely), so an empty read of a live process is read again for up to
+ * ~20 ms before it counts: otherwise a start-up check polling at that instant takes the Spark
+ * launcher's exec into java for a daemon that died. Zombies and kernel threads stay empty.
+ */
+export function readCmdline(pid: number): string[] {
+  for (let attempt = 0; ; attempt++) {
+    let raw: string;
+    try {
+      raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      return [];
+    }
+    if (raw !== '' || attempt >= CMDLINE_REREADS || isZombieOrGone(pid)) return parseCmdline(raw);
+    Atomics.wait(PAUSE, 0, 0, 1);
   }
 }
 
