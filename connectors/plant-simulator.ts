@@ -157,7 +157,7 @@ export class PlantSimulator {
       this.conditions(t, env);
       for (const a of this.arms) {
         if (!a.sample(t, env, s)) continue;
-        const base = { arm_id: a.id, event_time: t, gateway_id: a.gatewayId, plant_id: plantId, quality: 'GOOD' as const };
+        const base = { arm_id: a.id, event_time: t, gateway_id: a.gatewayId, plant_id: plantId, quality: 'GOOD' as const, channel: null, settings: null };
         yield { ...base, sensor: 'VIBRATION', value: round3(s.vibration), unit: SENSOR_UNITS.VIBRATION, sequence: a.sequence++ };
         yield { ...base, sensor: 'TEMPERATURE', value: round3(s.temperature), unit: SENSOR_UNITS.TEMPERATURE, sequence: a.sequence++ };
         yield { ...base, sensor: 'PRESSURE', value: round3(s.pressure), unit: SENSOR_UNITS.PRESSURE, sequence: a.sequence++ };

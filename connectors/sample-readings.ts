@@ -40,6 +40,8 @@ export function sampleReadings(o: SampleOptions): SensorReading[] {
           plant_id: o.plantId ?? 'plant-demo',
           sequence: sequence[arm]++,
           quality: 'GOOD',
+          channel: null,
+          settings: null,
         });
       }
     }

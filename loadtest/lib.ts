@@ -65,7 +65,7 @@ export async function produceAtRate(producer: Producer, serde: AvroSerde, option
     for (let i = 0; i < n; i++) {
       const [sensor, unit, base] = sensors[sent % 3];
       const a = arm++ % options.arms;
-      const r: SensorReading = { arm_id: `arm-${String(a).padStart(3, '0')}`, sensor, value: base * (0.95 + 0.1 * Math.random()), unit, event_time: Date.now(), gateway_id: options.gatewayId, plant_id: 'plant-load', sequence: sequence[a]++, quality: 'GOOD' };
+      const r: SensorReading = { arm_id: `arm-${String(a).padStart(3, '0')}`, sensor, value: base * (0.95 + 0.1 * Math.random()), unit, event_time: Date.now(), gateway_id: options.gatewayId, plant_id: 'plant-load', sequence: sequence[a]++, quality: 'GOOD', channel: null, settings: null };
       messages.push({ key: r.arm_id, value: serde.encode(TOPICS.sensorReadings.name, r) });
       sent++;
     }

@@ -28,6 +28,8 @@ export const sampleSensorReading: SensorReading = {
   plant_id: 'plant-1',
   sequence: 918_273,
   quality: 'GOOD',
+  channel: null,
+  settings: null,
 };
 
 export const sampleMaintenancePrediction: MaintenancePrediction = {
@@ -170,7 +172,12 @@ export const sampleDeadLetter: DeadLetter = {
 
 /** Samples per schema file (path relative to schemas/): full first, then minimal. */
 export const SAMPLE_RECORDS: Record<string, object[]> = {
-  'factory/sensor-reading.avsc': [sampleSensorReading, { ...sampleSensorReading, quality: null }],
+  'factory/sensor-reading.avsc': [
+    sampleSensorReading,
+    { ...sampleSensorReading, quality: null },
+    // v2: a channel its plant profile declares, with the operating settings of the sample.
+    { ...sampleSensorReading, sensor: 'OTHER', channel: 't50', value: 1_402.3, unit: 'degR', settings: [35.0, 0.84, 100.0] },
+  ],
   'factory/maintenance-prediction.avsc': [sampleMaintenancePrediction],
   'factory/maintenance-alert.avsc': [
     sampleMaintenanceAlert,

@@ -4,12 +4,31 @@
 // number (NaN, ±Infinity, 1e308, 8.64e15 + 1, -0, 1.5) gets a reason or passes, never an exception.
 import type { SensorReading } from '../generated/types.ts';
 
+/** The three kinds that predate plant profiles; OTHER readings name their channel instead. */
+export type LegacySensorKind = Exclude<SensorReading['sensor'], 'OTHER'>;
+export interface ChannelLimits {
+  unit: string;
+  min: number;
+  max: number;
+}
+
+/** What a plant's profile says its readings must be (schemas/factory/plant-registry.ts builds it). */
+export interface PlantReadingRules {
+  plantId: string;
+  /** By channel name; `kind` for the channels that are one of the legacy kinds. */
+  channels: ReadonlyMap<string, ChannelLimits & { kind?: LegacySensorKind }>;
+  /** How many operating settings a reading carries, in the profile's order. */
+  settings: number;
+  /** The plant normalises channels by operating regime, so every reading must carry its settings. */
+  settingsRequired: boolean;
+}
+
 /**
  * The unit each sensor kind must be reported in, and the physically plausible range in that unit.
  * Temperatures go up to 1 200 degC (a type K thermocouple's range): real sources include turbine
  * exhaust, e.g. C-MAPSS T50 at ~400-530 degC (connectors/mappings/cmapss-*.json).
  */
-export const SENSOR_LIMITS: Record<SensorReading['sensor'], { unit: string; min: number; max: number }> = {
+export const SENSOR_LIMITS: Record<LegacySensorKind, ChannelLimits> = {
   VIBRATION: { unit: 'mm/s', min: 0, max: 200 },
   TEMPERATURE: { unit: 'degC', min: -50, max: 1_200 },
   PRESSURE: { unit: 'bar', min: 0, max: 1_000 },
@@ -40,14 +59,64 @@ function describeValue(v: unknown): string {
   return v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? 'an array' : 'an object';
 }
 
-/** Returns why the reading is invalid, or null. `recordTimestamp` is the Kafka timestamp (producer clock). */
-export function validateReading(r: SensorReading, recordTimestamp: number): string | null {
+/**
+ * The channel a reading is of: its `channel`, else (every v1 reading) its legacy sensor kind in
+ * lower case; null for an OTHER reading that names none.
+ */
+export function channelOf(r: Pick<SensorReading, 'sensor' | 'channel'>): string | null {
+  if (typeof r.channel === 'string') return r.channel;
+  return r.sensor === 'OTHER' || typeof r.sensor !== 'string' ? null : r.sensor.toLowerCase();
+}
+
+function isLegacyKind(sensor: unknown): sensor is LegacySensorKind {
+  return typeof sensor === 'string' && Object.hasOwn(SENSOR_LIMITS, sensor);
+}
+
+/**
+ * The unit and range a reading must keep: its plant's profile when the plant has one, else the
+ * legacy kind's (a v1 reading, or a legacy channel of a plant without a profile). A string is why
+ * there are none.
+ */
+function limitsFor(r: SensorReading, plant: PlantReadingRules | null | undefined): ChannelLimits | string {
+  const channel = channelOf(r);
+  if (r.sensor !== 'OTHER' && !isLegacyKind(r.sensor)) return `sensor ${describeValue(r.sensor)} is not one of ${[...Object.keys(SENSOR_LIMITS), 'OTHER'].join(', ')}`;
+  if (channel === null) return 'sensor OTHER needs a channel name (the channel its plant profile declares)';
+  if (plant) {
+    const c = plant.channels.get(channel);
+    if (!c) return `plant ${plant.plantId}'s profile declares no channel ${describeValue(channel)}`;
+    if (r.sensor !== 'OTHER' && c.kind !== r.sensor) return `channel ${channel} of plant ${plant.plantId} is ${c.kind ?? 'not a legacy kind (send sensor OTHER)'}, not ${r.sensor}`;
+    return c;
+  }
+  if (isLegacyKind(r.sensor) && channel === r.sensor.toLowerCase()) return SENSOR_LIMITS[r.sensor];
+  return `plant ${describeValue(r.plant_id)} has no profile declaring channel ${describeValue(channel)} (connectors/plants/)`;
+}
+
+function settingsProblem(r: SensorReading, plant: PlantReadingRules | null | undefined): string | null {
+  const s: unknown = r.settings;
+  if (s === null || s === undefined) {
+    return plant?.settingsRequired ? `plant ${plant.plantId} normalises by operating regime and the reading has no operating settings` : null;
+  }
+  if (!Array.isArray(s)) return `settings is ${describeValue(s)}, not a list of numbers`;
+  if (plant && s.length !== plant.settings) return `plant ${plant.plantId} has ${plant.settings} operating settings, the reading carries ${s.length}`;
+  const bad = s.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+  return bad >= 0 ? `settings[${bad}] is ${describeValue(s[bad])}` : null;
+}
+
+/**
+ * Returns why the reading is invalid, or null. `recordTimestamp` is the Kafka timestamp (producer
+ * clock); `plant` the rules of the reading's plant from its profile (null: no profile, so only the
+ * legacy channels are known).
+ */
+export function validateReading(r: SensorReading, recordTimestamp: number, plant?: PlantReadingRules | null): string | null {
   if (typeof r.arm_id !== 'string' || !ARM_ID.test(r.arm_id)) return `arm_id ${describeValue(r.arm_id)} is not a valid arm id`;
-  if (!Object.hasOwn(SENSOR_LIMITS, r.sensor)) return `sensor ${describeValue(r.sensor)} is not one of ${Object.keys(SENSOR_LIMITS).join(', ')}`;
-  if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return `${r.sensor} value is ${describeValue(r.value)}`;
-  const limits = SENSOR_LIMITS[r.sensor];
-  if (r.unit !== limits.unit) return `${r.sensor} must be reported in ${limits.unit}, got ${describeValue(r.unit)}`;
-  if (r.value < limits.min || r.value > limits.max) return `${r.sensor} value ${r.value} ${r.unit} is outside the plausible range [${limits.min}, ${limits.max}]`;
+  const limits = limitsFor(r, plant);
+  if (typeof limits === 'string') return limits;
+  const what = channelOf(r) === r.sensor.toLowerCase() ? r.sensor : `channel ${channelOf(r)}`;
+  if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return `${what} value is ${describeValue(r.value)}`;
+  if (r.unit !== limits.unit) return `${what} must be reported in ${limits.unit}, got ${describeValue(r.unit)}`;
+  if (r.value < limits.min || r.value > limits.max) return `${what} value ${r.value} ${r.unit} is outside the plausible range [${limits.min}, ${limits.max}]`;
+  const settings = settingsProblem(r, plant);
+  if (settings) return settings;
   if (typeof r.sequence !== 'number' || !Number.isSafeInteger(r.sequence)) return `sequence ${describeValue(r.sequence)} is not an integer`;
   if (r.sequence < 0) return `sequence ${r.sequence} is negative`;
   // Avro's long is an integer, so a fractional or unsafe event time never came from the wire.

@@ -204,7 +204,7 @@ export interface MaintenancePrediction {
 // factory/sensor-reading.avsc
 
 /**
- * One sample from one sensor on a robot arm, as sent by the arm's gateway. One record per sample per sensor keeps gateways simple and lets new sensor kinds arrive without reshaping the record.
+ * One sample from one sensor on a robot arm, as sent by the arm's gateway. One record per sample per sensor keeps gateways simple and lets new sensor kinds arrive without reshaping the record. v2 (issue #11) adds the enum symbol OTHER and the optional `channel` and `settings`, so a reading can carry any channel its plant profile declares (connectors/plants/, docs/plant-profiles.md). v2 is BACKWARD-compatible (a v2 reader reads v1 data, with channel and settings null), but a v1 reader cannot read v2 data at all (its enum lacks OTHER and has no default): deploy every consumer on v2 before a gateway registers v2. From v2 on, readers survive later enum symbols through the default.
  * Avro record io.streamscore.factory.SensorReading
  */
 export interface SensorReading {
@@ -229,13 +229,17 @@ export interface SensorReading {
   sequence: number;
   /** Quality flag from the gateway; null when the gateway does not report one. */
   quality: ReadingQuality | null;
+  /** The plant profile's channel name (e.g. 't50', 'oil_temp'); its unit and valid range come from the profile. Null means the legacy channel of `sensor` (its name in lower case), as every v1 reading. */
+  channel: string | null;
+  /** The machine's operating settings when the sample was taken (altitude, Mach number, throttle, ...), in the order of the profile's operating_settings; null when the plant declares none. A plant that normalises by operating regime needs them on every reading. */
+  settings: number[] | null;
 }
 
 /**
- * What the sensor measures.
+ * What the sensor measures: one of the three legacy kinds, or OTHER for a channel its plant profile declares (then `channel` names it). A reader meets a symbol added after its own schema as OTHER.
  * Avro enum io.streamscore.factory.SensorKind
  */
-export type SensorKind = 'VIBRATION' | 'TEMPERATURE' | 'PRESSURE';
+export type SensorKind = 'VIBRATION' | 'TEMPERATURE' | 'PRESSURE' | 'OTHER';
 
 /**
  * Gateway's own judgement of a sample, OPC UA style.

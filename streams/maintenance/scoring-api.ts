@@ -103,7 +103,7 @@ export async function startScoringApi(model: FailureModel, options: ScoringApiOp
     const now = Date.now();
     for (let i = 0; i < body.readings.length && problems.length < MAX_PROBLEMS; i++) {
       const r = body.readings[i];
-      const reason = validateReading({ arm_id: body.arm_id, sensor: r.sensor, value: r.value, unit: r.unit, event_time: r.event_time, gateway_id: 'api', plant_id: 'api', sequence: i, quality: null }, now);
+      const reason = validateReading({ arm_id: body.arm_id, sensor: r.sensor, value: r.value, unit: r.unit, event_time: r.event_time, gateway_id: 'api', plant_id: 'api', sequence: i, quality: null, channel: null, settings: null }, now);
       if (reason) problems.push(`readings[${i}]: ${reason}`);
     }
     if (problems.length) throw new HttpError(400, 'invalid readings', { details: problems });

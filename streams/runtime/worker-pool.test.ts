@@ -83,7 +83,7 @@ test('the test driver runs offloaded jobs: outputs carry the model header, rejec
   const def = offloadProcessor({ name: 'offload-driver-test', input: TOPICS.sensorReadings, output: TOPICS.sensorReadingsValidated, recordDeadlineMs: 500, models: [fixtureModel()] });
   const d = new ProcessorTestDriver(def);
   try {
-    const reading = (arm: string, gateway: string, sequence: number): SensorReading => ({ arm_id: arm, sensor: 'VIBRATION', value: 2, unit: 'mm/s', event_time: d.clock, gateway_id: gateway, plant_id: 'p', sequence, quality: 'GOOD' });
+    const reading = (arm: string, gateway: string, sequence: number): SensorReading => ({ arm_id: arm, sensor: 'VIBRATION', value: 2, unit: 'mm/s', event_time: d.clock, gateway_id: gateway, plant_id: 'p', sequence, quality: 'GOOD', channel: null, settings: null });
     await d.pipe(TOPICS.sensorReadings, 'a1', reading('a1', 'gw', 0));
     await d.pipe(TOPICS.sensorReadings, 'a2', reading('a2', 'reject', 1));
     await d.pipe(TOPICS.sensorReadings, 'a3', reading('a3', 'forever', 2));

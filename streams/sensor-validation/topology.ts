@@ -8,9 +8,12 @@ import type { SensorReading } from '../../schemas/generated/types.ts';
 import { defineProcessor, type OutputRecord } from '../runtime/processor.ts';
 import { latestByKey } from '../runtime/state/latest-by-key.ts';
 import { validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
+import { defaultPlantRegistry } from '../../schemas/factory/plant-registry.ts';
 
 /** Header on a validated reading: how many of the arm's sequence numbers are missing just before it. */
 export const SEQUENCE_GAP_HEADER = 'streamscore.sequence.gap';
+/** Each plant's channels, units and ranges from its profile; read when the processor is loaded, so a broken profile stops the start. */
+const plants = defaultPlantRegistry();
 const STATE_TTL_MS = 7 * 24 * 3_600_000;
 
 export const sensorValidation = defineProcessor({
@@ -21,7 +24,7 @@ export const sensorValidation = defineProcessor({
   semantics: 'exactly-once',
   semanticsReason: 'rolling-window features downstream would count a duplicated reading twice',
   state: { lastSequence: latestByKey({ ttlMs: STATE_TTL_MS }) },
-  validate: (r: SensorReading, record) => validateReading(r, record.timestamp),
+  validate: (r: SensorReading, record) => validateReading(r, record.timestamp, plants.rulesFor(r.plant_id)),
   async handle(records, ctx) {
     // The gateway numbers each arm's readings (all sensors) 0, 1, 2, ...; max-merge in Redis makes a
     // redelivered batch a no-op (its gap headers are then not repeated: they are advisory).

@@ -72,7 +72,7 @@ function readingRuleKinds(): FuzzKind<SensorReading>[] {
 function goodReading(run: string, n: number, now: number, armOf: (n: number) => string): SensorReading {
   const sensor = (['VIBRATION', 'TEMPERATURE', 'PRESSURE'] as const)[n % 3];
   const [unit, value] = ({ VIBRATION: ['mm/s', 2 + (n % 10) / 10], TEMPERATURE: ['degC', 55 + (n % 7)], PRESSURE: ['bar', 6 + (n % 5) / 10] } as const)[sensor];
-  return { arm_id: armOf(n), sensor, value, unit, event_time: now - 120_000 + (n % 60) * 1_000, gateway_id: run, plant_id: 'plant-faults', sequence: n, quality: 'GOOD' };
+  return { arm_id: armOf(n), sensor, value, unit, event_time: now - 120_000 + (n % 60) * 1_000, gateway_id: run, plant_id: 'plant-faults', sequence: n, quality: 'GOOD', channel: null, settings: null };
 }
 
 /** factory.sensor-readings.v1 -> sensor-validation -> factory.sensor-readings-validated.v1. */

@@ -29,7 +29,7 @@ export function armReadings(run: string, arms: number, minutes: number, start: n
       const wobble = Math.sin(m * 1.7 + a) * (0.2 + 4 * wear);
       const values = [['VIBRATION', 'mm/s', 2.5 + 6 * wear + wobble], ['TEMPERATURE', 'degC', 55 + 25 * wear + wobble], ['PRESSURE', 'bar', 6.2 - 0.8 * wear]] as const;
       values.forEach(([sensor, unit, value], s) => {
-        out.push({ arm_id: `${run}-a${a}`, sensor, value, unit, event_time: start + m * MIN + s * 1_000 + a * 10, gateway_id: run, plant_id: 'plant-faults', sequence: m * 3 + s, quality: 'GOOD' });
+        out.push({ arm_id: `${run}-a${a}`, sensor, value, unit, event_time: start + m * MIN + s * 1_000 + a * 10, gateway_id: run, plant_id: 'plant-faults', sequence: m * 3 + s, quality: 'GOOD', channel: null, settings: null });
       });
     }
   }

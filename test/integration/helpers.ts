@@ -43,7 +43,7 @@ export function runId(): string {
 }
 
 export function reading(gatewayId: string, arm: number, sequence: number, now = Date.now()): SensorReading {
-  return { arm_id: `arm-${String(arm).padStart(3, '0')}`, sensor: 'VIBRATION', value: 2 + (sequence % 10) / 10, unit: 'mm/s', event_time: now, gateway_id: gatewayId, plant_id: 'plant-it', sequence, quality: 'GOOD' };
+  return { arm_id: `arm-${String(arm).padStart(3, '0')}`, sensor: 'VIBRATION', value: 2 + (sequence % 10) / 10, unit: 'mm/s', event_time: now, gateway_id: gatewayId, plant_id: 'plant-it', sequence, quality: 'GOOD', channel: null, settings: null };
 }
 
 export function readingMessage(serde: AvroSerde, r: SensorReading): Message {

@@ -46,7 +46,7 @@ function history(id: string, arms: string[], hot: string[], start: number): Sens
       for (const [sensor, unit, value] of [['VIBRATION', 'mm/s', 2.5 + 6 * wear + wobble], ['TEMPERATURE', 'degC', 55 + 25 * wear + wobble], ['PRESSURE', 'bar', 6.2 - 0.8 * wear]] as const) {
         const n = seq.get(arm) ?? 0;
         seq.set(arm, n + 1);
-        out.push({ arm_id: arm, sensor, value, unit, event_time: start + m * MIN, gateway_id: id, plant_id: 'plant-it', sequence: n, quality: 'GOOD' });
+        out.push({ arm_id: arm, sensor, value, unit, event_time: start + m * MIN, gateway_id: id, plant_id: 'plant-it', sequence: n, quality: 'GOOD', channel: null, settings: null });
       }
     }
   }

@@ -39,7 +39,7 @@ async function produce(topic: TopicSpec, readings: SensorReading[]): Promise<voi
   await producer.disconnect();
 }
 
-const reading = (arm: string, gateway: string, sequence: number): SensorReading => ({ arm_id: arm, sensor: 'VIBRATION', value: 2, unit: 'mm/s', event_time: Date.now(), gateway_id: gateway, plant_id: 'plant-it', sequence, quality: 'GOOD' });
+const reading = (arm: string, gateway: string, sequence: number): SensorReading => ({ arm_id: arm, sensor: 'VIBRATION', value: 2, unit: 'mm/s', event_time: Date.now(), gateway_id: gateway, plant_id: 'plant-it', sequence, quality: 'GOOD', channel: null, settings: null });
 
 test('5 s offloaded jobs with a 6 s session timeout: no rebalance, every output exactly once', { timeout: 90_000 }, async () => {
   const input = testTopic('runtime-test.slow-jobs.v1');
