@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../infra/stack/config.ts';
 import { Gateway } from '../connectors/gateway/gateway.ts';
-import { loadMapping, MappingError } from '../connectors/gateway/mapping.ts';
+import { checkMappingAgainstRegistry, loadMapping, MappingError } from '../connectors/gateway/mapping.ts';
+import { defaultPlantRegistry } from '../schemas/factory/plant-registry.ts';
 import { fileSource, paced, simulatorSource, type SourceItem } from '../connectors/gateway/sources.ts';
 import { OptionError, parseDuration, parseNumber } from '../connectors/options.ts';
 import { brokerList } from '../streams/runtime/kafka-client.ts';
@@ -97,7 +98,7 @@ export async function run(args: string[]): Promise<number> {
       const [file] = positionals;
       if (!file || positionals.length > 1) throw new OptionError('replay takes one FILE (or - for stdin)');
       if (file !== '-' && !existsSync(file)) throw new OptionError(`${file}: no such file`);
-      const mapping = v.mapping ? loadMapping(v.mapping) : undefined;
+      const mapping = v.mapping ? checkMappingAgainstRegistry(loadMapping(v.mapping), defaultPlantRegistry()) : undefined;
       const simOnly = Object.keys(SIMULATOR_ARG_OPTIONS).filter((k) => k !== 'plant-id' && v[k as keyof typeof v] !== undefined);
       if (simOnly.length) throw new OptionError(`${simOnly.map((k) => `--${k}`).join(', ')}: only for gateway simulate`);
       const speed = v.speed === undefined ? (file === '-' ? Infinity : 1) : v.speed === 'max' ? Infinity : parseNumber('speed', v.speed, { min: 0.000001 });

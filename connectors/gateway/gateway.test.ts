@@ -100,7 +100,7 @@ describe('gateway', () => {
   });
 
   it('paces a replay: at 100x, 10 s of event time take 100 ms', async () => {
-    const items: SourceItem[] = Array.from({ length: 11 }, (_, i) => ({ kind: 'reading', line: i, reading: { arm_id: 'a', sensor: 'VIBRATION', value: 1, unit: 'mm/s', event_time: 1_000_000 + i * 1000, gateway_id: null, plant_id: null, sequence: null, quality: null } }));
+    const items: SourceItem[] = Array.from({ length: 11 }, (_, i) => ({ kind: 'reading', line: i, reading: { arm_id: 'a', sensor: 'VIBRATION', value: 1, unit: 'mm/s', event_time: 1_000_000 + i * 1000, gateway_id: null, plant_id: null, sequence: null, quality: null, channel: null, settings: null } }));
     let clock = 0;
     const waits: number[] = [];
     const out: SourceItem[] = [];

@@ -12,6 +12,7 @@ import { startHealthServer, type HealthServer } from '../../streams/runtime/heal
 import { ConfluentSchemaStore, type SchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
+import { defaultPlantRegistry } from '../../schemas/factory/plant-registry.ts';
 import { Forwarder, type RecordSink } from './forwarder.ts';
 import { KafkaSink, type Compression } from './kafka-sink.ts';
 import { createGatewayMetrics, counterTotal, type GatewayMetrics } from './metrics.ts';
@@ -63,6 +64,8 @@ export class Gateway {
   private readonly sink: RecordSink;
   private readonly rejects: WriteStream;
   private readonly nextSequence = new Map<string, number>();
+  /** Plant profiles: the channels, units and ranges a plant's readings are checked against before they are sent. */
+  private readonly plants = defaultPlantRegistry();
   private rejectsLogged = 0;
   private http: HealthServer | null = null;
   readonly rejectsPath: string;
@@ -120,7 +123,7 @@ export class Gateway {
     this.metrics.readingsIn.inc();
     const reading = this.complete(item.reading);
     const now = Date.now();
-    const problem = validateReading(reading, now);
+    const problem = validateReading(reading, now, this.plants.rulesFor(reading.plant_id));
     if (problem) {
       this.reject('validation', problem, { line: item.line, reading });
       return undefined;
@@ -198,6 +201,8 @@ export class Gateway {
       plant_id: r.plant_id ?? this.o.plantId,
       sequence,
       quality: r.quality,
+      channel: r.channel,
+      settings: r.settings,
     };
   }
 

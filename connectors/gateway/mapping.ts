@@ -6,9 +6,19 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { SensorKind } from '../../schemas/generated/types.ts';
 import { SENSOR_LIMITS } from '../../schemas/factory/sensor-reading-rules.ts';
+import type { PlantProfile } from '../../schemas/factory/plant-profile.ts';
+import type { PlantRegistry } from '../../schemas/factory/plant-registry.ts';
 
+/**
+ * One wide column -> one reading. Either a legacy `sensor` kind (converted to its unit by
+ * from_unit or scale/offset), or a profile `channel` with the `unit` it is reported in (after an
+ * optional scale/offset): such a reading is sent as sensor OTHER with the channel's name.
+ */
 export interface SensorColumn {
-  sensor: SensorKind;
+  sensor?: SensorKind;
+  channel?: string;
+  /** A channel's unit as sent (its plant profile must declare the same). */
+  unit?: string;
   column: string;
   /** Unit of the source column (e.g. degR, psia): converted to the sensor kind's unit. */
   from_unit?: string;
@@ -30,8 +40,12 @@ export interface Mapping {
   event_time: EventTimeSpec;
   /** Wide rows: one reading per listed column. */
   readings?: SensorColumn[];
-  /** Long rows: one reading per row, sensor kind / value / unit taken from these columns as they are. */
-  long?: { sensor: string; value: string; unit: string };
+  /** Long rows: one reading per row, sensor kind (or channel name) / value / unit taken from these columns as they are. */
+  long?: { sensor?: string; channel?: string; value: string; unit: string };
+  /** The operating settings of each row (e.g. altitude, Mach, throttle), in the plant profile's order. */
+  settings?: { name: string; column: string }[];
+  /** The plant profile (connectors/plants/) this mapping feeds: its channels, units and settings are checked against it. */
+  profile?: string;
   /** 'auto': the gateway numbers each arm's readings 0, 1, ... in send order; or a column. */
   sequence?: 'auto' | { column: string };
   gateway_id?: string;
@@ -139,21 +153,16 @@ export function parseMapping(raw: unknown, name = 'mapping'): Mapping {
   }
 
   if (!!m.readings === !!m.long) problems.push('give either readings (wide rows) or long (one reading per row), not both or neither');
-  for (const [i, r] of (m.readings ?? []).entries()) {
-    const at = `readings[${i}]`;
-    if (!SENSOR_KINDS.includes(r.sensor)) problems.push(`${at}.sensor must be one of ${SENSOR_KINDS.join(', ')}`);
-    if (typeof r.column !== 'string' || !r.column) problems.push(`${at}.column is required`);
-    const explicit = r.scale !== undefined || r.offset !== undefined;
-    if (r.from_unit !== undefined && explicit) problems.push(`${at}: give from_unit or scale/offset, not both`);
-    if (r.from_unit !== undefined) {
-      const conv = UNIT_CONVERSIONS[r.from_unit];
-      if (!conv) problems.push(`${at}.from_unit ${JSON.stringify(r.from_unit)} is unknown (known: ${Object.keys(UNIT_CONVERSIONS).join(', ')})`);
-      else if (conv.kind !== r.sensor) problems.push(`${at}.from_unit ${r.from_unit} is not a ${r.sensor} unit`);
-    }
-    if (r.scale !== undefined && (typeof r.scale !== 'number' || !Number.isFinite(r.scale))) problems.push(`${at}.scale must be a number`);
-    if (r.offset !== undefined && (typeof r.offset !== 'number' || !Number.isFinite(r.offset))) problems.push(`${at}.offset must be a number`);
+  for (const [i, r] of (m.readings ?? []).entries()) problems.push(...wideColumnProblems(r, `readings[${i}]`));
+  const channels = (m.readings ?? []).map((r) => r.channel).filter((c): c is string => typeof c === 'string');
+  for (const c of new Set(channels.filter((c, i) => channels.indexOf(c) !== i))) problems.push(`channel ${JSON.stringify(c)} is mapped more than once`);
+  if (m.settings !== undefined && !(Array.isArray(m.settings) && m.settings.every((x) => typeof x?.name === 'string' && typeof x?.column === 'string'))) {
+    problems.push('settings must be a list of {name, column}');
   }
-  if (m.long && !['sensor', 'value', 'unit'].every((k) => typeof (m.long as Record<string, unknown>)[k] === 'string')) problems.push('long needs the column names {sensor, value, unit}');
+  if (m.profile !== undefined && (typeof m.profile !== 'string' || !m.profile)) problems.push('profile must be a plant id (connectors/plants/)');
+  if (m.long && !(['value', 'unit'].every((k) => typeof (m.long as Record<string, unknown>)[k] === 'string') && (typeof m.long.sensor === 'string' || typeof m.long.channel === 'string'))) {
+    problems.push('long needs the column names {sensor and/or channel, value, unit}');
+  }
   if (m.sequence !== undefined && m.sequence !== 'auto' && typeof m.sequence?.column !== 'string') problems.push('sequence must be "auto" or {column}');
   if (m.quality !== undefined && typeof m.quality?.column !== 'string') problems.push('quality must be {column}');
   for (const k of ['gateway_id', 'plant_id'] as const) if (m[k] !== undefined && typeof m[k] !== 'string') problems.push(`${k} must be a string (a template may name columns)`);
@@ -172,7 +181,8 @@ export function referencedColumns(m: Mapping): string[] {
   const cols = [...templateColumns(m.arm_id), ...templateColumns(m.gateway_id ?? ''), ...templateColumns(m.plant_id ?? '')];
   cols.push('cycle' in m.event_time ? m.event_time.cycle : m.event_time.column);
   for (const r of m.readings ?? []) cols.push(r.column);
-  if (m.long) cols.push(m.long.sensor, m.long.value, m.long.unit);
+  if (m.long) cols.push(...[m.long.sensor, m.long.channel].filter((c): c is string => c !== undefined), m.long.value, m.long.unit);
+  for (const x of m.settings ?? []) cols.push(x.column);
   if (m.sequence && m.sequence !== 'auto') cols.push(m.sequence.column);
   if (m.quality) cols.push(m.quality.column);
   return [...new Set(cols)];
@@ -184,6 +194,32 @@ export function conversionOf(r: SensorColumn): { scale: number; offset: number }
   return { scale: r.scale ?? 1, offset: r.offset ?? 0 };
 }
 
+const CHANNEL_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+
+function wideColumnProblems(r: SensorColumn, at: string): string[] {
+  const problems: string[] = [];
+  if (typeof r.column !== 'string' || !r.column) problems.push(`${at}.column is required`);
+  if (r.scale !== undefined && (typeof r.scale !== 'number' || !Number.isFinite(r.scale))) problems.push(`${at}.scale must be a number`);
+  if (r.offset !== undefined && (typeof r.offset !== 'number' || !Number.isFinite(r.offset))) problems.push(`${at}.offset must be a number`);
+  const explicit = r.scale !== undefined || r.offset !== undefined;
+  if (r.channel !== undefined) {
+    if (typeof r.channel !== 'string' || !CHANNEL_NAME.test(r.channel)) problems.push(`${at}.channel must be a channel name like "t50" ([a-z][a-z0-9_]*)`);
+    if (r.sensor !== undefined) problems.push(`${at}: give sensor (a legacy kind) or channel (a profile's channel), not both`);
+    if (r.from_unit !== undefined) problems.push(`${at}: a channel takes unit (and scale/offset), not from_unit`);
+    if (typeof r.unit !== 'string' || !r.unit) problems.push(`${at}.unit (the channel's unit, as its plant profile declares it) is required`);
+    return problems;
+  }
+  if (r.sensor === undefined || !SENSOR_KINDS.includes(r.sensor)) problems.push(`${at} needs sensor (one of ${SENSOR_KINDS.join(', ')}) or channel`);
+  if (r.unit !== undefined) problems.push(`${at}.unit is for channels; a ${r.sensor ?? 'sensor'} column is converted with from_unit`);
+  if (r.from_unit !== undefined && explicit) problems.push(`${at}: give from_unit or scale/offset, not both`);
+  if (r.from_unit !== undefined) {
+    const conv = UNIT_CONVERSIONS[r.from_unit];
+    if (!conv) problems.push(`${at}.from_unit ${JSON.stringify(r.from_unit)} is unknown (known: ${Object.keys(UNIT_CONVERSIONS).join(', ')})`);
+    else if (r.sensor && conv.kind !== r.sensor) problems.push(`${at}.from_unit ${r.from_unit} is not a ${r.sensor} unit`);
+  }
+  return problems;
+}
+
 /** Reads and checks a mapping file. */
 export function loadMapping(path: string): Mapping {
   let raw: unknown;
@@ -193,4 +229,36 @@ export function loadMapping(path: string): Mapping {
     throw new MappingError(basename(path), [(err as Error).message]);
   }
   return parseMapping(raw, basename(path));
+}
+
+/**
+ * What a mapping sends that its plant's profile does not declare: channels, their units, the
+ * operating settings (same names, same order) and the plant id. Empty when they agree.
+ */
+export function mappingProfileProblems(m: Mapping, profile: PlantProfile): string[] {
+  const problems: string[] = [];
+  const declared = new Map(profile.channels.map((c) => [c.name, c]));
+  for (const [i, r] of (m.readings ?? []).entries()) {
+    const name = r.channel ?? r.sensor?.toLowerCase();
+    const c = name === undefined ? undefined : r.channel !== undefined ? declared.get(name) : profile.channels.find((x) => x.kind === r.sensor);
+    if (!c) problems.push(`readings[${i}] (${name}): profile ${profile.plant_id} declares no such channel`);
+    else if (r.channel !== undefined && r.unit !== c.unit) problems.push(`readings[${i}] (${name}) is sent in ${r.unit}, profile ${profile.plant_id} declares ${c.unit}`);
+  }
+  const want = (profile.operating_settings ?? []).map((s) => s.name);
+  const have = (m.settings ?? []).map((s) => s.name);
+  if (want.join('\0') !== have.join('\0')) problems.push(`settings ${JSON.stringify(have)} must be the profile's operating_settings in its order: ${JSON.stringify(want)}`);
+  if (m.plant_id !== undefined && templateColumns(m.plant_id).length === 0 && m.plant_id !== profile.plant_id) {
+    problems.push(`plant_id ${JSON.stringify(m.plant_id)} is not the profile's ${JSON.stringify(profile.plant_id)}`);
+  }
+  return problems;
+}
+
+/** A mapping that names its profile must agree with it; throws MappingError naming every difference. */
+export function checkMappingAgainstRegistry(m: Mapping, registry: PlantRegistry): Mapping {
+  if (m.profile === undefined) return m;
+  const profile = registry.profile(m.profile);
+  if (!profile) throw new MappingError(m.name, [`profile ${JSON.stringify(m.profile)} is not among the plant profiles (${registry.plantIds.join(', ')})`]);
+  const problems = mappingProfileProblems(m, profile);
+  if (problems.length) throw new MappingError(m.name, problems);
+  return m;
 }

@@ -8,7 +8,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
-import type { SensorReading } from '../../schemas/generated/types.ts';
+import type { SensorKind, SensorReading } from '../../schemas/generated/types.ts';
+import type { LegacySensorKind } from '../../schemas/factory/sensor-reading-rules.ts';
 import { PlantSimulator, type SimulatorOptions } from '../plant-simulator.ts';
 import { NATIVE_CSV_MAPPING, SENSOR_KINDS, compileTemplate, conversionOf, referencedColumns, type Mapping } from './mapping.ts';
 
@@ -100,7 +101,8 @@ export function compileRowMapper(m: Mapping): (row: Row) => SourceItem[] {
   const eventTime = compileEventTime(m);
   const seqColumn = m.sequence && m.sequence !== 'auto' ? m.sequence.column : null;
   const qualityColumn = m.quality?.column ?? null;
-  const wide = (m.readings ?? []).map((r) => ({ ...r, ...conversionOf(r) }));
+  const wide = (m.readings ?? []).map((r) => ({ ...r, ...conversionOf(r), label: r.channel ?? r.sensor!, unit: r.unit ?? UNITS[r.sensor as LegacySensorKind] }));
+  const settingColumns = (m.settings ?? []).map((x) => x.column);
   return (row) => {
     const reject = (reason: string): SourceItem => ({ kind: 'reject', reason, raw: row.raw, line: row.line });
     const c = row.cells;
@@ -111,30 +113,36 @@ export function compileRowMapper(m: Mapping): (row: Row) => SourceItem[] {
       sequence = Number(c[seqColumn]);
       if (!Number.isSafeInteger(sequence)) return [reject(`${seqColumn} ${JSON.stringify(c[seqColumn])} is not an integer`)];
     }
+    let settings: number[] | null = null;
+    if (settingColumns.length) {
+      settings = settingColumns.map((col) => parseNumber(c[col]) ?? NaN);
+      const bad = settings.findIndex((x) => Number.isNaN(x));
+      if (bad >= 0) return [reject(`setting ${m.settings![bad].name} (column ${settingColumns[bad]}) ${JSON.stringify(c[settingColumns[bad]] ?? '')} is not a number`)];
+    }
     const quality = qualityColumn ? (['GOOD', 'UNCERTAIN', 'BAD'].includes(c[qualityColumn]) ? (c[qualityColumn] as SensorReading['quality']) : null) : null;
-    const base = { arm_id: armId(c), event_time: t, gateway_id: gatewayId ? gatewayId(c) : null, plant_id: plantId ? plantId(c) : null, quality };
+    const base = { arm_id: armId(c), event_time: t, gateway_id: gatewayId ? gatewayId(c) : null, plant_id: plantId ? plantId(c) : null, quality, settings };
     const out: SourceItem[] = [];
     if (m.long) {
-      const sensor = c[m.long.sensor] as SensorReading['sensor'];
+      const channel = m.long.channel ? c[m.long.channel] || null : null;
+      const named = m.long.sensor ? c[m.long.sensor] : undefined;
+      // With a channel column the sensor column may be absent or say anything else: the reading is OTHER.
+      const sensor = (named !== undefined && SENSOR_KINDS.includes(named as SensorKind) ? named : channel ? 'OTHER' : named) as SensorKind;
       const value = parseNumber(c[m.long.value]);
-      if (!SENSOR_KINDS.includes(sensor)) out.push(reject(`sensor ${JSON.stringify(c[m.long.sensor])} is not one of ${SENSOR_KINDS.join(', ')}`));
+      if (!SENSOR_KINDS.includes(sensor) && sensor !== 'OTHER') out.push(reject(`sensor ${JSON.stringify(named)} is not one of ${SENSOR_KINDS.join(', ')}, and the row names no channel`));
       else if (value === null) out.push(reject(`${m.long.value} ${JSON.stringify(c[m.long.value])} is not a number`));
-      else out.push({ kind: 'reading', line: row.line, reading: { ...base, sensor, value, unit: c[m.long.unit], sequence } });
+      else out.push({ kind: 'reading', line: row.line, reading: { ...base, sensor, channel, value, unit: c[m.long.unit], sequence } });
       return out;
     }
     for (const w of wide) {
       const v = parseNumber(c[w.column]);
-      if (v === null) out.push(reject(`${w.sensor} column ${w.column} ${JSON.stringify(c[w.column] ?? '')} is not a number`));
-      else out.push({ kind: 'reading', line: row.line, reading: { ...base, sensor: w.sensor, value: round9(v * w.scale + w.offset), unit: unitOf(w.sensor), sequence } });
+      if (v === null) out.push(reject(`${w.label} column ${w.column} ${JSON.stringify(c[w.column] ?? '')} is not a number`));
+      else out.push({ kind: 'reading', line: row.line, reading: { ...base, sensor: w.sensor ?? 'OTHER', channel: w.channel ?? null, value: round9(v * w.scale + w.offset), unit: w.unit, sequence } });
     }
     return out;
   };
 }
 
-const UNITS: Record<SensorReading['sensor'], string> = { VIBRATION: 'mm/s', TEMPERATURE: 'degC', PRESSURE: 'bar' };
-function unitOf(kind: SensorReading['sensor']): string {
-  return UNITS[kind];
-}
+const UNITS: Record<LegacySensorKind, string> = { VIBRATION: 'mm/s', TEMPERATURE: 'degC', PRESSURE: 'bar' };
 
 /** Rounds away binary noise of the conversion (1400.6 degR is 504.9611111111 degC, not ...11112). */
 function round9(v: number): number {
@@ -194,7 +202,7 @@ export async function* mappedSource(input: Readable, m: Mapping): AsyncGenerator
   yield* readings;
 }
 
-/** JSON lines, one SensorReading per line (`sequence`, `gateway_id`, `plant_id`, `quality` optional; event_time ms or ISO). */
+/** JSON lines, one SensorReading per line (`sequence`, `gateway_id`, `plant_id`, `quality`, `channel`, `settings` optional; event_time ms or ISO). */
 export async function* jsonlSource(input: Readable): AsyncGenerator<SourceItem> {
   let line = 0;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
@@ -210,7 +218,9 @@ export async function* jsonlSource(input: Readable): AsyncGenerator<SourceItem> 
     const t = typeof o.event_time === 'string' ? Date.parse(o.event_time) : o.event_time;
     const problems: string[] = [];
     if (typeof o.arm_id !== 'string') problems.push('arm_id missing');
-    if (!SENSOR_KINDS.includes(o.sensor as SensorReading['sensor'])) problems.push(`sensor ${JSON.stringify(o.sensor)} is not one of ${SENSOR_KINDS.join(', ')}`);
+    if (!SENSOR_KINDS.includes(o.sensor as SensorKind) && o.sensor !== 'OTHER') problems.push(`sensor ${JSON.stringify(o.sensor)} is not one of ${[...SENSOR_KINDS, 'OTHER'].join(', ')}`);
+    if (o.channel !== undefined && o.channel !== null && typeof o.channel !== 'string') problems.push('channel must be a string');
+    if (o.settings !== undefined && o.settings !== null && !(Array.isArray(o.settings) && o.settings.every((x) => typeof x === 'number'))) problems.push('settings must be a list of numbers');
     if (typeof o.value !== 'number') problems.push('value must be a number');
     if (typeof o.unit !== 'string') problems.push('unit missing');
     if (typeof t !== 'number' || !Number.isFinite(t)) problems.push('event_time must be epoch ms or ISO 8601');
@@ -232,6 +242,8 @@ export async function* jsonlSource(input: Readable): AsyncGenerator<SourceItem> 
         plant_id: typeof o.plant_id === 'string' ? o.plant_id : null,
         sequence: (o.sequence as number | undefined) ?? null,
         quality: ['GOOD', 'UNCERTAIN', 'BAD'].includes(o.quality as string) ? (o.quality as SensorReading['quality']) : null,
+        channel: typeof o.channel === 'string' ? o.channel : null,
+        settings: Array.isArray(o.settings) ? (o.settings as number[]) : null,
       },
     };
   }
