@@ -1,21 +1,75 @@
-// The 42 FactoryGuard features, computed from window aggregates exactly as specified in
+// FactoryGuard features, computed from window aggregates exactly as specified in
 // docs/factoryguard-features.md (models/maintenance/features.py implements the same spec for
-// training; a parity test holds them to 1e-6).
+// training; a parity test holds them to 1e-6). The spec is per channel and comes from a plant
+// profile (connectors/plants/*.json): every channel gets the mean and std of every window, every
+// EMA, the last value and two lags, and the trend and std ratio of the shortest against the longest
+// window. The simulator's profile gives the 42 features of the committed model (FEATURE_NAMES).
+import { readFileSync } from 'node:fs';
+import { featureNamesOf, type PlantProfile } from '../../schemas/factory/plant-profile.ts';
 import type { SensorReading } from '../../schemas/generated/types.ts';
 
-export const BUCKET_MS = 60_000;
-export const LATENESS_BUCKETS = 5;
-export const RING_BUCKETS = 720;
-export const WINDOW_BUCKETS = [60, 360, 720] as const;
-export const WINDOW_LABELS = ['1h', '6h', '12h'] as const;
-export const EMA_TAU_MS = [3_600_000, 21_600_000, 43_200_000] as const;
+export interface FeatureChannel {
+  /** Feature-name prefix and the readings' `channel`. */
+  name: string;
+  /** Short code the rolling-window store keys the channel's Redis hash fields by (`b:<code>:<bucket>`). */
+  code: string;
+}
+
+/** What the rolling windows keep and which features they give, for one plant. */
+export interface FeatureSpec {
+  bucketMs: number;
+  latenessBuckets: number;
+  /** Buckets kept per channel: the longest window. */
+  ringBuckets: number;
+  channels: readonly FeatureChannel[];
+  /** Ascending; the first and last give the trend and std ratio. */
+  windows: readonly { label: string; buckets: number }[];
+  ema: readonly { label: string; tauMs: number }[];
+  /** `<channel>_<feature>`, channels in spec order (featureNamesOf). */
+  names: readonly string[];
+}
+
+/** Features per channel: mean and std per window, one per EMA, last, lag1, lag2, trend, std ratio. */
+export function featuresPerChannel(spec: Pick<FeatureSpec, 'windows' | 'ema'>): number {
+  return 2 * spec.windows.length + spec.ema.length + 5;
+}
+
+/** The feature spec of a (checked) plant profile. */
+export function featureSpecOf(p: PlantProfile): FeatureSpec {
+  const f = p.features;
+  return {
+    bucketMs: f.bucket_ms,
+    latenessBuckets: f.lateness_buckets,
+    ringBuckets: f.windows[f.windows.length - 1].buckets,
+    channels: p.channels.map((c) => ({ name: c.name, code: c.code })),
+    windows: f.windows.map((w) => ({ label: w.label, buckets: w.buckets })),
+    ema: f.ema.map((e) => ({ label: e.label, tauMs: e.tau_ms })),
+    names: featureNamesOf(p),
+  };
+}
+
+/**
+ * The simulator plant's profile (connectors/plants/plant-simulator.json): three channels v/t/p, 60 s
+ * buckets, 1/6/12 h windows and EMAs. The profile is the one source; features.test.ts pins it to
+ * the values the committed model was trained with. Read without the ajv check (plant-profile.test.ts
+ * checks the file) so that loading the scorer does not depend on it.
+ */
+export const SIMULATOR_PROFILE = JSON.parse(readFileSync(new URL('../../connectors/plants/plant-simulator.json', import.meta.url), 'utf8')) as PlantProfile;
+export const SIMULATOR_SPEC: FeatureSpec = featureSpecOf(SIMULATOR_PROFILE);
+
+export const BUCKET_MS = SIMULATOR_SPEC.bucketMs;
+export const LATENESS_BUCKETS = SIMULATOR_SPEC.latenessBuckets;
+export const RING_BUCKETS = SIMULATOR_SPEC.ringBuckets;
+export const FEATURE_NAMES: readonly string[] = SIMULATOR_SPEC.names;
 
 export type SensorKind = SensorReading['sensor'];
-export const SENSORS: readonly SensorKind[] = ['VIBRATION', 'TEMPERATURE', 'PRESSURE'];
-export const SENSOR_CODE: Record<SensorKind, 'v' | 't' | 'p'> = { VIBRATION: 'v', TEMPERATURE: 't', PRESSURE: 'p' };
+/** The three sensor kinds that predate plant profiles (the simulator's channels). */
+export const SENSORS = ['VIBRATION', 'TEMPERATURE', 'PRESSURE'] as const satisfies readonly SensorKind[];
 
-const PER_SENSOR = ['mean_1h', 'mean_6h', 'mean_12h', 'std_1h', 'std_6h', 'std_12h', 'ema_1h', 'ema_6h', 'ema_12h', 'last', 'lag1', 'lag2', 'trend_1h_12h', 'std_ratio_1h_12h'] as const;
-export const FEATURE_NAMES: readonly string[] = SENSORS.flatMap((s) => PER_SENSOR.map((f) => `${s.toLowerCase()}_${f}`));
+/** The channel a reading is of: its `channel`, else (every v1 reading) its sensor kind in lower case. */
+export function readingChannel(r: { sensor: string; channel?: string | null }): string {
+  return r.channel ?? r.sensor.toLowerCase();
+}
 
 /** Count, and sum and sum of squares of (value - ref). */
 export interface Sums {
@@ -24,12 +78,12 @@ export interface Sums {
   s2: number;
 }
 
-export interface SensorAggregates {
+export interface ChannelAggregates {
   ref: number;
-  /** 1 h, 6 h, 12 h windows. */
-  windows: [Sums, Sums, Sums];
-  /** Per EMA time constant: Σ w·(bucket mean − ref) and Σ w over the 12 h ring. */
-  ema: [[number, number], [number, number], [number, number]];
+  /** One per spec window, in spec order. */
+  windows: Sums[];
+  /** Per EMA time constant: Σ w·(bucket mean − ref) and Σ w over the ring. */
+  ema: [number, number][];
   /** Buckets H, H−1, H−2. */
   recent: [Sums, Sums, Sums];
 }
@@ -37,16 +91,21 @@ export interface SensorAggregates {
 export interface ArmAggregates {
   arm: string;
   head: number;
-  sensors: Partial<Record<SensorKind, SensorAggregates>>;
+  /** The spec the aggregates follow (the store's). */
+  spec: FeatureSpec;
+  /** By channel name; absent for a channel with no accepted reading. */
+  channels: Partial<Record<string, ChannelAggregates>>;
 }
 
-/** Writes the arm's 42 features into `out` at `offset` (NaN where undefined). */
+/** Writes the arm's features (spec order) into `out` at `offset` (NaN where undefined). */
 export function writeFeatures(a: ArmAggregates, out: Float64Array | Float32Array, offset = 0): void {
   let i = offset;
-  for (const s of SENSORS) {
-    const agg = a.sensors[s];
+  const perChannel = featuresPerChannel(a.spec);
+  const last = a.spec.windows.length - 1;
+  for (const c of a.spec.channels) {
+    const agg = a.channels[c.name];
     if (!agg) {
-      for (let k = 0; k < PER_SENSOR.length; k++) out[i++] = Number.NaN;
+      for (let k = 0; k < perChannel; k++) out[i++] = Number.NaN;
       continue;
     }
     const means = agg.windows.map((w) => (w.n > 0 ? agg.ref + w.s1 / w.n : Number.NaN));
@@ -55,8 +114,8 @@ export function writeFeatures(a: ArmAggregates, out: Float64Array | Float32Array
     for (const sd of stds) out[i++] = sd;
     for (const [num, den] of agg.ema) out[i++] = den > 0 ? agg.ref + num / den : Number.NaN;
     for (const b of agg.recent) out[i++] = b.n > 0 ? agg.ref + b.s1 / b.n : Number.NaN;
-    out[i++] = means[0] - means[2];
-    out[i++] = stds[2] > 0 ? stds[0] / stds[2] : Number.NaN;
+    out[i++] = means[0] - means[last];
+    out[i++] = stds[last] > 0 ? stds[0] / stds[last] : Number.NaN;
   }
 }
 
@@ -77,11 +136,11 @@ function populationStd(w: Sums): number {
 }
 
 export function features(a: ArmAggregates): Float64Array {
-  const out = new Float64Array(FEATURE_NAMES.length);
+  const out = new Float64Array(a.spec.names.length);
   writeFeatures(a, out);
   return out;
 }
 
-export function bucketOf(eventTime: number): number {
-  return Math.floor(eventTime / BUCKET_MS);
+export function bucketOf(eventTime: number, bucketMs = BUCKET_MS): number {
+  return Math.floor(eventTime / bucketMs);
 }

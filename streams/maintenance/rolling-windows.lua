@@ -1,23 +1,39 @@
--- rolling-windows: incremental per-arm sensor windows for FactoryGuard (docs/factoryguard-features.md).
+-- rolling-windows: incremental per-arm channel windows for FactoryGuard (docs/factoryguard-features.md).
 -- One call per poll batch: applies the batch's readings in order and returns, for every arm key, the
--- aggregates the features are computed from. Raw readings are never kept: per (arm, sensor) there
--- are 60 s buckets (count, shifted sum, shifted sum of squares) for the last 12 h, running window
--- sums for 1/6/12 h, and truncated exponential sums for the EMAs, all updated incrementally.
+-- aggregates the features are computed from. Raw readings are never kept: per (arm, channel) there
+-- are buckets (count, shifted sum, shifted sum of squares) for the ring (the longest window), running
+-- window sums per window, and truncated exponential sums for the EMAs, all updated incrementally.
+-- The feature spec (a plant profile's, streams/maintenance/features.ts) comes in through ARGV.
 --
 -- KEYS[k]   hash of arm k
--- ARGV      W_ms, LATENESS_buckets, TTL_ms, then per reading 5 values: k, sensor (v|t|p), value, event_time_ms, offset
+-- ARGV      header: W_ms, LATENESS_buckets, TTL_ms, RING_buckets, nW, window buckets x nW (ascending, the
+--           last = RING), nE, EMA taus in ms x nE, nC, channel codes x nC (the reply's channel order);
+--           then per reading 5 values: k, channel code, value, event_time_ms, offset
 -- Per reading result: 1 accepted, 2 rejected as too late, 3 already applied (offset <= the arm's last offset:
 -- a redelivered batch), so state changes exactly once per reading.
--- Hash fields: H head bucket, off last applied offset, r:s reference value (first accepted value; sums are
--- of value - ref to limit cancellation), b:s:<bucket> "n s1 s2", w:s:<Lb> "n s1 s2", e:s:<i> "num den"
--- (num = sum of weight * (bucket mean - ref)), c:s buckets with data in the 12 h ring.
+-- Hash fields: H head bucket, off last applied offset, r:c reference value (first accepted value; sums are
+-- of value - ref to limit cancellation), b:c:<bucket> "n s1 s2", w:c:<Lb> "n s1 s2", e:c:<i> "num den"
+-- (num = sum of weight * (bucket mean - ref)), c:c buckets with data in the ring; c is the channel's code.
+-- spec: the W, RING, windows and taus the state was built with. An arm whose state was built with another
+-- spec starts afresh (its sums would mean something else) and is listed in the reply; state without the
+-- field predates it and was built with the only spec there was, the simulator's (codes v/t/p), so it is
+-- adopted: the simulator plant's live windows survive the deploy that brought the field.
 local W = tonumber(ARGV[1])
 local LATENESS = tonumber(ARGV[2])
 local TTL = tonumber(ARGV[3])
-local RING = 720
-local WINDOWS = {60, 360, 720}
-local TAUS_MS = {3600000, 21600000, 43200000}
-local SENSORS = {'v', 't', 'p'}
+local RING = tonumber(ARGV[4])
+local i = 5
+local function list(convert)
+  local n = tonumber(ARGV[i])
+  local out = {}
+  for j = 1, n do out[j] = convert(ARGV[i + j]) end
+  i = i + n + 1
+  return out
+end
+local WINDOWS = list(tonumber)
+local TAUS_MS = list(tonumber)
+local CHANNELS = list(tostring)
+local SPEC = W .. '|' .. RING .. '|' .. table.concat(WINDOWS, ',') .. '|' .. table.concat(TAUS_MS, ',')
 
 local function fmt(x) return string.format('%.17g', x) end
 local function triple(s)
@@ -34,7 +50,7 @@ end
 -- Moves the head of arm `key` from h0 to h1 > h0: buckets leave the windows and the ring.
 local function advance(key, h0, h1)
   local k = h1 - h0
-  for _, s in ipairs(SENSORS) do
+  for _, s in ipairs(CHANNELS) do
     if redis.call('HEXISTS', key, 'r:' .. s) == 1 then
       for _, lb in ipairs(WINDOWS) do
         local f = 'w:' .. s .. ':' .. lb
@@ -127,27 +143,47 @@ local function apply(key, s, x, t, off)
   return 1
 end
 
+-- A code outside the spec would never leave the ring (advance walks the spec's channels only). Checked
+-- before anything is written: a script's error does not undo its earlier writes.
+local known = {}
+for _, c in ipairs(CHANNELS) do known[c] = true end
+for j = i + 1, #ARGV, 5 do
+  if not known[ARGV[j]] then return redis.error_reply('rolling-windows: channel code ' .. ARGV[j] .. ' is not in the spec') end
+end
+
+-- Arms built with another spec start afresh; arms without the field adopt this one (see above).
+local reset = {}
+for k, key in ipairs(KEYS) do
+  local built = redis.call('HGET', key, 'spec')
+  if built and built ~= SPEC then
+    redis.call('DEL', key)
+    reset[#reset + 1] = k
+  end
+end
+
 local results = {}
-local i = 4
 while i + 4 <= #ARGV do
   local key = KEYS[tonumber(ARGV[i])]
   results[#results + 1] = apply(key, ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]))
   i = i + 5
 end
 
--- Aggregates per arm: H, then per sensor: present(0/1), ref, 3 windows (n s1 s2), 3 EMA (num den),
--- head/lag1/lag2 buckets (n s1).
+-- Aggregates per arm: H, then per channel in ARGV order: '' (no data) or ref, the windows (n s1 s2), the
+-- EMAs (num den), head/lag1/lag2 buckets (n s1 s2).
 local arms = {}
 for k, key in ipairs(KEYS) do
-  redis.call('PEXPIRE', key, TTL)
   local h = redis.call('HGET', key, 'H')
+  if h then
+    redis.call('HSET', key, 'spec', SPEC)
+    redis.call('PEXPIRE', key, TTL)
+  end
   local out = {h or ''}
-  for _, s in ipairs(SENSORS) do
+  for _, s in ipairs(CHANNELS) do
     local ref = redis.call('HGET', key, 'r:' .. s)
     if ref and h then
       out[#out + 1] = ref
       for _, lb in ipairs(WINDOWS) do out[#out + 1] = redis.call('HGET', key, 'w:' .. s .. ':' .. lb) or '0 0 0' end
-      for e = 1, 3 do out[#out + 1] = redis.call('HGET', key, 'e:' .. s .. ':' .. e) or '0 0' end
+      for e = 1, #TAUS_MS do out[#out + 1] = redis.call('HGET', key, 'e:' .. s .. ':' .. e) or '0 0' end
       for lag = 0, 2 do out[#out + 1] = redis.call('HGET', key, 'b:' .. s .. ':' .. (tonumber(h) - lag)) or '0 0 0' end
     else
       out[#out + 1] = ''
@@ -155,4 +191,4 @@ for k, key in ipairs(KEYS) do
   end
   arms[k] = out
 end
-return {results, arms}
+return {results, arms, reset}

@@ -136,7 +136,7 @@ const scorerTarget: FuzzTarget<SensorReading> = {
       // offset -1: a probe reading is never applied (every arm has applied a higher offset, or none).
       const { arms: found } = await windows.apply(arms.slice(i, i + 200).map((arm) => ({ arm, sensor: 'VIBRATION' as const, value: 0, eventTime: 0, offset: -1 })));
       for (const [arm, agg] of found) {
-        const n = Object.values(agg.sensors).reduce((sum, s) => sum + (s?.windows[2].n ?? 0), 0);
+        const n = Object.values(agg.channels).reduce((sum, s) => sum + (s?.windows[2].n ?? 0), 0);
         if (n > 0) counts.set(arm, n);
       }
     }

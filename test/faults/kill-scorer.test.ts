@@ -91,7 +91,7 @@ test('kill -9 of maintenance-scorer twice under load: windows count each reading
   const windows = rollingWindows().open({ kind: 'redis', redis }, 'maintenance-scorer:windows');
   const { arms: state } = await windows.apply(arms.map((arm) => ({ arm, sensor: 'VIBRATION' as const, value: 0, eventTime: 0, offset: -1 })));
   await redis.close();
-  const miscounted = arms.flatMap((arm) => (['VIBRATION', 'TEMPERATURE', 'PRESSURE'] as const).map((s) => [arm, s, state.get(arm)?.sensors[s]?.windows[2].n ?? 0] as const)).filter(([, , n]) => n !== MINUTES);
+  const miscounted = arms.flatMap((arm) => (['VIBRATION', 'TEMPERATURE', 'PRESSURE'] as const).map((s) => [arm, s, state.get(arm)?.channels[s.toLowerCase()]?.windows[2].n ?? 0] as const)).filter(([, , n]) => n !== MINUTES);
   assert.deepEqual(miscounted, [], `window counts per (arm, sensor) should be ${MINUTES}, one per reading`);
 
   const predictions = await readPredictions(kafka, serde, run, from);
