@@ -5,7 +5,7 @@
 import type { BillingEventType } from '../../schemas/generated/types.ts';
 
 /** The enum's symbols in schema order; a buffer stores an event's type as its index here. */
-export const EVENT_TYPES: readonly BillingEventType[] = ['CALL', 'DATA_SESSION', 'SMS', 'COMPLAINT', 'BILL', 'PAYMENT', 'PLAN_CHANGE', 'CANCELLATION'];
+export const EVENT_TYPES: readonly BillingEventType[] = ['CALL', 'DATA_SESSION', 'SMS', 'COMPLAINT', 'BILL', 'PAYMENT', 'PLAN_CHANGE', 'CANCELLATION', 'ACCOUNT_OPENED'];
 export const CALL = 0;
 export const DATA_SESSION = 1;
 export const SMS = 2;

@@ -326,7 +326,7 @@ export interface BillingEvent {
   amount: number | null;
   /** ISO 4217 code of `amount`, e.g. 'EUR'; set whenever `amount` is. */
   currency: string | null;
-  /** Tariff plan: the new plan on PLAN_CHANGE, else the plan the event was billed under when known. */
+  /** Tariff plan: the new plan on PLAN_CHANGE, the plan joined on ACCOUNT_OPENED, else the plan the event was billed under when known. */
   plan: string | null;
   /** Complaint category from the CRM, e.g. 'network', 'billing'; set on COMPLAINT. */
   complaint_category: string | null;
@@ -337,10 +337,10 @@ export interface BillingEvent {
 }
 
 /**
- * What happened. CANCELLATION (added in v2) ends the subscription: the churn label. A reader on v1 cannot read it, so consumers move to v2 before producers emit it.
+ * What happened. CANCELLATION (added in v2) ends the subscription: the churn label. ACCOUNT_OPENED (added in v3) starts it, at the join date, so a customer with no bill or usage yet still has a history. A reader on an older version cannot read a newer symbol, so consumers move to the new version before producers emit it.
  * Avro enum io.streamscore.telecom.BillingEventType
  */
-export type BillingEventType = 'CALL' | 'DATA_SESSION' | 'SMS' | 'COMPLAINT' | 'BILL' | 'PAYMENT' | 'PLAN_CHANGE' | 'CANCELLATION';
+export type BillingEventType = 'CALL' | 'DATA_SESSION' | 'SMS' | 'COMPLAINT' | 'BILL' | 'PAYMENT' | 'PLAN_CHANGE' | 'CANCELLATION' | 'ACCOUNT_OPENED';
 
 // telecom/churn-prediction.avsc
 
