@@ -120,13 +120,17 @@ export function telcoPlan(c: TelcoCustomer): string {
  */
 export function billCents(c: TelcoCustomer): number[] {
   if (c.tenure === 0 || c.totalCharges === null) return [];
-  const total = Math.round(c.totalCharges * 100);
-  if (c.tenure === 1) return [total]; // the table's TotalCharges wins if it ever differs from MonthlyCharges
-  const last = Math.round(c.monthlyCharges * 100);
-  const rest = total - last;
-  const each = Math.floor(rest / (c.tenure - 1));
-  const leftover = rest - each * (c.tenure - 1);
-  return [...Array.from({ length: c.tenure - 1 }, (_, k) => each + (k < leftover ? 1 : 0)), last];
+  return splitBillCents(c.tenure, Math.round(c.totalCharges * 100), Math.round(c.monthlyCharges * 100));
+}
+
+/** `bills` amounts in cents summing to `totalCents`, the last `lastCents` (billCents' rule, for any table). */
+export function splitBillCents(bills: number, totalCents: number, lastCents: number): number[] {
+  if (bills === 0) return [];
+  if (bills === 1) return [totalCents]; // the table's total wins if it ever differs from the monthly charge
+  const rest = totalCents - lastCents;
+  const each = Math.floor(rest / (bills - 1));
+  const leftover = rest - each * (bills - 1);
+  return [...Array.from({ length: bills - 1 }, (_, k) => each + (k < leftover ? 1 : 0)), lastCents];
 }
 
 /** FNV-1a of the id, mixed: the seed of everything drawn for one customer. */
@@ -137,7 +141,7 @@ export function customerSeed(customerId: string): number {
 }
 
 /** `day` (epoch ms at 00:00 UTC) moved by `months`, the day of the month clamped to the month's length. */
-function addMonths(day: number, months: number): number {
+export function addMonths(day: number, months: number): number {
   const d = new Date(day);
   const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1);
   const length = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months + 1, 0)).getUTCDate();
@@ -153,7 +157,7 @@ const STREAMING_VOLUME_FACTOR = 1.4;
 const CALL_MEDIAN_S = 90;
 
 /** Stream tags: each kind of draw of a customer has its own seeded stream. */
-const STREAM = { bill: 1, payment: 2, callCount: 3, call: 4, dataCount: 5, data: 6, cancel: 7, joined: 8 } as const;
+export const STREAM = { bill: 1, payment: 2, callCount: 3, call: 4, dataCount: 5, data: 6, cancel: 7, joined: 8 } as const;
 
 /**
  * What an event is, before it becomes a BillingEvent: `n` numbers it among its customer's events
@@ -223,7 +227,7 @@ function toBillingEvent(c: TelcoCustomer, time: number, type: TelcoEventType, n:
   return e;
 }
 
-function checkCutoff(cutoff: number): void {
+export function checkCutoff(cutoff: number): void {
   if (!Number.isFinite(cutoff) || cutoff % DAY_MS !== 0) throw new Error(`cutoff must be a date (epoch ms at 00:00 UTC), got ${cutoff}`);
 }
 
@@ -235,12 +239,12 @@ export function customerEvents(c: TelcoCustomer, cutoff = DEFAULT_CUTOFF): Billi
   return events.sort((a, b) => a.event_time - b.event_time);
 }
 
-function countFor(perDay: number, hash: number): number {
+export function countFor(perDay: number, hash: number): number {
   return perDay === 0 ? 0 : poisson(perDay, hash / 4294967296);
 }
 
 /** 07:00-23:00: when people call and browse. */
-function wakingHoursMs(r: Rng): number {
+export function wakingHoursMs(r: Rng): number {
   return 7 * HOUR_MS + Math.floor(r.uniform() * 16 * HOUR_MS);
 }
 
