@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   alerts: { summary: 'tail [--from-beginning] [--limit N]: maintenance alerts as they arrive', load: () => import('./alerts.ts') },
   'scoring-api': { summary: '[--port 8095] [--no-auth]: FactoryGuard real-time scoring API (POST /v1/score, API key with scope score)', load: () => import('./scoring-api.ts') },
   'api-keys': { summary: 'create --name N --scopes score,metrics [--rate 50/s] [--expires 30d] | list | revoke ID: keys of the HTTP APIs', load: () => import('./api-keys.ts') },
+  plant: { summary: 'check PROFILE | export --profile P --out DIR (--readings F --mapping M | --from-topic) | train --profile P --readings F --mapping M: onboard a plant by its profile', load: () => import('./plant.ts') },
   gateway: { summary: 'replay FILE|- [--mapping M] [--speed N|max] | simulate [--arms N --interval-ms MS --duration 10m]: readings -> Kafka, store-and-forward', load: () => import('./gateway.ts') },
   billing: { summary: 'produce --source synthetic|telco [...]: billing events -> telecom.billing-events.v1', load: () => import('./billing.ts') },
   lake: { summary: 'sink [--lake DIR]: telecom.billing-events.v1 -> exactly-once Parquet lake', load: () => import('./lake.ts') },

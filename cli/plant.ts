@@ -1,0 +1,166 @@
+// `streamscore plant check | export | train`: onboarding a plant by its profile and gateway mapping
+// (docs/plant-profiles.md). `export` writes what the plant sent, checked as the stream checks it,
+// in the trainer's format; `train` exports and runs the plant's trainer (models/maintenance/
+// train_plant.py), which writes the plant's own model where its profile says.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { REPO_ROOT } from '../infra/stack/config.ts';
+import { loadPlantProfile, featureNamesOf, PlantProfileError, type PlantProfile } from '../schemas/factory/plant-profile.ts';
+import { loadMapping, mappingProfileProblems, MappingError } from '../connectors/gateway/mapping.ts';
+import { fileSource } from '../connectors/gateway/sources.ts';
+import { exportHistory, type HistorySummary } from '../connectors/plants/history.ts';
+import { topicReadings } from '../connectors/plants/topic-history.ts';
+import { brokerList } from '../streams/runtime/kafka-client.ts';
+import { serviceEnv } from './env.ts';
+
+const USAGE = `usage: streamscore plant <command> [options]
+
+  check PROFILE [--mapping M]
+        checks a plant profile (and a gateway mapping against it); names every problem
+  export --profile P --out DIR (--readings FILE --mapping M | --from-topic [--topic T])
+         [--arm-prefix S] [--failures CSV] [--end-rul FILE]
+        the plant's history, checked against its profile, in the trainer's format
+        (readings.csv.gz, failures.csv, end_rul.csv, rejects.jsonl, meta.json)
+  train --profile P --readings FILE --mapping M [--failures CSV]
+        [--test-readings FILE --test-end-rul FILE] [--trials N] [--work DIR]
+        exports the history (and a held-out test history) and trains the plant's model
+        into the profile's model.artifacts (models/maintenance/train_plant.py)
+
+--end-rul: one number per line, the remaining life in samples at the last reading of the k-th arm
+(order of first appearance), for histories that stop before failure (C-MAPSS RUL_FD00x.txt).
+`;
+
+const OPTIONS = {
+  profile: { type: 'string' },
+  mapping: { type: 'string' },
+  readings: { type: 'string' },
+  out: { type: 'string' },
+  'from-topic': { type: 'boolean', default: false },
+  topic: { type: 'string' },
+  'arm-prefix': { type: 'string' },
+  failures: { type: 'string' },
+  'end-rul': { type: 'string' },
+  'test-readings': { type: 'string' },
+  'test-end-rul': { type: 'string' },
+  trials: { type: 'string' },
+  work: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+function profileAndText(path: string | undefined): { profile: PlantProfile; text: string } {
+  if (!path) throw new UsageError('--profile PROFILE.json is required');
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  return { profile: loadPlantProfile(path), text: readFileSync(path, 'utf8') };
+}
+
+async function exportFromFile(profilePath: string | undefined, readings: string | undefined, mappingPath: string | undefined, out: string, extra: { armPrefix?: string; failures?: string; endRul?: string }): Promise<HistorySummary> {
+  const { profile, text } = profileAndText(profilePath);
+  if (!readings || !mappingPath) throw new UsageError('--readings FILE needs --mapping M (how the file becomes readings)');
+  if (!existsSync(readings)) throw new UsageError(`${readings}: no such file`);
+  const mapping = loadMapping(mappingPath);
+  const problems = mappingProfileProblems(mapping, profile);
+  if (problems.length) throw new MappingError(mapping.name, problems);
+  say(`plant ${profile.plant_id}: exporting ${readings} (mapping ${mapping.name}) -> ${out}`);
+  return exportHistory(fileSource(readings, mapping), {
+    profile, profileText: text, out, source: `${readings} via mapping ${mapping.name}`, armPrefix: extra.armPrefix, failuresCsv: extra.failures, endRulFile: extra.endRul, progress: progressLine,
+  });
+}
+
+function progressLine(p: { read: number; kept: number; rejected: number; elapsedMs: number }): void {
+  say(`  ... ${p.read.toLocaleString('en')} read, ${p.kept.toLocaleString('en')} kept, ${p.rejected.toLocaleString('en')} rejected (${(p.elapsedMs / 1000).toFixed(0)} s)`);
+}
+
+function describe(summary: HistorySummary, out: string): string {
+  const span = summary.firstEventTime === null ? 'no readings' : `${new Date(summary.firstEventTime).toISOString()} .. ${new Date(summary.lastEventTime!).toISOString()}`;
+  return `  ${summary.readings.toLocaleString('en')} readings of ${summary.arms} arms (${span}), ${summary.rejected} rejected (${join(out, 'rejects.jsonl')}), ${summary.failures} failures, ${summary.endRul} end-of-history RULs${summary.otherPlants ? `, ${summary.otherPlants} readings of other plants skipped` : ''}`;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true }));
+  } catch (err) {
+    say(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help || command === undefined) {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    switch (command) {
+      case 'check': {
+        const path = positionals[0] ?? values.profile;
+        const { profile } = profileAndText(path);
+        say(`${path}: plant ${profile.plant_id}, ${profile.channels.length} channels, ${featureNamesOf(profile).length} features${profile.features.regimes ? `, normalised within ${profile.features.regimes.k} regimes` : ''}`);
+        if (values.mapping) {
+          const problems = mappingProfileProblems(loadMapping(values.mapping), profile);
+          if (problems.length) throw new MappingError(values.mapping, problems);
+          say(`${values.mapping}: agrees with the profile`);
+        }
+        return 0;
+      }
+      case 'export': {
+        if (!values.out) throw new UsageError('--out DIR is required');
+        const extra = { armPrefix: values['arm-prefix'], failures: values.failures, endRul: values['end-rul'] };
+        let summary: HistorySummary;
+        if (values['from-topic']) {
+          const { profile, text } = profileAndText(values.profile);
+          const env = serviceEnv();
+          const items = await topicReadings({ brokers: brokerList(env.KAFKA_BROKERS!), registryUrl: env.SCHEMA_REGISTRY_URL!, plantId: profile.plant_id, topic: values.topic, log: pino({ level: 'warn' }) });
+          summary = await exportHistory(items, { profile, profileText: text, out: values.out, source: `topic ${values.topic ?? 'factory.sensor-readings.validated.v1'}`, armPrefix: extra.armPrefix, failuresCsv: extra.failures, endRulFile: extra.endRul });
+        } else summary = await exportFromFile(values.profile, values.readings, values.mapping, values.out, extra);
+        say(describe(summary, values.out));
+        return summary.readings > 0 ? 0 : 1;
+      }
+      case 'train': {
+        const { profile } = profileAndText(values.profile);
+        const work = values.work ?? join(REPO_ROOT, '.data', 'plants', profile.plant_id);
+        const train = await exportFromFile(values.profile, values.readings, values.mapping, join(work, 'train'), { failures: values.failures });
+        say(describe(train, join(work, 'train')));
+        const trainerArgs = ['--profile', values.profile!, '--train', join(work, 'train')];
+        if (values['test-readings']) {
+          const test = await exportFromFile(values.profile, values['test-readings'], values.mapping, join(work, 'test'), { armPrefix: 'test-', endRul: values['test-end-rul'] });
+          say(describe(test, join(work, 'test')));
+          trainerArgs.push('--test', join(work, 'test'));
+        }
+        if (values.trials) trainerArgs.push('--trials', values.trials);
+        return await runTrainer(trainerArgs);
+      }
+      default:
+        say(`unknown plant command ${JSON.stringify(command)}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      say(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof PlantProfileError || err instanceof MappingError) {
+      say(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+/** The Python the trainer needs (LightGBM, scikit-learn, ONNX export): STREAMSCORE_TRAIN_PYTHON, else the project's venv. */
+function runTrainer(args: string[]): Promise<number> {
+  const python = process.env.STREAMSCORE_TRAIN_PYTHON ?? join(REPO_ROOT, '.venv', 'bin', 'python');
+  const script = join(REPO_ROOT, 'models', 'maintenance', 'train_plant.py');
+  say(`training: ${python} ${script} ${args.join(' ')}`);
+  const child = spawn(python, [script, ...args], { cwd: join(REPO_ROOT, 'models', 'maintenance'), stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}

@@ -1,0 +1,185 @@
+// A plant's history as the trainer reads it (models/maintenance/plant_data.py): what the plant sent —
+// readings from its own files through its gateway mapping, or from the readings topic — checked
+// against its profile exactly as the stream checks them, plus its failure events or, for histories
+// cut short before failure (C-MAPSS test files), the remaining life at each arm's last reading.
+// Files are written as *.tmp and renamed, so a crash never leaves a half file that looks whole.
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { SensorReading } from '../../schemas/generated/types.ts';
+import type { PlantProfile } from '../../schemas/factory/plant-profile.ts';
+import { rulesOf } from '../../schemas/factory/plant-registry.ts';
+import { channelOf, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
+import type { SourceItem } from '../gateway/sources.ts';
+
+export const HISTORY_COLUMNS = ['arm_id', 'sensor', 'channel', 'value', 'unit', 'event_time', 'gateway_id', 'plant_id', 'sequence', 'settings'] as const;
+
+export interface HistoryOptions {
+  profile: PlantProfile;
+  /** The profile file as read (its sha256 goes into meta.json: which profile the model was trained with). */
+  profileText: string;
+  out: string;
+  /** Where the readings came from, for meta.json. */
+  source: string;
+  /** Prepended to every arm id: a second file of the same plant whose machines reuse the first one's numbers. */
+  armPrefix?: string;
+  /** CSV arm_id,failure_time,mode,repaired_at (epoch ms or ISO 8601). */
+  failuresCsv?: string;
+  /** One number per line: the remaining life in samples at the last reading of the k-th arm (order of first appearance). */
+  endRulFile?: string;
+  progress?: (p: { read: number; kept: number; rejected: number; elapsedMs: number }) => void;
+}
+
+export interface HistorySummary {
+  readings: number;
+  rejected: number;
+  arms: number;
+  failures: number;
+  endRul: number;
+  otherPlants: number;
+  firstEventTime: number | null;
+  lastEventTime: number | null;
+}
+
+/** Reads the source to its end, keeps the profile's valid readings in event-time order and writes the export. */
+export async function exportHistory(items: AsyncIterable<SourceItem> | Iterable<SourceItem>, o: HistoryOptions): Promise<HistorySummary> {
+  mkdirSync(o.out, { recursive: true });
+  const rules = rulesOf(o.profile);
+  const prefix = o.armPrefix ?? '';
+  const rejects = createWriteStream(join(o.out, 'rejects.jsonl'));
+  const kept: SensorReading[] = [];
+  const armOrder: string[] = [];
+  const armsSeen = new Set<string>();
+  const nextSequence = new Map<string, number>();
+  let read = 0;
+  let rejected = 0;
+  let otherPlants = 0;
+  const started = Date.now();
+  let lastProgress = started;
+  const reject = (reason: string, line: number, detail: unknown) => {
+    rejected++;
+    rejects.write(`${JSON.stringify({ line, reason, detail })}\n`);
+  };
+  for await (const item of items) {
+    read++;
+    if (o.progress && read % 4096 === 0 && Date.now() - lastProgress >= 2_000) {
+      lastProgress = Date.now();
+      o.progress({ read, kept: kept.length, rejected, elapsedMs: lastProgress - started });
+    }
+    if (item.kind === 'reject') {
+      reject(item.reason, item.line, item.raw);
+      continue;
+    }
+    const r = item.reading;
+    const plantId = r.plant_id ?? o.profile.plant_id;
+    if (plantId !== o.profile.plant_id) {
+      otherPlants++;
+      continue;
+    }
+    const arm = `${prefix}${r.arm_id}`;
+    let sequence = r.sequence;
+    if (sequence === null) {
+      sequence = nextSequence.get(arm) ?? 0;
+      nextSequence.set(arm, sequence + 1);
+    }
+    const reading: SensorReading = { ...r, arm_id: arm, plant_id: plantId, gateway_id: r.gateway_id ?? 'history-export', sequence };
+    // A history is in the past: its record "timestamp" is now, so only a clock ahead of now is refused.
+    const problem = validateReading(reading, Date.now(), rules);
+    if (problem) {
+      reject(problem, item.line, reading);
+      continue;
+    }
+    if (!armsSeen.has(arm)) {
+      armsSeen.add(arm);
+      armOrder.push(arm);
+    }
+    kept.push(reading);
+  }
+  rejects.end();
+  await finished(rejects);
+  // Stable: readings of one instant keep their source order.
+  kept.sort((a, b) => a.event_time - b.event_time);
+
+  writeAtomically(join(o.out, 'readings.csv.gz'), gzipSync(readingsCsv(kept)));
+  const failures = o.failuresCsv ? failureRows(o.failuresCsv, prefix) : null;
+  if (failures) writeAtomically(join(o.out, 'failures.csv'), `arm_id,failure_time,mode,repaired_at\n${failures.join('\n')}\n`);
+  const endRul = o.endRulFile ? endRulRows(o.endRulFile, armOrder) : null;
+  if (endRul) writeAtomically(join(o.out, 'end_rul.csv'), `arm_id,rul_samples\n${endRul.join('\n')}\n`);
+  writeAtomically(join(o.out, 'profile.json'), o.profileText);
+  const summary: HistorySummary = {
+    readings: kept.length, rejected, arms: armOrder.length, failures: failures?.length ?? 0, endRul: endRul?.length ?? 0, otherPlants,
+    firstEventTime: kept[0]?.event_time ?? null, lastEventTime: kept.at(-1)?.event_time ?? null,
+  };
+  const meta = {
+    plant_id: o.profile.plant_id,
+    profile_sha256: createHash('sha256').update(o.profileText).digest('hex'),
+    source: o.source,
+    arm_prefix: prefix,
+    exported_at: new Date().toISOString(),
+    channels: o.profile.channels.map((c) => c.name),
+    operating_settings: (o.profile.operating_settings ?? []).map((s) => s.name),
+    counts: summary,
+    files: {
+      'readings.csv.gz': `${HISTORY_COLUMNS.join(',')}; event_time epoch ms; event-time order; channel = the profile's channel; settings = the operating settings joined by ';' (empty when none); every row valid under the profile`,
+      'rejects.jsonl': 'the rows and readings left out, each with its reason',
+      ...(failures ? { 'failures.csv': 'arm_id,failure_time,mode,repaired_at as given, arm ids with the prefix' } : {}),
+      ...(endRul ? { 'end_rul.csv': 'arm_id,rul_samples: remaining life in samples at each arm\'s last reading' } : {}),
+      'profile.json': 'the profile the export was checked with',
+    },
+  };
+  writeAtomically(join(o.out, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  return summary;
+}
+
+function readingsCsv(rows: SensorReading[]): string {
+  const lines = [HISTORY_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(`${r.arm_id},${r.sensor},${channelOf(r)},${r.value},${r.unit},${r.event_time},${r.gateway_id},${r.plant_id},${r.sequence},${(r.settings ?? []).join(';')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A small text file, gzipped (by its magic bytes, as the gateway reads files) or not. */
+function readText(path: string): string {
+  const bytes = readFileSync(path);
+  return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
+function writeAtomically(path: string, data: string | Buffer): void {
+  writeFileSync(`${path}.tmp`, data);
+  renameSync(`${path}.tmp`, path);
+}
+
+const FAILURE_HEADER = ['arm_id', 'failure_time', 'mode', 'repaired_at'];
+
+/** The failures CSV, checked (times as epoch ms or ISO 8601) and with the arm prefix; throws naming the bad lines. */
+function failureRows(path: string, prefix: string): string[] {
+  const [header, ...lines] = readText(path).split(/\r?\n/).filter((l) => l.trim());
+  const cols = (header ?? '').split(',').map((c) => c.trim());
+  const at = Object.fromEntries(FAILURE_HEADER.map((c) => [c, cols.indexOf(c)]));
+  if (at.arm_id < 0 || at.failure_time < 0) throw new Error(`${path}: the header must name arm_id and failure_time (got ${header ?? 'nothing'})`);
+  const problems: string[] = [];
+  const time = (v: string | undefined) => (v === undefined || v === '' ? null : /^\d+$/.test(v) ? Number(v) : Date.parse(v));
+  const rows = lines.map((line, i) => {
+    const f = line.split(',').map((x) => x.trim());
+    const t = time(f[at.failure_time]);
+    const repaired = at.repaired_at >= 0 ? time(f[at.repaired_at]) : null;
+    if (!f[at.arm_id]) problems.push(`line ${i + 2}: no arm_id`);
+    if (t === null || !Number.isFinite(t)) problems.push(`line ${i + 2}: failure_time ${JSON.stringify(f[at.failure_time] ?? '')} is not epoch ms or ISO 8601`);
+    if (repaired !== null && !Number.isFinite(repaired)) problems.push(`line ${i + 2}: repaired_at ${JSON.stringify(f[at.repaired_at])} is not a time`);
+    return `${prefix}${f[at.arm_id]},${t},${at.mode >= 0 ? (f[at.mode] ?? '') : ''},${repaired ?? ''}`;
+  });
+  if (problems.length) throw new Error(`${path}:\n  ${problems.slice(0, 20).join('\n  ')}`);
+  return rows;
+}
+
+/** end_rul rows: line k of the file belongs to the k-th arm in order of first appearance. */
+function endRulRows(path: string, arms: string[]): string[] {
+  const values = readText(path).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map(Number);
+  const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0);
+  if (bad >= 0) throw new Error(`${path}: line ${bad + 1} is not a whole number of samples`);
+  if (values.length !== arms.length) throw new Error(`${path} has ${values.length} lines, the readings have ${arms.length} arms: line k must be the remaining life of the k-th arm`);
+  return arms.map((arm, i) => `${arm},${values[i]}`);
+}

@@ -1,0 +1,82 @@
+// A plant's readings as it sent them, read back from a readings topic (by default the validated
+// one) from the beginning up to the end offsets at the start of the read, one plant's only. A
+// throwaway consumer group, read-committed: what the trainer sees is what the scorer saw.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { TOPICS, loadSchema } from '../../schemas/topics.ts';
+import type { SensorReading } from '../../schemas/generated/types.ts';
+import { createKafka } from '../../streams/runtime/kafka-client.ts';
+import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
+import { AvroSerde } from '../../streams/runtime/serde.ts';
+import type { SourceItem } from '../gateway/sources.ts';
+
+export interface TopicHistoryOptions {
+  brokers: string[];
+  registryUrl: string;
+  plantId: string;
+  topic?: string;
+  log: Logger;
+  /** Gives up when no record arrives for this long while offsets are still missing (a broker that went away). */
+  idleTimeoutMs?: number;
+}
+
+/** Every reading of the plant on the topic, as gateway source items (undecodable records become rejects). */
+export async function topicReadings(o: TopicHistoryOptions): Promise<SourceItem[]> {
+  const topic = o.topic ?? TOPICS.sensorReadingsValidated.name;
+  const kafka = createKafka('streamscore-plant-history', o.brokers, o.log);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  const starts = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.low)]));
+  await admin.disconnect();
+  const pending = new Set([...ends].filter(([p, end]) => end > (starts.get(p) ?? 0n)).map(([p]) => p));
+  const items: SourceItem[] = [];
+  if (pending.size === 0) return items;
+
+  const serde = new AvroSerde(new ConfluentSchemaStore(o.registryUrl));
+  serde.useReader(topic, loadSchema(TOPICS.sensorReadings.schema));
+  const consumer = kafka.consumer({ groupId: `plant-history-${randomUUID()}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let lastRecord = Date.now();
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const m of batch.messages) {
+          lastRecord = Date.now();
+          const offset = BigInt(m.offset);
+          const end = ends.get(batch.partition) ?? 0n;
+          if (offset < end && m.value) {
+            try {
+              const r = (await serde.decode(topic, m.value)) as SensorReading;
+              if (r.plant_id === o.plantId) items.push({ kind: 'reading', reading: r, line: Number(offset) });
+            } catch (err) {
+              items.push({ kind: 'reject', reason: `partition ${batch.partition} offset ${offset}: ${(err as Error).message}`, raw: '', line: Number(offset) });
+            }
+          }
+          resolveOffset(m.offset);
+          if (offset + 1n >= end) pending.delete(batch.partition);
+        }
+        // Transaction markers end a partition without a record at end - 1.
+        if (BigInt(batch.highWatermark) >= (ends.get(batch.partition) ?? 0n) && BigInt(batch.lastOffset()) + 1n >= (ends.get(batch.partition) ?? 0n)) pending.delete(batch.partition);
+        if (pending.size === 0) resolve();
+      },
+    });
+  });
+  const idle = o.idleTimeoutMs ?? 60_000;
+  const watchdog = new Promise<never>((_, reject) => {
+    const t = setInterval(() => {
+      if (pending.size === 0) clearInterval(t);
+      else if (Date.now() - lastRecord > idle) {
+        clearInterval(t);
+        reject(new Error(`${topic}: no record for ${idle / 1000} s with partitions ${[...pending].join(', ')} not read to their end`));
+      }
+    }, 1_000);
+  });
+  try {
+    await Promise.race([done, watchdog]);
+  } finally {
+    await consumer.disconnect();
+  }
+  return items;
+}
