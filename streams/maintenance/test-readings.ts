@@ -3,6 +3,7 @@
 // that start late, a stuck channel. Shared by the Redis/memory contract test and the Python parity
 // test. The default is the simulator's three sensors every 20-60 s; `channels`, `timeScale` and
 // `settings` give another plant's stream (e.g. hourly cycles with operating regimes).
+import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../../connectors/sample-readings.ts';
 import type { SensorKind } from './features.ts';
 import type { WindowReading } from './rolling-windows.ts';
@@ -84,5 +85,28 @@ export function edgeCaseReadings(options: EdgeCaseOptions): TestReading[] {
     const next = (offsets.get(r.arm) ?? -1) + 1;
     offsets.set(r.arm, next);
     return { ...r, offset: next };
+  });
+}
+
+/**
+ * The parity plant (fixtures/parity-plant.json): hourly cycles of five channels — a v1 reading
+ * (no channel), a legacy kind that names its channel, three channels that are no legacy kind — in
+ * three operating conditions that fixtures/parity-regimes.json normalises.
+ */
+export const PARITY_PLANT_FILE = fileURLToPath(new URL('./fixtures/parity-plant.json', import.meta.url));
+export const PARITY_REGIMES_FILE = fileURLToPath(new URL('./fixtures/parity-regimes.json', import.meta.url));
+
+export function parityPlantReadings(options: { arms: number; hours: number; seed: number }): TestReading[] {
+  return edgeCaseReadings({
+    ...options,
+    timeScale: 60,
+    channels: [
+      { sensor: 'VIBRATION', base: 3 },
+      { name: 'temperature', sensor: 'TEMPERATURE', base: 60 },
+      { name: 't50', sensor: 'OTHER', base: 1400 },
+      { name: 'oil_temp', sensor: 'OTHER', base: 85 },
+      { name: 'p30', sensor: 'OTHER', base: 550 },
+    ],
+    settings: [[0, 0, 100], [20, 0.7, 100], [35, 0.84, 60]],
   });
 }
