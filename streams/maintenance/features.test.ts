@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadPlantProfile } from '../../schemas/factory/plant-profile.ts';
-import { FEATURE_NAMES, SIMULATOR_SPEC, featureSpecOf, features, readingChannel, type ArmAggregates, type FeatureSpec } from './features.ts';
+import { FEATURE_NAMES, SIMULATOR_SPEC, featureSpecOf, features, type ArmAggregates, type FeatureSpec } from './features.ts';
 import { MemoryRollingWindows, defaultTtlMs } from './rolling-windows.ts';
 
 /** What the committed model was trained with, written out once (FEATURE_NAMES derive from the profile). */
@@ -23,12 +23,6 @@ test('the simulator spec is the committed model spec: codes v/t/p, 60 s buckets,
   const checked = loadPlantProfile(fileURLToPath(new URL('../../connectors/plants/plant-simulator.json', import.meta.url)));
   assert.deepEqual(featureSpecOf(checked), SIMULATOR_SPEC);
   assert.equal(defaultTtlMs(SIMULATOR_SPEC), (12 * 60 + 5) * 60_000 + 3_600_000);
-});
-
-test('a reading is of its channel, else of its legacy sensor kind', () => {
-  assert.equal(readingChannel({ sensor: 'TEMPERATURE' }), 'temperature');
-  assert.equal(readingChannel({ sensor: 'TEMPERATURE', channel: null }), 'temperature');
-  assert.equal(readingChannel({ sensor: 'OTHER', channel: 'oil_temp' }), 'oil_temp');
 });
 
 const TWO_WINDOWS: FeatureSpec = {
@@ -68,6 +62,7 @@ test('a reading of a channel the spec does not have is refused by name, before a
     { arm: 'e1', sensor: 'OTHER', channel: 't50', value: 1, eventTime: 0, offset: 0 },
     { arm: 'e1', sensor: 'VIBRATION', value: 1, eventTime: 0, offset: 1 },
   ]), /e1 sent channel "vibration", which the feature spec does not have \(t50, oil_temp\)/);
+  await assert.rejects(store.apply([{ arm: 'e1', sensor: 'OTHER', value: 1, eventTime: 0, offset: 0 }]), /e1 sent sensor OTHER without a channel/);
   const { results } = await store.apply([{ arm: 'e1', sensor: 'OTHER', channel: 't50', value: 1, eventTime: 0, offset: 0 }]);
   assert.deepEqual(results, ['accepted']);
 });

@@ -66,11 +66,6 @@ export type SensorKind = SensorReading['sensor'];
 /** The three sensor kinds that predate plant profiles (the simulator's channels). */
 export const SENSORS = ['VIBRATION', 'TEMPERATURE', 'PRESSURE'] as const satisfies readonly SensorKind[];
 
-/** The channel a reading is of: its `channel`, else (every v1 reading) its sensor kind in lower case. */
-export function readingChannel(r: { sensor: string; channel?: string | null }): string {
-  return r.channel ?? r.sensor.toLowerCase();
-}
-
 /** Count, and sum and sum of squares of (value - ref). */
 export interface Sums {
   n: number;

@@ -2,13 +2,13 @@
 // windows. Redis runs rolling-windows.lua (one call per batch, incremental, idempotent per offset);
 // the in-memory twin keeps the buckets and computes the aggregates from scratch at read time — a
 // second, independent implementation that the contract test holds the Lua one to.
+import { channelOf } from '../../schemas/factory/sensor-reading-rules.ts';
 import { StateStoreError, ValidationError } from '../../streams/runtime/errors.ts';
 import type { RedisState } from '../runtime/state/redis-state.ts';
 import type { StateBackend, StateSpec } from '../runtime/state/state-spec.ts';
 import {
   SIMULATOR_SPEC,
   bucketOf,
-  readingChannel,
   type ArmAggregates,
   type ChannelAggregates,
   type FeatureSpec,
@@ -46,9 +46,10 @@ const SCRIPT = 'streamscoreRollingWindows';
 function channelIndex(spec: FeatureSpec): (r: WindowReading) => number {
   const index = new Map(spec.channels.map((c, i) => [c.name, i]));
   return (r) => {
-    const i = index.get(readingChannel(r));
+    const channel = channelOf({ sensor: r.sensor, channel: r.channel ?? null });
+    const i = channel === null ? undefined : index.get(channel);
     if (i === undefined) {
-      throw new ValidationError(`rolling-windows: ${r.arm} sent channel ${JSON.stringify(readingChannel(r))}, which the feature spec does not have (${spec.channels.map((c) => c.name).join(', ')})`);
+      throw new ValidationError(`rolling-windows: ${r.arm} sent ${channel === null ? `sensor ${r.sensor} without a channel` : `channel ${JSON.stringify(channel)}`}, which the feature spec does not have (${spec.channels.map((c) => c.name).join(', ')})`);
     }
     return i;
   };

@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlantProfile } from '../../schemas/factory/plant-profile.ts';
-import { FEATURE_NAMES, featureSpecOf, features, readingChannel } from '../../streams/maintenance/features.ts';
+import { channelOf } from '../../schemas/factory/sensor-reading-rules.ts';
+import { FEATURE_NAMES, featureSpecOf, features } from '../../streams/maintenance/features.ts';
 import { loadRegimes, normaliseReading } from '../../streams/maintenance/regimes.ts';
 import { rollingWindows, type RollingWindowsStore } from '../../streams/maintenance/rolling-windows.ts';
 import { PARITY_PLANT_FILE, PARITY_REGIMES_FILE, edgeCaseReadings, parityPlantReadings } from '../../streams/maintenance/test-readings.ts';
@@ -79,7 +80,7 @@ test('case 2: another plant (hourly, 5 channels incl. new names, 3 windows, 2 EM
   const spec = featureSpecOf(loadPlantProfile(PARITY_PLANT_FILE));
   const regimes = loadRegimes(PARITY_REGIMES_FILE);
   const raw = parityPlantReadings({ arms: 4, hours: 36, seed: 7 });
-  const readings = raw.map((r) => ({ ...r, value: normaliseReading({ plant_id: 'parity-plant', value: r.value, settings: r.settings ?? null }, readingChannel(r), regimes) }));
+  const readings = raw.map((r) => ({ ...r, value: normaliseReading({ plant_id: 'parity-plant', value: r.value, settings: r.settings ?? null }, channelOf({ sensor: r.sensor, channel: r.channel ?? null })!, regimes) }));
   const stores: [string, RollingWindowsStore][] = [
     ['redis', rollingWindows({ spec }).open({ kind: 'redis', redis: redis() }, `it:${runId()}`)],
     ['memory', rollingWindows({ spec }).open({ kind: 'memory' }, 'twin')],
