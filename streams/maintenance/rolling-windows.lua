@@ -153,12 +153,14 @@ end
 
 -- Arms built with another spec start afresh; arms without the field adopt this one (see above).
 local reset = {}
+local unmarked = {}
 for k, key in ipairs(KEYS) do
   local built = redis.call('HGET', key, 'spec')
   if built and built ~= SPEC then
     redis.call('DEL', key)
     reset[#reset + 1] = k
   end
+  unmarked[k] = built ~= SPEC
 end
 
 local results = {}
@@ -174,7 +176,7 @@ local arms = {}
 for k, key in ipairs(KEYS) do
   local h = redis.call('HGET', key, 'H')
   if h then
-    redis.call('HSET', key, 'spec', SPEC)
+    if unmarked[k] then redis.call('HSET', key, 'spec', SPEC) end
     redis.call('PEXPIRE', key, TTL)
   end
   local out = {h or ''}

@@ -90,3 +90,15 @@ test('state written before the spec field is adopted; state built with another s
   const fresh = await rollingWindows({ spec: changed }).open({ kind: 'memory' }, 'fresh').apply([next]);
   assertFeaturesClose(features(after.arms.get('arm-0')!), features(fresh.arms.get('arm-0')!), 'after the reset', 1e-12, changed.names);
 });
+
+test('the script refuses a channel code outside its spec before it writes anything', { timeout: 30_000 }, async () => {
+  const namespace = `it:${runId()}`;
+  const store = rollingWindows().open({ kind: 'redis', redis: redis() }, namespace);
+  await store.apply([{ arm: 'arm-0', sensor: 'VIBRATION', value: 3, eventTime: 0, offset: 0 }]);
+  const key = redis().key(namespace, 'arm-0');
+  const before = await redis().client.hgetall(key);
+  // What a caller that bypassed the store's own check would send: a valid reading, then code `x`.
+  const header = [60_000, 5, 3_600_000, 720, 3, 60, 360, 720, 3, 3_600_000, 21_600_000, 43_200_000, 3, 'v', 't', 'p'];
+  await assert.rejects(redis().runScript('streamscoreRollingWindows', [key], [...header, 1, 'v', 4, 60_000, 1, 1, 'x', 5, 60_000, 2]), /channel code x is not in the spec/);
+  assert.deepEqual(await redis().client.hgetall(key), before);
+});
