@@ -6,8 +6,6 @@
 // z-score within the regime of the reading's settings, before bucketing, so Redis holds normalised
 // values. Same operations in the same order as Regimes.apply in Python, so both sides give the same
 // doubles (the parity test's case 2 holds them to it).
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { SensorReading } from '../../schemas/generated/types.ts';
 import { ValidationError } from '../runtime/errors.ts';
 
@@ -54,16 +52,6 @@ export function parseRegimes(raw: unknown, source = 'regimes.json'): Regimes {
   }
   if (problems.length) throw new RegimesError(source, problems);
   return { settings: r.settings!, center: r.center!, scale: r.scale!, centroids: r.centroids!, channels: r.channels! };
-}
-
-export function loadRegimes(file: string): Regimes {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new RegimesError(basename(file), [`cannot read it as JSON: ${(err as Error).message}`]);
-  }
-  return parseRegimes(raw, basename(file));
 }
 
 /**

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { loadPlantProfile } from '../../schemas/factory/plant-profile.ts';
 import { channelOf } from '../../schemas/factory/sensor-reading-rules.ts';
 import { FEATURE_NAMES, featureSpecOf, features } from '../../streams/maintenance/features.ts';
-import { loadRegimes, normaliseReading } from '../../streams/maintenance/regimes.ts';
+import { normaliseReading, parseRegimes } from '../../streams/maintenance/regimes.ts';
 import { rollingWindows, type RollingWindowsStore } from '../../streams/maintenance/rolling-windows.ts';
 import { PARITY_PLANT_FILE, PARITY_REGIMES_FILE, edgeCaseReadings, parityPlantReadings } from '../../streams/maintenance/test-readings.ts';
 import { runId, useRedis } from './helpers.ts';
@@ -78,7 +78,7 @@ test('stream features (Redis Lua and in-memory) equal the training features (Pyt
 
 test('case 2: another plant (hourly, 5 channels incl. new names, 3 windows, 2 EMAs) with regime normalisation', { timeout: 180_000 }, async (t) => {
   const spec = featureSpecOf(loadPlantProfile(PARITY_PLANT_FILE));
-  const regimes = loadRegimes(PARITY_REGIMES_FILE);
+  const regimes = parseRegimes(JSON.parse(readFileSync(PARITY_REGIMES_FILE, 'utf8')));
   const raw = parityPlantReadings({ arms: 4, hours: 36, seed: 7 });
   const readings = raw.map((r) => ({ ...r, value: normaliseReading({ plant_id: 'parity-plant', value: r.value, settings: r.settings ?? null }, channelOf({ sensor: r.sensor, channel: r.channel ?? null })!, regimes) }));
   const stores: [string, RollingWindowsStore][] = [
