@@ -1,12 +1,9 @@
-"""Training data for FactoryGuard: simulator output and C-MAPSS FD001 as readings, labels, rows.
+"""Training data for FactoryGuard's simulator model: readings, failures, labels, rows.
 
 Simulator directory (``streamscore simulate --out DIR``): ``readings.csv.gz`` (arm_id, sensor,
 value, unit, event_time, gateway_id, plant_id, sequence; event-time order), ``failures.csv``
-(arm_id, failure_time, mode, repaired_at; epoch ms or ISO 8601), ``meta.json``.
-
-C-MAPSS FD001 is mapped as the gateway would map it: arm = unit, one cycle = one hour
-(event_time = cycle * 3 600 000 ms), TEMPERATURE <- s4 (T50, Rankine -> degC), PRESSURE <- s7
-(P30, psia -> bar), no VIBRATION; label = RUL <= 24 cycles.
+(arm_id, failure_time, mode, repaired_at; epoch ms or ISO 8601), ``meta.json``. Any other plant's
+history (a profile and an export, run-to-failure labels too) is read by plant_data.py.
 """
 from __future__ import annotations
 
@@ -21,9 +18,6 @@ import pandas as pd
 from features import BUCKET_MS, SENSORS
 
 HORIZON_MS = 24 * 3_600_000
-CYCLE_MS = 3_600_000
-CMAPSS_RUL_POSITIVE = 24
-PSIA_TO_BAR = 0.0689476
 
 
 @dataclass
@@ -68,13 +62,14 @@ def load_simulation(directory: str | Path) -> Simulation:
     return Simulation(d, readings, load_failures(d / "failures.csv"), meta, sha256_of(d / "readings.csv.gz"))
 
 
-def label_rows(heads: pd.DataFrame, failures: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def label_rows(heads: pd.DataFrame, failures: pd.DataFrame, horizon_ms: int = HORIZON_MS,
+               bucket_ms: int = BUCKET_MS) -> tuple[np.ndarray, np.ndarray]:
     """(label, scored) per row (arm_id, head_bucket), per the spec: with H_end = (H + 1) * W,
-    positive iff a failure has H_end < failure_time <= H_end + 24 h; not scored while the arm is
-    down: a failure with failure_time <= H_end < repaired_at (no repaired_at: down for good)."""
+    positive iff a failure has H_end < failure_time <= H_end + horizon (24 h); not scored while the
+    arm is down: a failure with failure_time <= H_end < repaired_at (no repaired_at: down for good)."""
     label = np.zeros(len(heads), dtype=bool)
     scored = np.ones(len(heads), dtype=bool)
-    h_end = (heads["head_bucket"].to_numpy(dtype=np.int64) + 1) * BUCKET_MS
+    h_end = (heads["head_bucket"].to_numpy(dtype=np.int64) + 1) * bucket_ms
     arms = heads["arm_id"].astype(str).to_numpy()
     for arm_id, f in failures.groupby(failures["arm_id"].astype(str)):
         rows = np.flatnonzero(arms == arm_id)
@@ -86,47 +81,10 @@ def label_rows(heads: pd.DataFrame, failures: pd.DataFrame) -> tuple[np.ndarray,
         t = h_end[rows].astype(float)
         nxt = np.searchsorted(ft, t, side="right")  # first failure strictly after H_end
         has_next = nxt < len(ft)
-        label[rows] = has_next & (ft[np.minimum(nxt, len(ft) - 1)] <= t + HORIZON_MS)
+        label[rows] = has_next & (ft[np.minimum(nxt, len(ft) - 1)] <= t + horizon_ms)
         prev = nxt - 1  # last failure at or before H_end; down until the latest repair so far
         scored[rows] = ~((prev >= 0) & (t < back[np.maximum(prev, 0)]))
     return label, scored
-
-
-def _read_cmapss(path: Path) -> pd.DataFrame:
-    cols = ["unit", "cycle", "op1", "op2", "op3"] + [f"s{i}" for i in range(1, 22)]
-    frame = pd.read_csv(path, sep=r"\s+", header=None)
-    return frame.iloc[:, : len(cols)].set_axis(cols, axis=1)
-
-
-def cmapss_readings(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """One TEMPERATURE (T50 degC) and one PRESSURE (P30 bar) reading per unit and cycle."""
-    arm = prefix + frame["unit"].astype(int).map("{:03d}".format)
-    t = frame["cycle"].astype(np.int64) * CYCLE_MS
-    temp = pd.DataFrame({"arm_id": arm, "sensor": "TEMPERATURE", "value": (frame["s4"] - 491.67) * 5 / 9, "event_time": t})
-    pres = pd.DataFrame({"arm_id": arm, "sensor": "PRESSURE", "value": frame["s7"] * PSIA_TO_BAR, "event_time": t})
-    out = pd.concat([temp, pres]).sort_values(["event_time", "arm_id", "sensor"], kind="stable")
-    return out.reset_index(drop=True)
-
-
-def load_cmapss(directory: str | Path, split: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(readings, rows) for FD001 ``split`` in {"train", "test"}; rows: arm_id, head_bucket
-    (= cycle * 60), cycle, rul, label (RUL <= 24)."""
-    d = Path(directory)
-    frame = _read_cmapss(d / f"{split}_FD001.txt.gz")
-    last = frame.groupby("unit")["cycle"].transform("max")
-    if split == "train":
-        rul = last - frame["cycle"]
-    else:
-        rul_end = pd.read_csv(d / "RUL_FD001.txt.gz", header=None, sep=r"\s+").iloc[:, 0].to_numpy()
-        rul = rul_end[frame["unit"].to_numpy() - 1] + last - frame["cycle"]
-    prefix = f"fd001-{split}-"
-    rows = pd.DataFrame({
-        "arm_id": prefix + frame["unit"].astype(int).map("{:03d}".format),
-        "head_bucket": frame["cycle"].astype(np.int64) * (CYCLE_MS // BUCKET_MS),
-        "cycle": frame["cycle"].astype(int), "rul": rul.astype(int),
-    })
-    rows["label"] = rows["rul"] <= CMAPSS_RUL_POSITIVE
-    return cmapss_readings(frame, prefix), rows
 
 
 def simulator_rows(sim: Simulation, slot_buckets: int = 10, progress=None) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """Production artifacts: ONNX (verified against LightGBM), the LightGBM text model, its JSON dump
-(for the stream's TreeSHAP) and model-meta.json. Written to models/maintenance/artifacts/:
+(for the stream's TreeSHAP) and model-meta.json. Written to models/maintenance/artifacts/ for the
+simulator (train.py) and to a plant profile's ``model.artifacts`` for other plants (train_plant.py):
 
-    model.onnx       onnxmltools convert_lightgbm, zipmap=False: input "features" float32 [N, 42],
+    model.onnx       onnxmltools convert_lightgbm, zipmap=False: input "features" float32 [N, F]
+                     (F = 42 for the simulator),
                      outputs "label" int64 [N] and "probabilities" float32 [N, 2] (column 1: failure)
     model.txt        booster.save_model (best iteration only)
     model-dump.json  booster.dump_model() (compact JSON; the stream's lightgbm-model.ts reads it)
@@ -17,7 +19,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 
-from features import BUCKET_MS, EMA_TAU_MS, FEATURE_NAMES, LATENESS_BUCKETS, RING_BUCKETS, WINDOWS
+from features import DEFAULT_SPEC, FEATURE_NAMES, FeatureSpec
 
 MODEL_NAME = "arm-failure-lgbm"
 ONNX_TOLERANCE = 1e-5
@@ -67,11 +69,11 @@ def float32_safe(booster: lgb.Booster) -> tuple[lgb.Booster, int]:
     return lgb.Booster(model_str="\n".join(lines)), changed
 
 
-def to_onnx(booster: lgb.Booster):
+def to_onnx(booster: lgb.Booster, model_name: str = MODEL_NAME):
     from onnxmltools import convert_lightgbm
     from onnxmltools.convert.common.data_types import FloatTensorType
 
-    model = convert_lightgbm(booster, name=MODEL_NAME, initial_types=[("features", FloatTensorType([None, len(FEATURE_NAMES)]))],
+    model = convert_lightgbm(booster, name=model_name, initial_types=[("features", FloatTensorType([None, booster.num_feature()]))],
                              zipmap=False, target_opset=15)
     for output in model.graph.output:  # the converter declares label as [1]; it is [N] (probabilities [N, 2])
         dims = output.type.tensor_type.shape.dim
@@ -95,8 +97,11 @@ def verify_onnx(model_bytes: bytes, booster: lgb.Booster, x: np.ndarray) -> dict
             "tolerance": ONNX_TOLERANCE, "outputs": {k: list(v.shape[1:]) for k, v in outputs.items()}}
 
 
-def write_artifacts(out: Path, booster: lgb.Booster, x_check: np.ndarray, meta_extra: dict, repo: Path) -> dict:
+def write_artifacts(out: Path, booster: lgb.Booster, x_check: np.ndarray, meta_extra: dict, repo: Path, *,
+                    model_name: str = MODEL_NAME, feature_names=FEATURE_NAMES, spec: FeatureSpec = DEFAULT_SPEC) -> dict:
     """Writes the four artifacts; raises if ONNX disagrees with LightGBM beyond 1e-5."""
+    if booster.num_feature() != len(feature_names):
+        raise ValueError(f"the model takes {booster.num_feature()} features, {len(feature_names)} names were given")
     out.mkdir(parents=True, exist_ok=True)
     x64 = np.asarray(x_check, dtype=np.float32).astype(np.float64)
     safe, changed = float32_safe(booster)
@@ -104,7 +109,7 @@ def write_artifacts(out: Path, booster: lgb.Booster, x_check: np.ndarray, meta_e
     if moved != 0.0:
         raise AssertionError(f"float32-safe thresholds changed predictions on float32 inputs (max {moved:.3g})")
     booster = safe
-    onnx_model = to_onnx(booster)
+    onnx_model = to_onnx(booster, model_name)
     model_bytes = onnx_model.SerializeToString()
     check = verify_onnx(model_bytes, booster, x_check)
     check["thresholds_rounded_down_to_float32"] = changed
@@ -116,14 +121,14 @@ def write_artifacts(out: Path, booster: lgb.Booster, x_check: np.ndarray, meta_e
     code = code_version(repo)
     now = datetime.now(timezone.utc)
     meta = {
-        "model_name": MODEL_NAME,
+        "model_name": model_name,
         "model_version": f"{now:%Y.%m.%d}-{code['short']}",
-        "feature_names": list(FEATURE_NAMES),
+        "feature_names": list(feature_names),
         **meta_extra,
-        "spec": {"document": "docs/factoryguard-features.md", "bucket_ms": BUCKET_MS, "lateness_buckets": LATENESS_BUCKETS,
-                 "ring_buckets": RING_BUCKETS, "windows_buckets": dict(WINDOWS), "ema_tau_ms": dict(EMA_TAU_MS)},
-        "onnx": {"file": "model.onnx", "input": "features", "input_type": "float32[N,42]", "output": "probabilities",
-                 "output_type": "float32[N,2], column 1 = P(failure within 24 h)", "opset": {o.domain or "ai.onnx": o.version for o in onnx_model.opset_import}, "check": check},
+        "spec": {"document": "docs/factoryguard-features.md", "bucket_ms": spec.bucket_ms, "lateness_buckets": spec.lateness_buckets,
+                 "ring_buckets": spec.ring_buckets, "windows_buckets": dict(spec.windows), "ema_tau_ms": dict(spec.ema)},
+        "onnx": {"file": "model.onnx", "input": "features", "input_type": f"float32[N,{len(feature_names)}]", "output": "probabilities",
+                 "output_type": "float32[N,2], column 1 = P(failure within the label's horizon)", "opset": {o.domain or "ai.onnx": o.version for o in onnx_model.opset_import}, "check": check},
         "lightgbm": {"version": lgb.__version__, "text_model": "model.txt", "dump": "model-dump.json", "trees": booster.num_trees()},
         "code_version": code,
         "created": now.isoformat(timespec="seconds"),

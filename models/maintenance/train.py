@@ -10,10 +10,9 @@ an arm is down dropped. Split by arm (held-out arms are another simulation) and 
 25 % of the training period validates; training rows whose 24 h label horizon reaches into it are
 purged). Negatives of the fitting fold are subsampled (weight 1/rate) to fit the time budget.
 Models: logistic regression, random forest, LightGBM with class weights (production) and LightGBM
-on SMOTE data, the LightGBMs tuned with Optuna on validation PR-AUC. C-MAPSS FD001 is run the
-same way, except that with 100 training units validation is grouped 5-fold cross-validation over
-units (each unit held out once; final models refit on all units); test_FD001 only evaluates. Writes
-models/maintenance/artifacts/ (see export.py) plus metrics.json and the PR-curve PNGs.
+on SMOTE data, the LightGBMs tuned with Optuna on validation PR-AUC (training.py). Writes
+models/maintenance/artifacts/ (see export.py) plus metrics.json and the PR-curve PNG. Other plants
+(C-MAPSS engines included) are trained from their own history by profile: train_plant.py.
 """
 from __future__ import annotations
 
@@ -28,24 +27,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data import HORIZON_MS, load_cmapss, load_simulation, simulator_rows
-from features import FEATURE_NAMES
-from modeling import (RF_MAX_ROWS, choose_threshold, fit_weighted, logistic_regression, out_of_fold, pr_auc, random_forest,
-                      scores_at, subsample_negatives, tune_lightgbm)
-from report import CLEAR_AFTER, COOLDOWN_MS, bootstrap_pr_auc, event_metrics, plot_pr_curves
+from data import HORIZON_MS, load_simulation, simulator_rows
+from report import CLEAR_AFTER, COOLDOWN_MS, event_metrics, plot_pr_curves
+from training import CLEAR_FACTOR, NAMES, balance, fit_all, lgbm_beats_baselines, log, summary, uncertainty, x_of
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CACHE = REPO / ".cache" / "factoryguard"
 TRAIN_SIM = {"arms": 200, "first_arm": 0, "days": 60, "seed": 7}
 HELDOUT_SIM = {"arms": 200, "first_arm": 200, "days": 45, "seed": 8}
-CLEAR_FACTOR = 0.6
-NAMES = {"lr": "LogisticRegression", "rf": "RandomForest", "lgbm": "LightGBM class weights", "lgbm_smote": "LightGBM SMOTE"}
 _t0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.perf_counter() - _t0:6.0f} s] {msg}", flush=True)
 
 
 def ensure_simulation(spec: dict) -> Path:
@@ -73,74 +64,6 @@ def rows_of(directory: Path, use_cache: bool) -> tuple[pd.DataFrame, object]:
     return rows, sim
 
 
-def balance(name: str, rows: pd.DataFrame, y: np.ndarray) -> dict:
-    b = {"rows": int(len(y)), "positives": int(y.sum()), "positive_rate": float(y.mean()), "arms": int(rows["arm_id"].nunique())}
-    log(f"  {name:<22} {b['rows']:>9,} rows  {b['positives']:>7,} positive ({100 * b['positive_rate']:.2f} %)  {b['arms']} arms")
-    return b
-
-
-def x_of(rows: pd.DataFrame) -> np.ndarray:
-    """float32, as the stream feeds the ONNX model."""
-    return rows[list(FEATURE_NAMES)].to_numpy(dtype=np.float32)
-
-
-def fit_all(split: dict, *, seed: int, trials: int, smote_trials: int) -> dict:
-    """All four models on one split: x/y/w fit, x/y test, and either x/y val (one validation fold)
-    or ``folds`` (grouped cross-validation over the fitting rows: out-of-fold predictions stand in
-    for validation, final models are refit on all fitting rows). Per model: validation and test
-    predictions, PR-AUC, the threshold chosen on validation and test precision/recall at it."""
-    out = {}
-    xf, yf, wf, xt, yt = (split[k] for k in ("x_fit", "y_fit", "w_fit", "x_test", "y_test"))
-    folds = split.get("folds")
-    yv = yf if folds else split["y_val"]
-    for key in ("lr", "rf", "lgbm", "lgbm_smote"):
-        started = time.perf_counter()
-        log(f"{NAMES[key]}: fitting on {len(yf):,} rows" + (f" ({len(folds)}-fold grouped CV)" if folds else ""))
-        extra = {}
-        if key in ("lr", "rf"):
-            make = (lambda: logistic_regression(seed)) if key == "lr" else (lambda: random_forest(seed))
-            keep, w_keep = (np.ones(len(yf), dtype=bool), wf) if key == "lr" or folds else subsample_negatives(yf, wf, RF_MAX_ROWS, seed)
-            if not keep.all():
-                log(f"  {NAMES[key]}: negatives subsampled again to {int(keep.sum()):,} rows (reweighted)")
-            model = fit_weighted(make(), xf[keep], yf[keep], w_keep)
-            predict = lambda x, m=model: m.predict_proba(x)[:, 1]
-            pv = out_of_fold(make, xf, yf, wf, folds) if folds else predict(split["x_val"])
-        else:
-            model = tune_lightgbm(xf, yf, wf, val=None if folds else (split["x_val"], split["y_val"]), folds=folds,
-                                  smote=key == "lgbm_smote", trials=trials if key == "lgbm" else smote_trials, seed=seed, log=log)
-            predict, pv = model.predict, model.p_val
-            extra = {"params": model.params, "best_iteration": model.best_iteration, "trials": model.trials, "optuna": model.history}
-        pt = predict(xt)
-        threshold, rule = choose_threshold(yv, pv)
-        out[key] = {"name": NAMES[key], "model": model, "p_val": pv, "p_test": pt, "threshold": threshold, "threshold_rule": rule,
-                    "val_pr_auc": pr_auc(yv, pv), "test_pr_auc": pr_auc(yt, pt), "val_at_threshold": scores_at(yv, pv, threshold),
-                    "test_at_threshold": scores_at(yt, pt, threshold), "seconds": time.perf_counter() - started, **extra}
-        r = out[key]
-        log(f"{NAMES[key]}: {'out-of-fold' if folds else 'val'} PR-AUC {r['val_pr_auc']:.4f}, test PR-AUC {r['test_pr_auc']:.4f};"
-            f" threshold {threshold:.4f} -> test precision {r['test_at_threshold']['precision']:.3f}"
-            f" recall {r['test_at_threshold']['recall']:.3f} ({r['seconds']:.0f} s)")
-    return out
-
-
-def summary(results: dict) -> dict:
-    keep = ("name", "val_pr_auc", "test_pr_auc", "threshold", "threshold_rule", "val_at_threshold", "test_at_threshold",
-            "seconds", "params", "best_iteration", "trials", "optuna")
-    return {k: {f: v[f] for f in keep if f in v} for k, v in results.items()}
-
-
-def uncertainty(split: dict, results: dict, seed: int) -> dict:
-    b = bootstrap_pr_auc(split["y_test"], {k: r["p_test"] for k, r in results.items()}, split["groups_test"], n=200, seed=seed)
-    log("  test PR-AUC, 95 % cluster-bootstrap interval over arms/units: " + ", ".join(
-        f"{NAMES[k]} [{lo:.3f}, {hi:.3f}]" for k, (lo, hi) in b["pr_auc_95"].items()))
-    log("  LightGBM class weights minus: " + ", ".join(
-        f"{NAMES[k]} [{v['diff_95'][0]:+.3f}, {v['diff_95'][1]:+.3f}] (ahead in {100 * v['share_ahead']:.0f} %)" for k, v in b["lgbm_minus"].items()))
-    return b
-
-
-def lgbm_beats_baselines(results: dict) -> bool:
-    return results["lgbm"]["test_pr_auc"] > max(results["lr"]["test_pr_auc"], results["rf"]["test_pr_auc"])
-
-
 def simulator_split(train_rows: pd.DataFrame, heldout_rows: pd.DataFrame, val_fraction: float, neg_rate: float, seed: int):
     t0, t1 = train_rows["t_end"].min(), train_rows["t_end"].max()
     cut = t1 - val_fraction * (t1 - t0)
@@ -159,41 +82,16 @@ def simulator_split(train_rows: pd.DataFrame, heldout_rows: pd.DataFrame, val_fr
     return split, bal, int(cut)
 
 
-def cmapss_split(directory: Path, n_folds: int, seed: int):
-    """train_FD001 for fitting (grouped CV by unit: tuning, early stopping, thresholds), test_FD001
-    for evaluation only."""
-    from fast_features import features_fast
-    from sklearn.model_selection import GroupKFold
-
-    splits = {}
-    for name in ("train", "test"):
-        readings, rows = load_cmapss(directory, name)
-        feats = features_fast(readings, heads=rows[["arm_id", "head_bucket"]])
-        splits[name] = pd.concat([rows.reset_index(drop=True), feats[list(FEATURE_NAMES)]], axis=1)
-    fit, test = splits["train"], splits["test"]
-    folds = list(GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(fit, groups=fit["arm_id"]))
-    log(f"class balance (C-MAPSS FD001, label RUL <= 24 cycles; {n_folds}-fold CV over training units):")
-    bal = {k: balance(k, v, v["label"].to_numpy()) for k, v in (("train_FD001", fit), ("test_FD001", test))}
-    split = {"x_fit": x_of(fit), "y_fit": fit["label"].to_numpy(), "w_fit": np.ones(len(fit)), "folds": folds,
-             "x_test": x_of(test), "y_test": test["label"].to_numpy(), "groups_test": test["arm_id"].to_numpy()}
-    return split, bal
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Train the FactoryGuard failure model (see the module docstring).")
     ap.add_argument("--train-sim", type=Path, help="simulator output dir (default: generate 200 arms x 60 days, seed 7)")
     ap.add_argument("--heldout-sim", type=Path, help="held-out simulator dir, other arms (default: 200 arms from #201 x 45 days, seed 8)")
-    # Default: the shared data folder next to the repository (../shared/data), wherever it is cloned.
-    ap.add_argument("--cmapss", default=str(REPO.parent / "shared" / "data" / "cmapss"), help="C-MAPSS dir with *_FD001.txt.gz, or 'none' (default: ../shared/data/cmapss next to the repository)")
     ap.add_argument("--out", type=Path, default=HERE / "artifacts")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--trials", type=int, default=16, help="Optuna trials, LightGBM class weights")
     ap.add_argument("--smote-trials", type=int, default=8, help="Optuna trials, LightGBM SMOTE")
     ap.add_argument("--neg-rate", type=float, default=0.2, help="share of fitting-fold negatives kept (weighted 1/rate)")
     ap.add_argument("--val-fraction", type=float, default=0.25)
-    ap.add_argument("--cmapss-folds", type=int, default=5, help="grouped CV folds over C-MAPSS training units")
-    ap.add_argument("--cmapss-trials", type=int, default=30)
-    ap.add_argument("--cmapss-smote-trials", type=int, default=20)
     ap.add_argument("--no-cache", action="store_true", help="recompute features (cache: .cache/factoryguard/rows-*.pkl)")
     args = ap.parse_args(argv)
 
@@ -235,16 +133,6 @@ def main(argv=None) -> int:
                    {r["name"]: r["threshold"] for r in sim_results.values()}, args.out / "pr-curve.png",
                    f"Held-out simulator arms ({bal['heldout']['arms']} arms, {bal['heldout']['rows']:,} rows)")
 
-    if args.cmapss != "none":
-        c_split, c_bal = cmapss_split(Path(args.cmapss), args.cmapss_folds, args.seed)
-        c_results = fit_all(c_split, seed=args.seed, trials=args.cmapss_trials, smote_trials=args.cmapss_smote_trials)
-        metrics["cmapss_fd001"] = {"class_balance": c_bal, "models": summary(c_results), "lgbm_beats_baselines": lgbm_beats_baselines(c_results),
-                                   "bootstrap": uncertainty(c_split, c_results, args.seed),
-                                   "mapping": "arm=unit, cycle=1 h, TEMPERATURE<-s4 T50 (R->degC), PRESSURE<-s7 P30 (psia->bar), no VIBRATION; label RUL<=24"}
-        plot_pr_curves(c_split["y_test"], {r["name"]: r["p_test"] for r in c_results.values()},
-                       {r["name"]: r["threshold"] for r in c_results.values()}, args.out / "pr-curve-cmapss.png",
-                       f"C-MAPSS FD001 test ({c_bal['test_FD001']['arms']} units, {c_bal['test_FD001']['rows']:,} rows)")
-
     from export import trimmed, write_artifacts
 
     booster = trimmed(prod["model"].booster, prod["best_iteration"])
@@ -267,8 +155,7 @@ def main(argv=None) -> int:
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n")
     log(f"ONNX vs LightGBM on {meta['onnx']['check']['rows']:,} held-out rows: max |diff| {meta['onnx']['check']['max_abs_diff']:.2e}")
     log(f"wrote {args.out} ({sum(metrics['production']['artifact_bytes'].values()) / 1e6:.2f} MB): {meta['model_name']} {meta['model_version']}")
-    ok = metrics["simulator"]["lgbm_beats_baselines"] and metrics.get("cmapss_fd001", {}).get("lgbm_beats_baselines", True)
-    log("LightGBM beats both baselines on PR-AUC (held-out arms" + (" and C-MAPSS test" if "cmapss_fd001" in metrics else "") + f"): {ok}")
+    log(f"LightGBM beats both baselines on PR-AUC (held-out arms): {metrics['simulator']['lgbm_beats_baselines']}")
     return 0
 
 

@@ -64,3 +64,49 @@ def write_cmapss(directory: Path, units: int = 10, seed: int = 0) -> Path:
     with gzip.open(directory / "RUL_FD001.txt.gz", "wt") as fh:
         fh.write("\n".join(map(str, ruls)) + "\n")
     return directory
+
+
+ENGINE_PROFILE = {
+    "plant_id": "test-engines", "sample_interval_ms": 3_600_000,
+    "channels": [{"name": "t50", "code": "a", "unit": "degR", "min": 0, "max": 5000},
+                 {"name": "p30", "code": "b", "unit": "psia", "min": 0, "max": 5000},
+                 {"name": "w31", "code": "c", "unit": "lbm/s", "min": 0, "max": 500}],
+    "operating_settings": [{"name": "altitude"}, {"name": "mach"}],
+    "label": {"source": "run_to_failure", "horizon_ms": 24 * 3_600_000},
+    "features": {"bucket_ms": 3_600_000, "lateness_buckets": 1, "windows": [{"label": "5c", "buckets": 5}, {"label": "15c", "buckets": 15}],
+                 "ema": [{"label": "5c", "tau_ms": 5 * 3_600_000}], "regimes": {"k": 2}},
+    "model": {"artifacts": "models/maintenance/plants/test-engines"},
+}
+
+
+def write_engine_export(directory: Path, units: int = 12, seed: int = 0, truncated: bool = False, profile: dict = ENGINE_PROFILE) -> Path:
+    """A run-to-failure plant export (readings.csv.gz with channel and settings, profile.json,
+    meta.json; end_rul.csv when ``truncated``): engines in two flight regimes that shift every
+    channel, t50 rising and p30 falling towards the end of life, one sample per hour."""
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    lines, ends = ["arm_id,sensor,channel,value,unit,event_time,gateway_id,plant_id,sequence,settings"], []
+    rows = []
+    for u in range(1, units + 1):
+        life = int(rng.integers(60, 120))
+        cut = int(rng.integers(30, life - 2)) if truncated else life
+        ends.append((f"engine-{u:03d}", life - cut))
+        for c in range(1, cut + 1):
+            regime = int(rng.integers(0, 2))
+            wear = (c / life) ** 3
+            values = (1400 + 200 * regime + 30 * wear + rng.normal(0, 2), 550 - 100 * regime - 5 * wear + rng.normal(0, 0.5), 23 + rng.normal(0, 0.1))
+            settings = f"{10.0 + 25 * regime + rng.normal(0, 0.01):.4f};{0.25 + 0.5 * regime:.2f}"
+            rows.append((START + c * 3_600_000, f"engine-{u:03d}", values, settings))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    seq: dict = {}
+    for t, arm, values, settings in rows:
+        for ch, v in zip(("t50", "p30", "w31"), values):
+            seq[arm] = seq.get(arm, -1) + 1
+            lines.append(f"{arm},OTHER,{ch},{v:.4f},u,{t},gw-01,{profile['plant_id']},{seq[arm]},{settings}")
+    with gzip.open(directory / "readings.csv.gz", "wt") as fh:
+        fh.write("\n".join(lines) + "\n")
+    if truncated:
+        (directory / "end_rul.csv").write_text("arm_id,rul_samples\n" + "".join(f"{a},{r}\n" for a, r in ends))
+    (directory / "profile.json").write_text(json.dumps(profile))
+    (directory / "meta.json").write_text(json.dumps({"plant_id": profile["plant_id"], "source": "synthetic", "arms": units}))
+    return directory

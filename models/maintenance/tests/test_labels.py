@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from data import cmapss_readings, label_rows
+from data import label_rows
 
 W = 60_000
 DAY = 86_400_000
@@ -30,13 +30,3 @@ def test_other_arms_and_no_repair():
     assert label.tolist() == [True, False] and scored.tolist() == [True, False]  # never repaired: down for good
     label, scored = label_rows(rows(3, arm="c"), failures)
     assert label.tolist() == [False] and scored.tolist() == [True]
-
-
-def test_cmapss_mapping_units_and_times():
-    frame = pd.DataFrame({"unit": [1, 1], "cycle": [1, 2], "s4": [1400.0, 491.67], "s7": [550.0, 100.0]})
-    r = cmapss_readings(frame, "fd001-train-")
-    temp = r[r.sensor == "TEMPERATURE"].value.tolist()
-    pres = r[r.sensor == "PRESSURE"].value.tolist()
-    assert r.arm_id.unique().tolist() == ["fd001-train-001"]
-    assert r.event_time.tolist() == [3_600_000, 3_600_000, 7_200_000, 7_200_000]
-    assert np.allclose(temp, [(1400 - 491.67) * 5 / 9, 0.0]) and np.allclose(pres, [550 * 0.0689476, 6.89476])

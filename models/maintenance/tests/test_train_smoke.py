@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from synthetic import write_cmapss, write_plant
+from synthetic import write_plant
 
 pytest.importorskip("optuna")
 pytest.importorskip("imblearn")
@@ -17,17 +17,14 @@ def test_train_runs_end_to_end(tmp_path):
 
     train_dir = write_plant(tmp_path / "train", arms=6, days=4, seed=1)
     heldout_dir = write_plant(tmp_path / "heldout", arms=3, days=4, seed=2, first_arm=100)
-    cmapss_dir = write_cmapss(tmp_path / "cmapss", units=8)
     out = tmp_path / "artifacts"
-    assert train.main(["--train-sim", str(train_dir), "--heldout-sim", str(heldout_dir), "--cmapss", str(cmapss_dir), "--out", str(out),
-                       "--trials", "2", "--smote-trials", "1", "--neg-rate", "0.5", "--no-cache",
-                       "--cmapss-folds", "2", "--cmapss-trials", "1", "--cmapss-smote-trials", "1"]) == 0
+    assert train.main(["--train-sim", str(train_dir), "--heldout-sim", str(heldout_dir), "--out", str(out),
+                       "--trials", "2", "--smote-trials", "1", "--neg-rate", "0.5", "--no-cache"]) == 0
     meta = json.loads((out / "model-meta.json").read_text())
     assert meta["model_name"] == "arm-failure-lgbm" and len(meta["feature_names"]) == 42
     assert 0 < meta["clear_threshold"] < meta["threshold"] <= 1
     assert meta["onnx"]["check"]["rows_over_tolerance"] == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["simulator"]["models"]) == {"lr", "rf", "lgbm", "lgbm_smote"}
-    assert set(metrics["cmapss_fd001"]["models"]) == {"lr", "rf", "lgbm", "lgbm_smote"}
-    for name in ("model.onnx", "model.txt", "model-dump.json", "pr-curve.png", "pr-curve-cmapss.png"):
+    for name in ("model.onnx", "model.txt", "model-dump.json", "pr-curve.png"):
         assert (out / name).stat().st_size > 0
