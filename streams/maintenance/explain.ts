@@ -1,7 +1,19 @@
 // Renders TreeSHAP contributions (log-odds) as sentences a maintenance engineer can act on, e.g.
-// "temperature 6 h mean 82.0 °C (+0.21); vibration 1 h std 3.1x its 12 h level (+0.17)".
+// "temperature 6 h mean 82.0 °C (+0.21); vibration 1 h std 3.1x its 12 h level (+0.17)". A plant
+// with a profile is described in its own words: its channels' labels and units, its windows, and
+// "σ from its regime's level" where the plant normalises by operating regime.
 import type { FeatureContribution } from '../../schemas/generated/types.ts';
+import type { PlantChannel } from '../../schemas/factory/plant-profile.ts';
+import type { FeatureSpec } from './features.ts';
 import { topContributions } from './treeshap.ts';
+
+/** What a plant's profile says about its features; without it, the simulator plant's three sensors. */
+export interface PlantWords {
+  channels: ReadonlyMap<string, PlantChannel>;
+  spec: FeatureSpec;
+  /** Channel values are z-scores within their operating regime. */
+  regimes: boolean;
+}
 
 const UNITS: Record<string, string> = { vibration: 'mm/s', temperature: '°C', pressure: 'bar' };
 const WINDOW_WORDS: Record<string, string> = { '1h': '1 h', '6h': '6 h', '12h': '12 h' };
@@ -13,8 +25,34 @@ function fmt(value: number, unit = ''): string {
   return `${value.toFixed(digits)}${unit ? (unit === '°C' ? ' °C' : ` ${unit}`) : ''}`;
 }
 
+function duration(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${+(ms / 60_000).toFixed(1)} min`;
+}
+
+/** Words for a feature of a profiled plant, e.g. "T50 (Total temperature at LPT outlet) 5c mean 1.8 σ from its regime's level". */
+function describePlantFeature(name: string, value: number, w: PlantWords): string | null {
+  const channel = [...w.channels.values()].filter((c) => name.startsWith(`${c.name}_`)).sort((a, b) => b.name.length - a.name.length)[0];
+  if (!channel) return null;
+  const what = name.slice(channel.name.length + 1);
+  const label = channel.label ?? channel.name;
+  const unit = w.regimes ? 'σ' : channel.unit;
+  const level = (x: number) => (Number.isNaN(x) ? 'no data' : w.regimes ? `${fmt(x)} σ from its regime's level` : fmt(x, unit));
+  const first = w.spec.windows[0].label;
+  const last = w.spec.windows[w.spec.windows.length - 1].label;
+  const m = /^(mean|std|ema)_(.+)$/.exec(what);
+  if (m) return `${label} ${m[2]} ${m[1] === 'ema' ? 'EMA' : m[1]} ${m[1] === 'std' && w.regimes ? `${fmt(value)} σ` : level(value)}`;
+  if (what === 'last') return `${label} last ${duration(w.spec.bucketMs)} ${level(value)}`;
+  const lag = /^lag(\d)$/.exec(what);
+  if (lag) return `${label} ${duration(Number(lag[1]) * w.spec.bucketMs)} earlier ${level(value)}`;
+  if (what === `trend_${first}_${last}`) return `${label} ${first} mean ${value >= 0 ? '+' : ''}${fmt(value, unit)} vs its ${last} mean`;
+  if (what === `std_ratio_${first}_${last}`) return `${label} ${first} std ${Number.isNaN(value) ? 'n/a' : `${value.toFixed(1)}x`} its ${last} level`;
+  return null;
+}
+
 /** Words for one feature's value, e.g. "vibration 1 h std 0.84 mm/s". */
-export function describeFeature(name: string, value: number): string {
+export function describeFeature(name: string, value: number, plant?: PlantWords): string {
+  const words = plant ? describePlantFeature(name, value, plant) : null;
+  if (words) return words;
   const [sensor, ...rest] = name.split('_');
   const unit = UNITS[sensor] ?? '';
   const what = rest.join('_');
@@ -33,8 +71,8 @@ function signed(x: number): string {
 }
 
 /** The `k` largest contributions (treeshap.ts ranks them) as FeatureContribution records with words. */
-export function describedContributions(names: readonly string[], values: ArrayLike<number>, contributions: ArrayLike<number>, k: number): FeatureContribution[] {
-  return topContributions(names, values, contributions, k).map((c) => ({ feature: c.name, value: c.value, contribution: c.contribution, description: describeFeature(c.name, c.value) }));
+export function describedContributions(names: readonly string[], values: ArrayLike<number>, contributions: ArrayLike<number>, k: number, plant?: PlantWords): FeatureContribution[] {
+  return topContributions(names, values, contributions, k).map((c) => ({ feature: c.name, value: c.value, contribution: c.contribution, description: describeFeature(c.name, c.value, plant) }));
 }
 
 export function summarize(arm: string, probability: number, top: FeatureContribution[], horizonHours = 24): string {

@@ -36,11 +36,15 @@ export interface FailureModel extends FailureModelDeclaration {
   predict(x: Float32Array, rows: number): Promise<Float32Array>;
 }
 
-/** Reads the meta and the tree dump; the ONNX graph itself is loaded by the runtime (or loadFailureModel). */
-export function failureModelDeclaration(dir = DEFAULT_ARTIFACTS_DIR): FailureModelDeclaration {
+/**
+ * Reads the meta and the tree dump; the ONNX graph itself is loaded by the runtime (or
+ * loadFailureModel). `featureNames`: what the stream computes for the model's plant (its profile's
+ * feature spec; the simulator plant's 42 by default), which the model must have been trained on.
+ */
+export function failureModelDeclaration(dir = DEFAULT_ARTIFACTS_DIR, featureNames: readonly string[] = FEATURE_NAMES): FailureModelDeclaration {
   const meta = JSON.parse(readFileSync(join(dir, 'model-meta.json'), 'utf8')) as ModelMeta;
-  if (JSON.stringify(meta.feature_names) !== JSON.stringify(FEATURE_NAMES)) {
-    throw new Error(`model ${meta.model_name} ${meta.model_version} expects features ${meta.feature_names.join(',')} but the stream computes ${FEATURE_NAMES.join(',')}`);
+  if (JSON.stringify(meta.feature_names) !== JSON.stringify(featureNames)) {
+    throw new Error(`model ${meta.model_name} ${meta.model_version} (${dir}) expects features ${meta.feature_names.join(',')} but the stream computes ${featureNames.join(',')}`);
   }
   const spec: ModelSpec = {
     name: meta.model_name,
@@ -49,7 +53,7 @@ export function failureModelDeclaration(dir = DEFAULT_ARTIFACTS_DIR): FailureMod
     meta,
     // skl2onnx's LightGBM classifier: the feature rows in, [N, 2] class probabilities out (a `label` output too, unused).
     signature: {
-      inputs: { features: { type: 'float32', shape: ['N', FEATURE_NAMES.length] } },
+      inputs: { features: { type: 'float32', shape: ['N', featureNames.length] } },
       outputs: { probabilities: { type: 'float32', shape: ['N', 2] } },
     },
   };
@@ -58,9 +62,8 @@ export function failureModelDeclaration(dir = DEFAULT_ARTIFACTS_DIR): FailureMod
   return { name: meta.model_name, version: meta.model_version, meta, spec, explain: (row) => shap.explain(row) };
 }
 
-/** Failure probabilities from the loaded graph: the positive class of each row. */
-export function predictWith(loaded: LoadedModel): FailureModel['predict'] {
-  const width = FEATURE_NAMES.length;
+/** Failure probabilities from the loaded graph: the positive class of each row of `width` features. */
+export function predictWith(loaded: LoadedModel, width = FEATURE_NAMES.length): FailureModel['predict'] {
   return async (x, rows) => {
     if (rows === 0) return new Float32Array(0);
     const result = await loaded.run({ features: new ort.Tensor('float32', x, [rows, width]) });

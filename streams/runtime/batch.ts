@@ -91,7 +91,8 @@ export async function processBatch(
 
   const encoded: EncodedMessage[] = [];
   const outputsBySource = groupBy(outputs, (o) => o.source.offset);
-  // Every output names the models that made it, so a consumer can tell versions apart without decoding.
+  // Every output names the models that made it, so a consumer can tell versions apart without decoding
+  // (all of the processor's models, unless the output names its own).
   const modelHeaders: Record<string, string> = def.models?.length ? { [MODEL_HEADER]: modelHeaderValue(def.models) } : {};
   for (const [offset, group] of outputsBySource) {
     try {
@@ -190,7 +191,8 @@ function encodeOutput(serde: AvroSerde, output: OutputRecord, runtimeHeaders: Re
     topic: output.topic.name,
     key: output.key,
     value: serde.encode(output.topic.name, output.value),
-    headers: { ...output.headers, ...runtimeHeaders, [TRACEPARENT_HEADER]: formatTraceparent(trace) },
+    // An output's own model header wins: a processor serving several models names the one that made it.
+    headers: { ...runtimeHeaders, ...output.headers, [TRACEPARENT_HEADER]: formatTraceparent(trace) },
     sourceTimestamp: output.source.timestamp,
     sourceOffset: output.source.offset,
   };
