@@ -42,7 +42,7 @@ export function maintenanceScorer(models: FailureModelDeclaration | PlantScoring
   const lookbackMs = Math.max(...plan.scorings.map((s) => (s.spec.ringBuckets + s.spec.latenessBuckets + 10) * s.spec.bucketMs));
   return defineProcessor({
     name: 'maintenance-scorer',
-    description: `Scores each arm touched by a batch with its plant's model (${plan.scorings.map((s) => `${s.isDefault ? 'default / ' : ''}${s.plantId}: ${s.model.name} ${s.model.version}`).join('; ')}); alerts with hysteresis and TreeSHAP explanations.`,
+    description: `Scores each arm touched by a batch with its plant's model (${plan.scorings.map((s) => `${s.isDefault ? 'default / ' : ''}${s.plantId}: ${s.model.name} ${s.model.version}`).join('; ')}); alerts with hysteresis and TreeSHAP explanations.${plan.unserved.length ? ` Not scored (a profile, no trained model): ${plan.unserved.map((u) => u.plantId).join(', ')}.` : ''}`,
     inputs: [TOPICS.sensorReadingsValidated],
     outputs: [TOPICS.maintenancePredictions, TOPICS.maintenanceAlerts],
     semantics: 'exactly-once',
