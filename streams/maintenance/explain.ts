@@ -40,7 +40,8 @@ function describePlantFeature(name: string, value: number, w: PlantWords): strin
   const first = w.spec.windows[0].label;
   const last = w.spec.windows[w.spec.windows.length - 1].label;
   const m = /^(mean|std|ema)_(.+)$/.exec(what);
-  if (m) return `${label} ${m[2]} ${m[1] === 'ema' ? 'EMA' : m[1]} ${m[1] === 'std' && w.regimes ? `${fmt(value)} σ` : level(value)}`;
+  const labels = m?.[1] === 'ema' ? w.spec.ema.map((e) => e.label) : w.spec.windows.map((x) => x.label);
+  if (m && labels.includes(m[2])) return `${label} ${m[2]} ${m[1] === 'ema' ? 'EMA' : m[1]} ${m[1] === 'std' && w.regimes ? `${fmt(value)} σ` : level(value)}`;
   if (what === 'last') return `${label} last ${duration(w.spec.bucketMs)} ${level(value)}`;
   const lag = /^lag(\d)$/.exec(what);
   if (lag) return `${label} ${duration(Number(lag[1]) * w.spec.bucketMs)} earlier ${level(value)}`;

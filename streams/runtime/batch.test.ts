@@ -6,6 +6,8 @@ import type { SensorReading } from '../../schemas/generated/types.ts';
 import { ProcessingError, StateStoreError } from './errors.ts';
 import { defineProcessor } from './processor.ts';
 import { ProcessorTestDriver } from './test-driver.ts';
+import { fixtureModel } from './fixtures/offload-processor.ts';
+import { MODEL_HEADER } from './models.ts';
 
 const echo = (poison: (r: SensorReading) => boolean, calls: number[]) =>
   defineProcessor({
@@ -66,4 +68,24 @@ test('a record rejected twice in one attempt (two of its jobs failed) is dead-le
   assert.deepEqual((await d.outputs<SensorReading>(TOPICS.sensorReadingsValidated)).map((o) => o.value.sequence), [1, 3]);
   const dead = await d.deadLetters(TOPICS.sensorReadings);
   assert.deepEqual(dead.map((x) => x.errorMessage), ['page 3 could not be read']);
+});
+
+test('outputs name all the processor\'s models in streamscore-model, unless an output names the one that made it', async () => {
+  const def = defineProcessor({
+    ...echo(() => false, []),
+    models: [fixtureModel(), fixtureModel({ name: 'second', version: '2' })],
+    async handle(records) {
+      return records.map((r, i) => ({ topic: TOPICS.sensorReadingsValidated, key: 'k', value: r.value, source: r, ...(i === 0 ? { headers: { [MODEL_HEADER]: 'second@2' } } : {}) }));
+    },
+  });
+  const d = new ProcessorTestDriver(def);
+  try {
+    await d.pipe(TOPICS.sensorReadings, 'k', { ...sampleSensorReading, sequence: 1 });
+    await d.pipe(TOPICS.sensorReadings, 'k', { ...sampleSensorReading, sequence: 2 });
+    await d.run();
+    const out = await d.outputs<SensorReading>(TOPICS.sensorReadingsValidated);
+    assert.deepEqual(out.map((o) => o.headers[MODEL_HEADER]), ['second@2', 'fixture-failure-model@test.1,second@2']);
+  } finally {
+    await d.close();
+  }
 });
