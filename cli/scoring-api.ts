@@ -1,5 +1,7 @@
 // `streamscore scoring-api`: the FactoryGuard real-time scoring API (docs/factoryguard.md).
-import { loadFailureModel } from '../streams/maintenance/model.ts';
+import { loadDeclaredModel, loadFailureModel } from '../streams/maintenance/model.ts';
+import { plantScoringPlan } from '../streams/maintenance/plant-scoring.ts';
+import { defaultPlantRegistry } from '../schemas/factory/plant-registry.ts';
 import { startScoringApi } from '../streams/maintenance/scoring-api.ts';
 import { defaultKeyFilePath } from '../streams/runtime/http/api-keys.ts';
 import { ApiConfigError, ApiKeyFileError } from '../streams/runtime/http/errors.ts';
@@ -40,9 +42,12 @@ export async function run(args: string[]): Promise<number> {
     if (noAuth && !isLoopback(host)) throw new ApiConfigError(`--no-auth is refused on ${host}`, 'without keys the API may only listen on a loopback host (127.0.0.1, ::1); drop --no-auth and create a key with `npx streamscore api-keys create`');
     const keyring = noAuth ? null : new ApiKeyring(flag('keys') ?? defaultKeyFilePath(), { logger });
     const model = await loadFailureModel();
-    const api = await startScoringApi(model, { port, host, keyring, access, maxInFlight, logger });
+    // Every profiled plant with a trained model is scored too, when a request names it (plant_id).
+    const plan = plantScoringPlan(defaultPlantRegistry(), model);
+    const plants = await Promise.all(plan.scorings.filter((s) => !s.isDefault).map(async (scoring) => ({ scoring, predict: (await loadDeclaredModel(scoring.model)).predict })));
+    const api = await startScoringApi(model, { port, host, keyring, access, maxInFlight, logger, plants });
     const auth = keyring ? `keys from ${keyring.path} (${keyring.describe().length} in force)` : 'NO AUTH (loopback only)';
-    process.stderr.write(`scoring API (${model.name} ${model.version}) on http://${host}:${api.port}: POST /v1/score, GET /metrics (${access.metrics}), GET /healthz /readyz (${access.health}); ${auth}\n`);
+    process.stderr.write(`scoring API (${model.name} ${model.version}${plants.length ? `; plants ${plants.map((p) => p.scoring.plantId).join(', ')}` : ''}) on http://${host}:${api.port}: POST /v1/score, GET /metrics (${access.metrics}), GET /healthz /readyz (${access.health}); ${auth}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -76,9 +76,14 @@ export function predictWith(loaded: LoadedModel, width = FEATURE_NAMES.length): 
  * The model outside a processor (the scoring API, tests, the fault suite): the declaration plus an
  * ONNX session loaded through the runtime's model source, so its signature is checked the same way.
  */
-export async function loadFailureModel(dir = DEFAULT_ARTIFACTS_DIR): Promise<FailureModel> {
-  const declaration = failureModelDeclaration(dir);
+export async function loadFailureModel(dir = DEFAULT_ARTIFACTS_DIR, featureNames: readonly string[] = FEATURE_NAMES): Promise<FailureModel> {
+  return loadDeclaredModel(failureModelDeclaration(dir, featureNames));
+}
+
+/** A declaration (e.g. a plant's, plant-scoring.ts) with its ONNX session. */
+export async function loadDeclaredModel(declaration: FailureModelDeclaration): Promise<FailureModel> {
   // One intra-op thread: the stream runs several processors on a 2-core machine, and batches are small.
   const loaded = await new FileModelSource().load(declaration.spec, { intraOpThreads: 1 });
-  return { ...declaration, predict: predictWith(loaded) };
+  const width = (declaration.meta.feature_names ?? FEATURE_NAMES).length;
+  return { ...declaration, predict: predictWith(loaded, width) };
 }

@@ -6,15 +6,19 @@
 // depth and array length are checked while it streams in. Every bad input is a 4xx with a message.
 import { Ajv, type ErrorObject } from 'ajv';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { EARLIEST_EVENT_TIME, formatEventTime, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
+import { EARLIEST_EVENT_TIME, channelOf, formatEventTime, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
+import { defaultPlantRegistry, type PlantRegistry } from '../../schemas/factory/plant-registry.ts';
+import type { SensorReading } from '../../schemas/generated/types.ts';
 import { HttpError } from '../runtime/http/errors.ts';
 import type { ApiKeyring } from '../runtime/http/keyring.ts';
 import { observabilityRoutes, type ObservabilityAccess } from '../runtime/http/observability.ts';
 import { startHttpApi } from '../runtime/http/server.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
 import { describedContributions, summarize } from './explain.ts';
-import { FEATURE_NAMES, RING_BUCKETS, SENSORS, writeFeatures } from './features.ts';
+import { RING_BUCKETS, SENSORS, SIMULATOR_SPEC, writeFeatures } from './features.ts';
 import type { FailureModel } from './model.ts';
+import type { PlantScoring } from './plant-scoring.ts';
+import { normaliseReading } from './regimes.ts';
 import { MemoryRollingWindows } from './rolling-windows.ts';
 
 /**
@@ -38,6 +42,7 @@ const requestSchema = {
   required: ['arm_id', 'readings'],
   properties: {
     arm_id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+    plant_id: { type: 'string', minLength: 1, maxLength: 64 },
     readings: {
       type: 'array',
       minItems: 1,
@@ -47,7 +52,9 @@ const requestSchema = {
         additionalProperties: false,
         required: ['sensor', 'value', 'unit', 'event_time'],
         properties: {
-          sensor: { enum: [...SENSORS] },
+          sensor: { enum: [...SENSORS, 'OTHER'] },
+          channel: { type: 'string', maxLength: 32 },
+          settings: { type: 'array', maxItems: 16, items: { type: 'number' } },
           value: { type: 'number' },
           unit: { type: 'string', maxLength: 16 },
           event_time: { type: 'integer', minimum: EARLIEST_EVENT_TIME, maximum: LATEST_EVENT_TIME },
@@ -59,7 +66,15 @@ const requestSchema = {
 
 interface ScoreRequest {
   arm_id: string;
-  readings: { sensor: (typeof SENSORS)[number]; value: number; unit: string; event_time: number }[];
+  /** The plant whose model scores the arm (its profile's channels and model); absent: the default plant (the simulator's). */
+  plant_id?: string;
+  readings: { sensor: SensorReading['sensor']; channel?: string; settings?: number[]; value: number; unit: string; event_time: number }[];
+}
+
+/** A plant the API scores: its scoring entry (plant-scoring.ts) and its loaded model. */
+export interface ServedPlant {
+  scoring: PlantScoring;
+  predict: FailureModel['predict'];
 }
 
 export interface ScoringApiOptions {
@@ -72,6 +87,10 @@ export interface ScoringApiOptions {
   access?: ObservabilityAccess;
   maxInFlight?: number;
   logger?: Logger;
+  /** Profiled plants with a trained model, scored when a request names them (plant_id). */
+  plants?: ServedPlant[];
+  /** The plant profiles requests are checked against (default: connectors/plants/). */
+  registry?: PlantRegistry;
 }
 
 export interface ScoringApi {
@@ -96,38 +115,63 @@ export async function startScoringApi(model: FailureModel, options: ScoringApiOp
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const scored = new Counter({ name: 'streamscore_api_scores_total', help: 'Arms scored by the API', labelNames: ['alert'] as const, registers: [registry] });
-  const threshold = model.meta.threshold;
+  const defaultThreshold = model.meta.threshold;
+
+  const plants = options.registry ?? defaultPlantRegistry();
+  const served = new Map((options.plants ?? []).map((p) => [p.scoring.plantId, p]));
+
+  /** The plant entry a request is scored by, or a 404/409 saying why there is none. */
+  function plantOf(plantId: string | undefined): ServedPlant | null {
+    if (plantId === undefined) return null;
+    const plant = served.get(plantId);
+    if (plant) return plant;
+    if (plants.profile(plantId)) throw new HttpError(409, `plant ${plantId} has a profile but no trained model is served yet (streamscore plant train)`);
+    throw new HttpError(404, `no plant profile for plant_id ${JSON.stringify(plantId)} (connectors/plants/)`);
+  }
 
   async function score(body: ScoreRequest) {
+    const plant = plantOf(body.plant_id);
+    const rules = body.plant_id === undefined ? null : plants.rulesFor(body.plant_id);
     const problems: string[] = [];
     const now = Date.now();
     for (let i = 0; i < body.readings.length && problems.length < MAX_PROBLEMS; i++) {
       const r = body.readings[i];
-      const reason = validateReading({ arm_id: body.arm_id, sensor: r.sensor, value: r.value, unit: r.unit, event_time: r.event_time, gateway_id: 'api', plant_id: 'api', sequence: i, quality: null, channel: null, settings: null }, now);
+      const reading: SensorReading = { arm_id: body.arm_id, sensor: r.sensor, value: r.value, unit: r.unit, event_time: r.event_time, gateway_id: 'api', plant_id: body.plant_id ?? 'api', sequence: i, quality: null, channel: r.channel ?? null, settings: r.settings ?? null };
+      const reason = validateReading(reading, now, rules);
       if (reason) problems.push(`readings[${i}]: ${reason}`);
     }
     if (problems.length) throw new HttpError(400, 'invalid readings', { details: problems });
-    const windows = new MemoryRollingWindows();
+    const s = plant?.scoring;
+    const spec = s?.spec ?? SIMULATOR_SPEC;
+    const windows = new MemoryRollingWindows(spec);
     // Sorted by event time: the API has the whole history at once, so nothing is late.
     const readings = [...body.readings].sort((a, b) => a.event_time - b.event_time);
-    const { arms } = await windows.apply(readings.map((r, i) => ({ arm: body.arm_id, sensor: r.sensor, value: r.value, eventTime: r.event_time, offset: i })));
-    const row = new Float64Array(FEATURE_NAMES.length);
+    const { arms } = await windows.apply(readings.map((r, i) => {
+      const channel = channelOf({ sensor: r.sensor, channel: r.channel ?? null }) ?? '';
+      return { arm: body.arm_id, sensor: r.sensor, channel, value: normaliseReading({ plant_id: body.plant_id ?? 'api', value: r.value, settings: r.settings ?? null }, channel, s?.regimes), eventTime: r.event_time, offset: i };
+    }));
+    const row = new Float64Array(spec.names.length);
     writeFeatures(arms.get(body.arm_id)!, row);
-    const [p] = await model.predict(Float32Array.from(row), 1);
-    const top = describedContributions(FEATURE_NAMES, row, model.explain(row), 5);
+    const explainer = s?.model ?? model;
+    const [p] = await (plant?.predict ?? model.predict)(Float32Array.from(row), 1);
+    const words = s ? { channels: s.channels, spec, regimes: s.regimes !== null } : undefined;
+    const top = describedContributions(spec.names, row, explainer.explain(row), 5, words);
+    const threshold = s?.rules.threshold ?? defaultThreshold;
+    const horizon = s?.horizonHours ?? 24;
     const alert = p >= threshold;
     scored.inc({ alert: String(alert) });
     return {
       arm_id: body.arm_id,
+      ...(body.plant_id === undefined ? {} : { plant_id: body.plant_id }),
       failure_probability: p,
-      horizon_hours: 24,
+      horizon_hours: horizon,
       alert,
       threshold,
-      model_name: model.name,
-      model_version: model.version,
+      model_name: explainer.name,
+      model_version: explainer.version,
       features_at: formatEventTime(readings[readings.length - 1].event_time),
       explanation: top,
-      summary: summarize(body.arm_id, p, top),
+      summary: summarize(body.arm_id, p, top, horizon),
     };
   }
 
