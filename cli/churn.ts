@@ -4,6 +4,7 @@
 // `--local` runs them in-process on local[*] instead, as an explicit choice. `score` then publishes
 // the day's partition to telecom.churn-predictions.v1 (connectors/churn-publisher).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../infra/stack/config.ts';
@@ -13,12 +14,19 @@ import { defaultLakeDir } from '../connectors/parquet-sink/datasets.ts';
 import { publishPredictions } from '../connectors/churn-publisher/publisher.ts';
 import { brokerList } from '../streams/runtime/kafka-client.ts';
 import { serviceEnv } from './env.ts';
+import { describeResult, trainOnTable } from './churn-table.ts';
+import { createLogger } from '../streams/runtime/logger.ts';
+import { CustomerMappingError } from '../connectors/billing/customer-mapping.ts';
 
 const USAGE = `usage: streamscore churn <command> [options]
 
   train   --cutoff YYYY-MM-DD [--cutoff ...] [--grid tiny|default] [--out DIR] [--card FILE]
           features from the lake as of each cut-off, LogisticRegression vs RandomForest (CrossValidator),
           the better one saved as ONE PipelineModel (models/churn/artifacts/) + MODEL_CARD.md
+  train   --table FILE --mapping MAPPING.json [--cutoff YYYY-MM-DD] [--grid tiny|default] [--folds N] [--work DIR]
+          a customer table through its mapping (connectors/mappings/customers/) into a lake of its own,
+          trained and scored there (default work dir .data/churn-table/<mapping>/): prints the held-out
+          AUC-ROC and AUC-PR and how many customers were scored or reported (docs/customer-tables.md)
   score   --date YYYY-MM-DD [--model-dir DIR] [--no-publish] [--force]
           the daily batch: scores the day's active subscribers into
           <lake>/telecom/churn_predictions/score_date=DATE/, then publishes them to the topic
@@ -38,6 +46,10 @@ const OPTIONS = {
   'model-dir': { type: 'string' },
   lake: { type: 'string' },
   local: { type: 'boolean', default: false },
+  table: { type: 'string' },
+  mapping: { type: 'string' },
+  work: { type: 'string' },
+  folds: { type: 'string' },
   'no-publish': { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },
 } as const;
@@ -86,6 +98,7 @@ export async function run(args: string[]): Promise<number> {
 
   switch (command) {
     case 'train': {
+      if (values.table !== undefined || values.mapping !== undefined) return trainTable(values);
       const cutoffs = values.cutoff ?? [];
       if (!cutoffs.length || cutoffs.some((c) => !DATE.test(c))) {
         process.stderr.write(`--cutoff YYYY-MM-DD is required (one or more)\n\n${USAGE}`);
@@ -115,5 +128,32 @@ export async function run(args: string[]): Promise<number> {
     default:
       process.stderr.write(USAGE);
       return 2;
+  }
+}
+
+/** `train --table FILE --mapping M`: see cli/churn-table.ts. */
+async function trainTable(values: { table?: string; mapping?: string; cutoff?: string[]; grid?: string; folds?: string; work?: string; lake?: string; local: boolean }): Promise<number> {
+  const cutoffs = values.cutoff ?? [];
+  const folds = values.folds === undefined ? undefined : Number(values.folds);
+  if (!values.table || !values.mapping || cutoffs.length > 1 || cutoffs.some((c) => !DATE.test(c)) || (folds !== undefined && !(Number.isInteger(folds) && folds >= 2))) {
+    process.stderr.write(`--table FILE and --mapping FILE go together (with at most one --cutoff YYYY-MM-DD, --folds a whole number >= 2)\n\n${USAGE}`);
+    return 2;
+  }
+  if (!existsSync(values.table)) {
+    process.stderr.write(`--table ${values.table}: no such file\n`);
+    return 2;
+  }
+  try {
+    const result = await trainOnTable({
+      table: values.table, mapping: values.mapping, workDir: values.work, lakeDir: values.lake, cutoff: cutoffs[0], grid: values.grid, folds,
+      master: await masterFor(values.local), log: createLogger({ component: 'churn-table' }), runJob: runSparkJob,
+    });
+    for (const line of describeResult(result)) process.stdout.write(`${line}\n`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return result.failed ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof CustomerMappingError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
   }
 }

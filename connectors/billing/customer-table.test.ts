@@ -33,6 +33,21 @@ test('the ibm-telco mapping gives, on the bundled sample, the events of telcoEve
   }
 });
 
+test('an IBM customer with tenure 0 and no service still has a history by the cut-off: its ACCOUNT_OPENED', () => {
+  const mapping = loadCustomerMapping(join(MAPPINGS, 'ibm-telco.json'));
+  const header = 'customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges,Churn';
+  const file = join(mkdtempSync(join(tmpdir(), 'telco-')), 'table.csv');
+  writeFileSync(file, `${header}\n0000-NEW,Female,0,No,No,0,No,No phone service,No,No internet service,No internet service,No internet service,No internet service,No internet service,No internet service,Month-to-month,Yes,Mailed check,20.05,,Yes\n`);
+  const { customers, rejects } = readCustomerTable(file, mapping);
+  assert.deepEqual(rejects, []);
+  const events = mappedCustomerEvents(customers[0], mapping, DEFAULT_CUTOFF);
+  // telcoEvents gives it only the CANCELLATION after C: no event by C, so no features and no score
+  assert.deepEqual([...telcoEvents(readTelcoCsv(file), DEFAULT_CUTOFF)].map((e) => e.event_type), ['CANCELLATION']);
+  assert.deepEqual(events.map((e) => e.event_type), ['ACCOUNT_OPENED', 'CANCELLATION']);
+  assert.ok(events[0].event_time < DEFAULT_CUTOFF + DAY_MS && events[0].event_time >= DEFAULT_CUTOFF - 30 * DAY_MS);
+  assert.equal(events[0].plan, 'month-to-month/no-internet');
+});
+
 function bigmlTable(rows: string[]): string {
   const header = 'State,Account length,Area code,International plan,Voice mail plan,Number vmail messages,Total day minutes,Total day calls,Total day charge,Total eve minutes,Total eve calls,Total eve charge,Total night minutes,Total night calls,Total night charge,Total intl minutes,Total intl calls,Total intl charge,Customer service calls,Churn';
   const file = join(mkdtempSync(join(tmpdir(), 'bigml-')), 'table.csv');

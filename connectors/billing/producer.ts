@@ -18,12 +18,15 @@ import type { Logger } from '../../streams/runtime/logger.ts';
 import { ConfluentSchemaStore, type SchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
+import { LakeBillingSink } from './lake-billing-sink.ts';
 
 export type Compression = 'gzip' | 'none';
 
 export type BillingDestination =
   | { kind: 'kafka'; brokers: string[]; schemaRegistryUrl: string; compression: Compression; schemaStore?: SchemaStore }
-  | { kind: 'jsonl'; path: string };
+  | { kind: 'jsonl'; path: string }
+  /** Straight into the lake (lake-billing-sink.ts), as `source`'s own files. */
+  | { kind: 'lake'; lakeDir: string; source: string };
 
 export interface ProduceOptions {
   destination: BillingDestination;
@@ -56,7 +59,7 @@ export interface ProduceSummary {
 const DEFAULT_BATCH_SIZE = 4_000;
 const SENDS_PER_SECOND_WHEN_THROTTLED = 10;
 
-/** Where batches go: Kafka or a file. `write` may run while the caller draws the next batch. */
+/** Where batches go: Kafka, a file or the lake. `write` may run while the caller draws the next batch. */
 interface BillingSink {
   write(batch: BillingEvent[]): Promise<void>;
   close(): Promise<void>;
@@ -67,7 +70,8 @@ export async function produceBillingEvents(events: Iterable<BillingEvent>, o: Pr
   const rate = o.rate ?? Infinity;
   if (!(rate > 0)) throw new Error(`rate must be > 0 events/s, got ${rate}`);
   const batchSize = Number.isFinite(rate) ? Math.max(1, Math.min(o.batchSize ?? DEFAULT_BATCH_SIZE, Math.ceil(rate / SENDS_PER_SECOND_WHEN_THROTTLED))) : (o.batchSize ?? DEFAULT_BATCH_SIZE);
-  const sink = o.destination.kind === 'kafka' ? await KafkaBillingSink.open(topic, o.destination, o.log) : await JsonlBillingSink.open(o.destination.path);
+  const d = o.destination;
+  const sink: BillingSink = d.kind === 'kafka' ? await KafkaBillingSink.open(topic, d, o.log) : d.kind === 'lake' ? await LakeBillingSink.open(d.lakeDir, d.source) : await JsonlBillingSink.open(d.path);
   const started = performance.now();
   const s = { produced: 0, cancellations: 0, firstEventTime: null as number | null, lastEventTime: null as number | null };
   const progress = setInterval(() => {

@@ -7,7 +7,11 @@ Features as of the end of the date (features.py, same code as training), scored 
 models/churn/artifacts/pipeline-model, with segment, high_value and top_reasons (reasons.py), are
 written to ``<lake>/telecom/churn_predictions/score_date=YYYY-MM-DD/`` in the columns of
 docs/sparkscale.md. The job overwrites only that partition directory, so re-running a date replaces
-its scores and leaves other dates alone. Prints one summary JSON line last.
+its scores and leaves other dates alone. Every user of the lake is scored or reported: those it does
+not score (``cancelled_by_cutoff``: cancelled on or before the date; ``joined_after_date``: no event
+by the end of the date) go to ``<lake>/telecom/churn_unscored/score_date=YYYY-MM-DD/`` (user_id,
+reason) and are counted by reason in the summary. Prints one summary JSON line last (and writes it
+to ``--summary-out`` when given).
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from pyspark.ml import PipelineModel
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, event_counts, features_as_of, lake_root, read_billing_events
@@ -36,6 +40,20 @@ class ModelMismatchError(RuntimeError):
 
 def predictions_dir(lake: Path, day: date) -> Path:
     return lake / "telecom" / "churn_predictions" / f"score_date={day.isoformat()}"
+
+
+def unscored_dir(lake: Path, day: date) -> Path:
+    return lake / "telecom" / "churn_unscored" / f"score_date={day.isoformat()}"
+
+
+def unscored_users(events: DataFrame, table: DataFrame) -> DataFrame:
+    """(user_id, reason) of every user in ``events`` that the day's feature ``table`` (features_as_of
+    at the date) does not leave active: no row = no event by the end of the date."""
+    everyone = events.select("user_id").distinct()
+    state = everyone.join(table.select("user_id", "cancelled_by_cutoff"), "user_id", "left")
+    reason = (F.when(F.col("cancelled_by_cutoff").isNull(), F.lit("joined_after_date"))
+              .when(F.col("cancelled_by_cutoff"), F.lit("cancelled_by_cutoff")))
+    return state.select("user_id", reason.alias("reason")).where(F.col("reason").isNotNull())
 
 
 def load_model(model_dir: Path) -> tuple[PipelineModel, dict]:
@@ -62,8 +80,8 @@ def score_day(spark: SparkSession, lake: Path, day: date, model_dir: Path, *, al
         raise SystemExit(f"the lake's last event date is {counts['last_event_date']}, before {day}: the sink has not caught up "
                          "(--allow-stale-lake scores anyway)")
     with stage("features", timings):
-        active = (features_as_of(events, day, with_label=False).where(~F.col("cancelled_by_cutoff"))
-                  .coalesce(spark.sparkContext.defaultParallelism).cache())
+        table = features_as_of(events, day, with_label=False).coalesce(spark.sparkContext.defaultParallelism).cache()
+        active = table.where(~F.col("cancelled_by_cutoff"))
         quantile = active.approxQuantile("avg_bill_amount_last3", [1 - HIGH_VALUE_SHARE], 0.001)
     scored_at = datetime.now(timezone.utc).replace(microsecond=0)  # milliseconds in the file; whole seconds are enough
     scored = model.transform(active)
@@ -78,8 +96,14 @@ def score_day(spark: SparkSession, lake: Path, day: date, model_dir: Path, *, al
         out.coalesce(1).write.mode("overwrite").parquet(str(path))
     written = spark.read.parquet(str(path)).agg(F.count(F.lit(1)).alias("n"), F.avg("churn_probability").alias("mean"),
                                                 F.sum(F.col("high_value").cast("int")).alias("high_value")).first()
-    active.unpersist()
-    return {"score_date": day.isoformat(), "users_scored": written["n"], "mean_probability": written["mean"],
+    unscored_path = unscored_dir(predictions_lake or lake, day)
+    with stage("report unscored", timings):
+        unscored_users(events, table).coalesce(1).write.mode("overwrite").parquet(str(unscored_path))
+        by_reason = {r["reason"]: r["n"] for r in spark.read.parquet(str(unscored_path)).groupBy("reason")
+                     .agg(F.count(F.lit(1)).alias("n")).collect()}
+    table.unpersist()
+    return {"score_date": day.isoformat(), "users_scored": written["n"], "users_unscored": sum(by_reason.values()),
+            "unscored_by_reason": by_reason, "unscored_output": str(unscored_path), "mean_probability": written["mean"],
             "high_value": written["high_value"], "output": str(path), "model_name": meta["model_name"],
             "model_version": meta["model_version"], "events_read": counts["rows"], "timings_s": timings,
             "seconds": round(time.perf_counter() - started, 3)}
@@ -94,9 +118,12 @@ def main(argv=None) -> int:
     ap.add_argument("--allow-stale-lake", action="store_true", help="score even when the lake has no events on --date")
     ap.add_argument("--driver-memory", default="2g")
     ap.add_argument("--no-ui", action="store_true", help="no Spark UI (tests)")
+    ap.add_argument("--summary-out", type=Path, help="also write the summary JSON to this file")
     args = ap.parse_args(argv)
     with spark_job("churn-score", args.master, ui=not args.no_ui, driver_memory=args.driver_memory) as spark:
         summary = score_day(spark, lake_root(args.lake), args.date, args.model_dir, allow_stale_lake=args.allow_stale_lake)
+    if args.summary_out:
+        args.summary_out.write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary), flush=True)
     return 0
 

@@ -68,6 +68,9 @@ def parse_args(argv):
     ap.add_argument("--data-description", default=TELCO_DATA, help="what the lake is, for the model card")
     ap.add_argument("--allow-partial-label-window", action="store_true",
                     help="train although the lake ends before the last cut-off + 30 days (timing runs only: labels miss late churners)")
+    ap.add_argument("--labels-from-table", action="store_true",
+                    help="the lake was built from a churn table (streamscore churn train --table): the labels are the table's "
+                         "churn flags, complete even when no cancellation falls on the last day of the window")
     ap.add_argument("--no-profile", action="store_true", help="skip timing the feature plan step by step (4 more passes over the lake)")
     ap.add_argument("--driver-memory", default="2g")
     ap.add_argument("--no-ui", action="store_true", help="no Spark UI (tests)")
@@ -95,7 +98,10 @@ def train_model(spark, args, timings: dict | None = None) -> dict:
     with stage("read and check lake", timings):
         events = read_billing_events(spark, lake)
         counts = event_counts(events.where(F.col("event_date") <= F.lit(through)))
-    label_window_complete = bool(counts["last_event_date"]) and counts["last_event_date"] >= through.isoformat()
+    # A lake built from a churn table holds every CANCELLATION the table's churn flags give, however
+    # early the last of them falls: its label window is complete by construction.
+    label_window_complete = getattr(args, "labels_from_table", False) or (
+        bool(counts["last_event_date"]) and counts["last_event_date"] >= through.isoformat())
     if not label_window_complete:
         problem = (f"labels need events through {through} (cut-off {max(cutoffs)} + {LABEL_HORIZON_DAYS} days); "
                    f"the lake ends at {counts['last_event_date']}")

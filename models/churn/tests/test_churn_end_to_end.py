@@ -56,6 +56,9 @@ def test_train_reload_score_and_rerun(spark, dev_lake, tmp_path):
     events = features.read_billing_events(spark, dev_lake)
     active = features.features_as_of(events, date(2026, 7, 15), with_label=False).where(~F.col("cancelled_by_cutoff"))
     assert written.count() == written.select("user_id").distinct().count() == active.count() == summary["users_scored"] > 0
+    # every user of the lake is scored or reported, with its reason
+    assert summary["users_scored"] + summary["users_unscored"] == events.select("user_id").distinct().count()
+    assert summary["unscored_by_reason"].keys() <= {"cancelled_by_cutoff", "joined_after_date"}
     assert written.where((F.col("churn_probability") < 0) | (F.col("churn_probability") > 1)).count() == 0
     assert 0.15 <= written.where("high_value").count() / summary["users_scored"] <= 0.25
 
