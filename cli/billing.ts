@@ -1,6 +1,6 @@
 // `streamscore billing produce`: synthetic subscribers or the IBM Telco table as BillingEvents on
 // telecom.billing-events.v1 (or a JSON-lines file). See docs/billing-producer.md.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TOPICS } from '../schemas/topics.ts';
 import type { BillingEvent } from '../schemas/generated/types.ts';
@@ -8,6 +8,9 @@ import { produceBillingEvents, type BillingDestination, type Compression } from 
 import { DEFAULT_SUBSCRIBER_OPTIONS, checkSubscriberOptions, subscriberEvents } from '../connectors/billing/subscriber-simulator.ts';
 import { DEFAULT_CUTOFF, TelcoCsvError, defaultTelcoCsv, readTelcoCsv, telcoEvents } from '../connectors/billing/telco-events.ts';
 import { OptionError, parseNumber } from '../connectors/options.ts';
+import { CustomerMappingError, cutoffOf, loadCustomerMapping } from '../connectors/billing/customer-mapping.ts';
+import { readCustomerTable } from '../connectors/billing/customer-rows.ts';
+import { customerTableEvents } from '../connectors/billing/customer-table.ts';
 import { brokerList } from '../streams/runtime/kafka-client.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { serviceEnv } from './env.ts';
@@ -16,6 +19,7 @@ const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 const USAGE = `usage: streamscore billing produce --source synthetic [--users N] [--days D] [--start YYYY-MM-DD] [--seed S] [options]
        streamscore billing produce --source telco [--csv FILE] [--cutoff YYYY-MM-DD] [--limit N] [options]
+       streamscore billing produce --source table --mapping M.json --csv FILE [--cutoff YYYY-MM-DD] [--limit N] [options]
 
   --source synthetic    simulated subscribers with churn behaviour
     --users N           subscribers (default ${DEFAULT_SUBSCRIBER_OPTIONS.users})
@@ -28,6 +32,10 @@ const USAGE = `usage: streamscore billing produce --source synthetic [--users N]
     --cutoff DATE       C: bills end at C, usage covers the 90 days up to C, churners cancel in
                         (C, C+30] (default ${isoDate(DEFAULT_CUTOFF)})
     --limit N           only the first N rows
+  --source table        any churn table through a customer mapping (docs/customer-tables.md)
+    --mapping M.json    e.g. connectors/mappings/customers/bigml-orange.json
+    --csv FILE          the table; --cutoff (default: the mapping's) and --limit as for telco
+    --rejects FILE      rows the mapping cannot read, one JSON line each (default: counted only)
 
 options:
   --rate N              events per second (default: as fast as the broker takes them)
@@ -46,6 +54,8 @@ const OPTIONS = {
   csv: { type: 'string' },
   cutoff: { type: 'string' },
   limit: { type: 'string' },
+  mapping: { type: 'string' },
+  rejects: { type: 'string' },
   rate: { type: 'string' },
   topic: { type: 'string' },
   out: { type: 'string' },
@@ -56,6 +66,7 @@ const OPTIONS = {
 
 const SYNTHETIC_ONLY = ['users', 'days', 'start', 'seed'] as const;
 const TELCO_ONLY = ['csv', 'cutoff', 'limit'] as const;
+const TABLE_ONLY = ['mapping', 'rejects'] as const;
 
 export async function run(args: string[]): Promise<number> {
   const [mode, ...rest] = args;
@@ -84,8 +95,10 @@ export async function run(args: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     const source = v.source;
-    if (source !== 'synthetic' && source !== 'telco') throw new OptionError('--source must be synthetic or telco');
-    const misplaced = (source === 'synthetic' ? TELCO_ONLY : SYNTHETIC_ONLY).filter((k) => v[k] !== undefined);
+    if (source !== 'synthetic' && source !== 'telco' && source !== 'table') throw new OptionError('--source must be synthetic, telco or table');
+    const notFor = { synthetic: [...TELCO_ONLY, ...TABLE_ONLY], telco: [...SYNTHETIC_ONLY, ...TABLE_ONLY], table: SYNTHETIC_ONLY }[source];
+    const misplaced = notFor.filter((k) => v[k] !== undefined);
+    let rejected: number | undefined;
     if (misplaced.length) throw new OptionError(`${misplaced.map((k) => `--${k}`).join(', ')}: not for --source ${source}`);
     let events: Iterable<BillingEvent>;
     if (source === 'synthetic') {
@@ -99,6 +112,15 @@ export async function run(args: string[]): Promise<number> {
       const problems = checkSubscriberOptions(o);
       if (problems.length) throw new OptionError(problems.join('; '));
       events = subscriberEvents(o);
+    } else if (source === 'table') {
+      if (v.mapping === undefined || v.csv === undefined) throw new OptionError('--source table needs --mapping M.json and --csv FILE');
+      if (!existsSync(v.csv)) throw new OptionError(`${v.csv}: no such file`);
+      const mapping = loadCustomerMapping(v.mapping);
+      const limit = v.limit === undefined ? Infinity : parseNumber('limit', v.limit, { integer: true, min: 1 });
+      const table = readCustomerTable(v.csv, mapping, limit);
+      rejected = table.rejects.length;
+      if (v.rejects !== undefined) writeFileSync(v.rejects, table.rejects.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      events = customerTableEvents(table.customers, mapping, v.cutoff === undefined ? cutoffOf(mapping) : parseDate('cutoff', v.cutoff));
     } else {
       const csv = v.csv ?? defaultTelcoCsv();
       if (!existsSync(csv)) throw new OptionError(`${csv}: no such file`);
@@ -131,6 +153,7 @@ export async function run(args: string[]): Promise<number> {
       to: v.out ?? topic,
       produced: summary.produced,
       churners: summary.cancellations,
+      ...(rejected !== undefined && { rejectedRows: rejected }),
       firstEventTime: iso(summary.firstEventTime),
       lastEventTime: iso(summary.lastEventTime),
       seconds: Math.round(summary.seconds * 10) / 10,
@@ -139,7 +162,7 @@ export async function run(args: string[]): Promise<number> {
     })}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof OptionError || err instanceof TelcoCsvError) {
+    if (err instanceof OptionError || err instanceof TelcoCsvError || err instanceof CustomerMappingError) {
       process.stderr.write(`streamscore billing: ${err.message}\n\n${USAGE}`);
       return 2;
     }
