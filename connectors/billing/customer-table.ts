@@ -26,7 +26,7 @@ const NEW_CUSTOMER_DAYS = 30;
 const MORE_STREAMS = { complaint: 9, totals: 16 } as const;
 /** Start hour and length in hours of each usage period (UTC). */
 const PERIOD_HOURS: Record<UsagePeriod, [number, number]> = { day: [7, 12], evening: [19, 4], night: [0, 7], intl: [7, 16], any: [7, 16] };
-/** When a total gives calls but no minutes (or sessions but no MB): the Telco generator's medians. */
+/** When a total gives calls but no minutes (or sessions but no MB): the mean per event (exponentially spread). */
 const DEFAULT_CALL_S = 90;
 const DEFAULT_SESSION_MB = 80;
 
@@ -42,7 +42,7 @@ function accountDates(c: MappedCustomer, m: CustomerMapping, cutoff: number, see
     return { joined, bills };
   }
   // Months: billed in advance on the day of the month after C's, the last bill covering the month to C.
-  const n = c.totalCents === null && m.charges.total !== undefined ? 0 : c.tenure;
+  const n = c.tenure;
   const cents = c.totalCents !== null ? splitBillCents(n, c.totalCents, c.monthlyCents) : Array<number>(n).fill(c.monthlyCents);
   const bills = cents.map((v, k) => ({ day: addMonths(cutoff + DAY_MS, k - n), cents: v }));
   const joined = n ? addMonths(cutoff + DAY_MS, -n) : cutoff - Math.floor(new Rng(mixSeed(seed, STREAM.joined)).uniform() * NEW_CUSTOMER_DAYS) * DAY_MS;
