@@ -4,9 +4,7 @@
 // schema cannot say (a real cut-off date, charges that add up, one rate per event type, templates
 // that name columns), and every problem is named at once so a user fixes a mapping in one pass, as
 // with plant profiles (schemas/factory/plant-profile.ts). docs/customer-tables.md has the fields.
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { jsonConfig } from '../../schemas/json-config.ts';
 import type { PaymentMethod } from './billing-events.ts';
 
 /** A column whose allowed values each stand for a number. */
@@ -80,17 +78,6 @@ export function fillTemplate(template: string, value: (name: string) => string):
   return template.replace(PLACEHOLDER, (_, name: string) => value(name));
 }
 
-// allErrors: a mapping is a small file read once; a user wants every problem in one pass.
-const mappingSchema = JSON.parse(readFileSync(new URL('./customer-mapping.schema.json', import.meta.url), 'utf8')) as object;
-const validateShape = new Ajv({ allErrors: true }).compile<CustomerMapping>(mappingSchema);
-
-function describeAjvError(e: ErrorObject): string {
-  const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(mapping)';
-  if (e.keyword === 'additionalProperties') return `${where}: unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
-  if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  return `${where} ${e.message}`;
-}
-
 function isDate(s: string): boolean {
   const t = Date.parse(`${s}T00:00:00Z`);
   return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === s;
@@ -127,24 +114,21 @@ function semanticProblems(m: CustomerMapping): string[] {
   return problems;
 }
 
+const mappings = jsonConfig<CustomerMapping>({
+  schema: new URL('./customer-mapping.schema.json', import.meta.url),
+  semanticProblems,
+  error: (name, problems) => new CustomerMappingError(name, problems),
+  root: '(mapping)',
+});
+
 /** Checks a parsed mapping; throws CustomerMappingError naming every problem. */
 export function parseCustomerMapping(raw: unknown, name = 'mapping'): CustomerMapping {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CustomerMappingError(name, ['must be a JSON object']);
-  if (!validateShape(raw)) throw new CustomerMappingError(name, (validateShape.errors ?? []).map(describeAjvError));
-  const problems = semanticProblems(raw);
-  if (problems.length) throw new CustomerMappingError(name, problems);
-  return raw;
+  return mappings.parse(raw, name);
 }
 
 /** Reads and checks a mapping file. */
 export function loadCustomerMapping(file: string): CustomerMapping {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new CustomerMappingError(basename(file), [`cannot read it as JSON: ${(err as Error).message}`]);
-  }
-  return parseCustomerMapping(raw, basename(file));
+  return mappings.load(file);
 }
 
 /** Every table column the mapping reads, once each, in the order the mapping names them. */

@@ -3,9 +3,7 @@
 // with ajv) holds the shape; the checks below hold what a schema cannot say (unique names, windows
 // in ascending order, a legacy kind reported in its unit), and every problem is named at once so a
 // user fixes a profile in one pass. docs/plant-profiles.md describes the fields.
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { jsonConfig } from '../json-config.ts';
 import { SENSOR_LIMITS } from './sensor-reading-rules.ts';
 
 export interface PlantChannel {
@@ -49,17 +47,6 @@ export class PlantProfileError extends Error {
   }
 }
 
-// allErrors: a profile is a small file read once; a user wants every problem in one pass.
-const profileSchema = JSON.parse(readFileSync(new URL('./plant-profile.schema.json', import.meta.url), 'utf8')) as object;
-const validateShape = new Ajv({ allErrors: true }).compile<PlantProfile>(profileSchema);
-
-function describeAjvError(e: ErrorObject): string {
-  const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(profile)';
-  if (e.keyword === 'additionalProperties') return `${where}: unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
-  if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  return `${where} ${e.message}`;
-}
-
 function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
 }
@@ -96,25 +83,22 @@ function semanticProblems(p: PlantProfile): string[] {
   return problems;
 }
 
+const profiles = jsonConfig<PlantProfile>({
+  schema: new URL('./plant-profile.schema.json', import.meta.url),
+  semanticProblems,
+  error: (name, problems) => new PlantProfileError(name, problems),
+  label: (raw, name) => (typeof (raw as { plant_id?: unknown }).plant_id === 'string' ? `${name} (${(raw as { plant_id: string }).plant_id})` : name),
+  root: '(profile)',
+});
+
 /** Checks a parsed profile; throws PlantProfileError naming every problem. */
 export function parsePlantProfile(raw: unknown, name = 'profile'): PlantProfile {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PlantProfileError(name, ['must be a JSON object']);
-  const label = typeof (raw as { plant_id?: unknown }).plant_id === 'string' ? `${name} (${(raw as { plant_id: string }).plant_id})` : name;
-  if (!validateShape(raw)) throw new PlantProfileError(label, (validateShape.errors ?? []).map(describeAjvError));
-  const problems = semanticProblems(raw);
-  if (problems.length) throw new PlantProfileError(label, problems);
-  return raw;
+  return profiles.parse(raw, name);
 }
 
 /** Reads and checks a profile file. */
 export function loadPlantProfile(file: string): PlantProfile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PlantProfileError(basename(file), [`cannot read it as JSON: ${(err as Error).message}`]);
-  }
-  return parsePlantProfile(raw, basename(file));
+  return profiles.load(file);
 }
 
 /**
