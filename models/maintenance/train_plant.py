@@ -54,6 +54,18 @@ def where(path: Path) -> str:
     return str(p.relative_to(REPO)) if p.is_relative_to(REPO) else "/".join(p.parts[-2:])
 
 
+def export_info(history: PlantHistory) -> dict:
+    """Where the training or evaluation data came from: the export's own record, with file paths
+    cut to their names (no machine's folders in committed metrics)."""
+    info = {"dir": where(history.path), "readings_sha256": history.sha256}
+    for key in ("plant_id", "profile_sha256", "exported_at", "counts", "rows", "arms"):
+        if key in history.meta:
+            info[key] = history.meta[key]
+    if "source" in history.meta:
+        info["source"] = " ".join(Path(w).name if "/" in w else w for w in str(history.meta["source"]).split(" "))
+    return info
+
+
 def held_out_arms(arms, share: float) -> set[str]:
     """A fixed share of arms, by a hash of the arm id (stable across runs and machines)."""
     return {a for a in arms if int(hashlib.sha256(str(a).encode()).hexdigest()[:8], 16) / 16 ** 8 < share}
@@ -153,15 +165,17 @@ def main(argv=None) -> int:
     bal = {"train": balance("train", fit, fit["label"].to_numpy()), "test": balance("test" if test is not None else "held-out arms",
                                                                                    evaluation, evaluation["label"].to_numpy())}
     split = plant_split(fit, evaluation, names, args.folds, args.neg_rate, args.seed)
-    key = digest(train.sha256, test.sha256 if test else sorted(holdout), names, regimes and regimes.as_json(), args.trials, args.smote_trials,
-                 args.folds, args.neg_rate, args.seed, b"".join((HERE / f).read_bytes() for f in (*CODE_FILES, "training.py", "modeling.py")))
+    # keyed by the split's content, not the files: an identical history exported again reuses the models
+    key = digest(*(np.ascontiguousarray(split[k]).tobytes() for k in ("x_fit", "y_fit", "w_fit", "x_test", "y_test")),
+                 [b.tolist() for _, b in split["folds"]], args.trials, args.smote_trials, args.seed,
+                 b"".join((HERE / f).read_bytes() for f in ("training.py", "modeling.py")))
     results = fit_all(split, seed=args.seed, trials=args.trials, smote_trials=args.smote_trials,
                       partial=None if args.no_cache else cache / f"partial-{key}")
 
     out = args.out or REPO / profile["model"]["artifacts"]
     out.mkdir(parents=True, exist_ok=True)
-    data = {"train": {"dir": where(train.path), "readings_sha256": train.sha256, "export": train.meta}}
-    data["evaluation"] = ({"kind": "test_export", "dir": where(test.path), "readings_sha256": test.sha256, "export": test.meta} if test
+    data = {"train": export_info(train)}
+    data["evaluation"] = ({"kind": "test_export", **export_info(test)} if test
                           else {"kind": "held_out_arms", "share": args.holdout_share, "arms": sorted(holdout)})
     metrics = {"plant_id": plant, "profile": where(args.profile), "profile_sha256": profile_sha, "label": profile["label"],
                "feature_spec": spec.as_json(), "regimes_k": regimes.k if regimes else None, "data": data, "class_balance": bal,
