@@ -29,7 +29,7 @@ import pandas as pd
 
 from data import HORIZON_MS, load_simulation, simulator_rows
 from report import CLEAR_AFTER, COOLDOWN_MS, event_metrics, plot_pr_curves
-from training import CLEAR_FACTOR, NAMES, balance, fit_all, lgbm_beats_baselines, log, summary, uncertainty, x_of
+from training import CLEAR_FACTOR, NAMES, add_tuning_options, balance, fit_all, lgbm_beats_baselines, log, summary, uncertainty, x_of
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -87,9 +87,7 @@ def main(argv=None) -> int:
     ap.add_argument("--train-sim", type=Path, help="simulator output dir (default: generate 200 arms x 60 days, seed 7)")
     ap.add_argument("--heldout-sim", type=Path, help="held-out simulator dir, other arms (default: 200 arms from #201 x 45 days, seed 8)")
     ap.add_argument("--out", type=Path, default=HERE / "artifacts")
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--trials", type=int, default=16, help="Optuna trials, LightGBM class weights")
-    ap.add_argument("--smote-trials", type=int, default=8, help="Optuna trials, LightGBM SMOTE")
+    add_tuning_options(ap)
     ap.add_argument("--neg-rate", type=float, default=0.2, help="share of fitting-fold negatives kept (weighted 1/rate)")
     ap.add_argument("--val-fraction", type=float, default=0.25)
     ap.add_argument("--no-cache", action="store_true", help="recompute features (cache: .cache/factoryguard/rows-*.pkl)")

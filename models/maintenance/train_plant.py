@@ -34,7 +34,7 @@ import pandas as pd
 from features import FeatureSpec
 from plant_data import PlantHistory, labelled_rows, load_history, load_profile
 from regimes import Regimes
-from training import CLEAR_FACTOR, balance, fit_all, lgbm_beats_baselines, log, summary, uncertainty, x_of
+from training import CLEAR_FACTOR, add_tuning_options, balance, fit_all, lgbm_beats_baselines, log, summary, uncertainty, x_of
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -133,12 +133,10 @@ def main(argv=None) -> int:
     ap.add_argument("--train", type=Path, required=True, help="export directory of the training history")
     ap.add_argument("--test", type=Path, help="export directory used only for evaluation (default: hold out arms of --train)")
     ap.add_argument("--out", type=Path, help="artifacts directory (default: the profile's model.artifacts)")
-    ap.add_argument("--trials", type=int, default=16, help="Optuna trials, LightGBM class weights")
-    ap.add_argument("--smote-trials", type=int, default=8, help="Optuna trials, LightGBM SMOTE")
+    add_tuning_options(ap)
     ap.add_argument("--folds", type=int, default=5, help="grouped cross-validation folds over training arms")
     ap.add_argument("--holdout-share", type=float, default=0.2, help="share of arms held out for evaluation without --test")
     ap.add_argument("--neg-rate", type=float, default=1.0, help="share of training negatives kept (weighted 1/rate)")
-    ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-cache", action="store_true", help="recompute regimes, features and models")
     args = ap.parse_args(argv)
     started = time.perf_counter()

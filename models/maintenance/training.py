@@ -27,6 +27,13 @@ def log(msg: str) -> None:
     print(f"[{time.perf_counter() - _t0:6.0f} s] {msg}", flush=True)
 
 
+def add_tuning_options(ap) -> None:
+    """The options both trainers share: seed and Optuna trials."""
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--trials", type=int, default=16, help="Optuna trials, LightGBM class weights")
+    ap.add_argument("--smote-trials", type=int, default=8, help="Optuna trials, LightGBM SMOTE")
+
+
 def balance(name: str, rows: pd.DataFrame, y: np.ndarray) -> dict:
     b = {"rows": int(len(y)), "positives": int(y.sum()), "positive_rate": float(y.mean()), "arms": int(rows["arm_id"].nunique())}
     log(f"  {name:<22} {b['rows']:>9,} rows  {b['positives']:>7,} positive ({100 * b['positive_rate']:.2f} %)  {b['arms']} arms")
