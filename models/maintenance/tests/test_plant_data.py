@@ -17,8 +17,7 @@ SIMULATOR_PROFILE = Path(__file__).resolve().parents[3] / "connectors" / "plants
 CMAPSS_LIKE = {**ENGINE_PROFILE, "plant_id": "engines", "operating_settings": [],
                "channels": [{"name": "t50", "code": "a", "unit": "degR", "min": 0, "max": 5000},
                             {"name": "p30", "code": "b", "unit": "psia", "min": 0, "max": 5000}],
-               "features": {**ENGINE_PROFILE["features"], "regimes": None}}
-del CMAPSS_LIKE["features"]["regimes"]
+               "features": {k: v for k, v in ENGINE_PROFILE["features"].items() if k != "regimes"}}
 
 
 def cmapss_rule(directory, split):
