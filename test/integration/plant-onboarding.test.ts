@@ -6,7 +6,7 @@
 // channel the profile does not declare is dead-lettered with that reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../infra/stack/config.ts';
@@ -15,6 +15,9 @@ import type { MaintenancePrediction } from '../../schemas/generated/types.ts';
 import { Gateway } from '../../connectors/gateway/gateway.ts';
 import { loadMapping } from '../../connectors/gateway/mapping.ts';
 import { fileSource } from '../../connectors/gateway/sources.ts';
+import { exportHistory } from '../../connectors/plants/history.ts';
+import { topicReadings } from '../../connectors/plants/topic-history.ts';
+import { loadPlantProfile } from '../../schemas/factory/plant-profile.ts';
 import { startProcessor, type RunningProcessor } from '../../streams/runtime/kafka-runner.ts';
 import { MODEL_HEADER } from '../../streams/runtime/models.ts';
 import { sensorValidation } from '../../streams/sensor-validation/topology.ts';
@@ -89,5 +92,14 @@ test('engines of a profiled plant are scored by the plant\'s own model, legacy a
   const dead = out.filter((m) => m.topic.endsWith('.dlq'));
   assert.equal(dead.length, 1);
   assert.equal(dead[0].headers['streamscore.error.stage'], 'VALIDATION');
+
+  // What the plant sent, read back for training: this run's engines, every reading the validation passed.
+  // (The shared topic also holds other tests' poison records: they come back as rejects, left out here.)
+  const items = await topicReadings({ brokers: endpoints().kafkaBrokers, registryUrl: endpoints().schemaRegistryUrl, plantId: 'cmapss-fd001', log: quietLog });
+  const profileFile = join(REPO_ROOT, 'connectors', 'plants', 'cmapss-fd001.json');
+  const summary = await exportHistory(items.filter((i) => i.kind === 'reading' && i.reading.arm_id.startsWith(id)), {
+    profile: loadPlantProfile(profileFile), profileText: readFileSync(profileFile, 'utf8'), out: join(dir, 'history'), source: 'topic',
+  });
+  assert.deepEqual({ readings: summary.readings, arms: summary.arms, rejected: summary.rejected }, { readings: 479 * 14, arms: 2, rejected: 0 });
   assert.match(dead[0].headers['streamscore.error.message'], /plant cmapss-fd001's profile declares no channel "oil_temp"/);
 });
