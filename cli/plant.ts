@@ -4,7 +4,7 @@
 // train_plant.py), which writes the plant's own model where its profile says.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { REPO_ROOT } from '../infra/stack/config.ts';
@@ -25,9 +25,9 @@ const USAGE = `usage: streamscore plant <command> [options]
         the plant's history, checked against its profile, in the trainer's format
         (readings.csv.gz, failures.csv, end_rul.csv, rejects.jsonl, meta.json)
   train --profile P --readings FILE --mapping M [--failures CSV]
-        [--test-readings FILE --test-end-rul FILE] [--trials N] [--work DIR]
+        [--test-readings FILE --test-end-rul FILE] [--trials N] [--work DIR] [--artifacts DIR]
         exports the history (and a held-out test history) and trains the plant's model
-        into the profile's model.artifacts (models/maintenance/train_plant.py)
+        into the profile's model.artifacts, or --artifacts (models/maintenance/train_plant.py)
 
 --end-rul: one number per line, the remaining life in samples at the last reading of the k-th arm
 (order of first appearance), for histories that stop before failure (C-MAPSS RUL_FD00x.txt).
@@ -47,6 +47,7 @@ const OPTIONS = {
   'test-end-rul': { type: 'string' },
   trials: { type: 'string' },
   work: { type: 'string' },
+  artifacts: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -124,16 +125,18 @@ export async function run(args: string[]): Promise<number> {
       }
       case 'train': {
         const { profile } = profileAndText(values.profile);
-        const work = values.work ?? join(REPO_ROOT, '.data', 'plants', profile.plant_id);
+        // Absolute paths: the trainer runs in models/maintenance (its modules import each other by name).
+        const work = resolve(values.work ?? join(REPO_ROOT, '.data', 'plants', profile.plant_id));
         const train = await exportFromFile(values.profile, values.readings, values.mapping, join(work, 'train'), { failures: values.failures });
         say(describe(train, join(work, 'train')));
-        const trainerArgs = ['--profile', values.profile!, '--train', join(work, 'train')];
+        const trainerArgs = ['--profile', resolve(values.profile!), '--train', join(work, 'train')];
         if (values['test-readings']) {
           const test = await exportFromFile(values.profile, values['test-readings'], values.mapping, join(work, 'test'), { armPrefix: 'test-', endRul: values['test-end-rul'] });
           say(describe(test, join(work, 'test')));
           trainerArgs.push('--test', join(work, 'test'));
         }
         if (values.trials) trainerArgs.push('--trials', values.trials);
+        if (values.artifacts) trainerArgs.push('--out', resolve(values.artifacts));
         return await runTrainer(trainerArgs);
       }
       default:
@@ -153,7 +156,11 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-/** The Python the trainer needs (LightGBM, scikit-learn, ONNX export): STREAMSCORE_TRAIN_PYTHON, else the project's venv. */
+/**
+ * The Python the trainer needs: LightGBM, scikit-learn, Optuna, imbalanced-learn and onnxmltools
+ * (models/requirements.txt). STREAMSCORE_TRAIN_PYTHON names it; else the project's .venv, which
+ * `npm test` installs with the test requirements only (training then stops at its first import).
+ */
 function runTrainer(args: string[]): Promise<number> {
   const python = process.env.STREAMSCORE_TRAIN_PYTHON ?? join(REPO_ROOT, '.venv', 'bin', 'python');
   const script = join(REPO_ROOT, 'models', 'maintenance', 'train_plant.py');
