@@ -11,8 +11,9 @@ import { REPO_ROOT } from '../infra/stack/config.ts';
 import { loadPlantProfile, featureNamesOf, PlantProfileError, type PlantProfile } from '../schemas/factory/plant-profile.ts';
 import { loadMapping, mappingProfileProblems, MappingError } from '../connectors/gateway/mapping.ts';
 import { fileSource } from '../connectors/gateway/sources.ts';
-import { exportHistory, type HistorySummary } from '../connectors/plants/history.ts';
-import { topicReadings } from '../connectors/plants/topic-history.ts';
+import { exportHistory, readFailureEventsCsv, type HistoryEvent, type HistorySummary } from '../connectors/plants/history.ts';
+import { topicFailureEvents, topicReadings } from '../connectors/plants/topic-history.ts';
+import { TOPICS } from '../schemas/topics.ts';
 import { brokerList } from '../streams/runtime/kafka-client.ts';
 import { serviceEnv } from './env.ts';
 
@@ -21,14 +22,16 @@ const USAGE = `usage: streamscore plant <command> [options]
   check PROFILE [--mapping M]
         checks a plant profile (and a gateway mapping against it); names every problem
   export --profile P --out DIR (--readings FILE --mapping M | --from-topic [--topic T])
-         [--arm-prefix S] [--failures CSV] [--end-rul FILE]
+         [--arm-prefix S] [--failures CSV | --failures-topic] [--end-rul FILE]
         the plant's history, checked against its profile, in the trainer's format
-        (readings.csv.gz, failures.csv, end_rul.csv, rejects.jsonl, meta.json)
-  train --profile P --readings FILE --mapping M [--failures CSV]
+        (readings.csv.gz, failures.csv, maintenance.csv, end_rul.csv, rejects.jsonl, meta.json)
+  train --profile P --readings FILE --mapping M [--failures CSV | --failures-topic]
         [--test-readings FILE --test-end-rul FILE] [--trials N] [--work DIR] [--artifacts DIR]
         exports the history (and a held-out test history) and trains the plant's model
         into the profile's model.artifacts, or --artifacts (models/maintenance/train_plant.py)
 
+--failures: arm_id,failure_time,mode,repaired_at[,kind] (epoch ms or ISO 8601; kind FAILURE, the
+default, or MAINTENANCE); --failures-topic reads the plant's events from factory.failure-events.v1.
 --end-rul: one number per line, the remaining life in samples at the last reading of the k-th arm
 (order of first appearance), for histories that stop before failure (C-MAPSS RUL_FD00x.txt).
 `;
@@ -42,6 +45,7 @@ const OPTIONS = {
   topic: { type: 'string' },
   'arm-prefix': { type: 'string' },
   failures: { type: 'string' },
+  'failures-topic': { type: 'boolean', default: false },
   'end-rul': { type: 'string' },
   'test-readings': { type: 'string' },
   'test-end-rul': { type: 'string' },
@@ -61,7 +65,13 @@ function profileAndText(path: string | undefined): { profile: PlantProfile; text
   return { profile: loadPlantProfile(path), text: readFileSync(path, 'utf8') };
 }
 
-async function exportFromFile(profilePath: string | undefined, readings: string | undefined, mappingPath: string | undefined, out: string, extra: { armPrefix?: string; failures?: string; endRul?: string }): Promise<HistorySummary> {
+interface ExportExtras {
+  armPrefix?: string;
+  failureEvents?: HistoryEvent[];
+  endRul?: string;
+}
+
+async function exportFromFile(profilePath: string | undefined, readings: string | undefined, mappingPath: string | undefined, out: string, extra: ExportExtras): Promise<HistorySummary> {
   const { profile, text } = profileAndText(profilePath);
   if (!readings || !mappingPath) throw new UsageError('--readings FILE needs --mapping M (how the file becomes readings)');
   if (!existsSync(readings)) throw new UsageError(`${readings}: no such file`);
@@ -70,7 +80,7 @@ async function exportFromFile(profilePath: string | undefined, readings: string 
   if (problems.length) throw new MappingError(mapping.name, problems);
   say(`plant ${profile.plant_id}: exporting ${readings} (mapping ${mapping.name}) -> ${out}`);
   return exportHistory(fileSource(readings, mapping), {
-    profile, profileText: text, out, source: `${readings} via mapping ${mapping.name}`, armPrefix: extra.armPrefix, failuresCsv: extra.failures, endRulFile: extra.endRul, progress: progressLine,
+    profile, profileText: text, out, source: `${readings} via mapping ${mapping.name}`, armPrefix: extra.armPrefix, failureEvents: extra.failureEvents, endRulFile: extra.endRul, progress: progressLine,
   });
 }
 
@@ -112,13 +122,13 @@ export async function run(args: string[]): Promise<number> {
       }
       case 'export': {
         if (!values.out) throw new UsageError('--out DIR is required');
-        const extra = { armPrefix: values['arm-prefix'], failures: values.failures, endRul: values['end-rul'] };
+        const { profile, text } = profileAndText(values.profile);
+        const extra: ExportExtras = { armPrefix: values['arm-prefix'], failureEvents: await failureEventsOf(values, profile.plant_id), endRul: values['end-rul'] };
         let summary: HistorySummary;
         if (values['from-topic']) {
-          const { profile, text } = profileAndText(values.profile);
-          const env = serviceEnv();
-          const items = await topicReadings({ brokers: brokerList(env.KAFKA_BROKERS!), registryUrl: env.SCHEMA_REGISTRY_URL!, plantId: profile.plant_id, topic: values.topic, log: pino({ level: 'warn' }) });
-          summary = await exportHistory(items, { profile, profileText: text, out: values.out, source: `topic ${values.topic ?? 'factory.sensor-readings.validated.v1'}`, armPrefix: extra.armPrefix, failuresCsv: extra.failures, endRulFile: extra.endRul });
+          const items = await topicReadings({ ...kafkaSource(profile.plant_id), topic: values.topic });
+          const source = `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}`;
+          summary = await exportHistory(items, { profile, profileText: text, out: values.out, source, armPrefix: extra.armPrefix, failureEvents: extra.failureEvents, endRulFile: extra.endRul });
         } else summary = await exportFromFile(values.profile, values.readings, values.mapping, values.out, extra);
         say(describe(summary, values.out));
         return summary.readings > 0 ? 0 : 1;
@@ -127,7 +137,7 @@ export async function run(args: string[]): Promise<number> {
         const { profile } = profileAndText(values.profile);
         // Absolute paths: the trainer runs in models/maintenance (its modules import each other by name).
         const work = resolve(values.work ?? join(REPO_ROOT, '.data', 'plants', profile.plant_id));
-        const train = await exportFromFile(values.profile, values.readings, values.mapping, join(work, 'train'), { failures: values.failures });
+        const train = await exportFromFile(values.profile, values.readings, values.mapping, join(work, 'train'), { failureEvents: await failureEventsOf(values, profile.plant_id) });
         say(describe(train, join(work, 'train')));
         const trainerArgs = ['--profile', resolve(values.profile!), '--train', join(work, 'train')];
         if (values['test-readings']) {
@@ -154,6 +164,24 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+function kafkaSource(plantId: string) {
+  const env = serviceEnv();
+  return { brokers: brokerList(env.KAFKA_BROKERS!), registryUrl: env.SCHEMA_REGISTRY_URL!, plantId, log: pino({ level: 'warn' }) };
+}
+
+/** The plant's failure events: --failures CSV, or --failures-topic (factory.failure-events.v1). */
+async function failureEventsOf(values: { failures?: string; 'failures-topic'?: boolean }, plantId: string): Promise<HistoryEvent[] | undefined> {
+  if (values.failures && values['failures-topic']) throw new UsageError('give --failures CSV or --failures-topic, not both');
+  if (values.failures) {
+    if (!existsSync(values.failures)) throw new UsageError(`${values.failures}: no such file`);
+    return readFailureEventsCsv(values.failures);
+  }
+  if (!values['failures-topic']) return undefined;
+  const events = await topicFailureEvents(kafkaSource(plantId));
+  say(`plant ${plantId}: ${events.length} failure events on ${TOPICS.failureEvents.name}`);
+  return events;
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
   MaintenancePrediction,
   QcResult,
   SensorReading,
+  FailureEvent,
 } from './generated/types.ts';
 
 const T0 = Date.UTC(2025, 2, 14, 8, 30, 0); // 2025-03-14T08:30:00Z
@@ -171,7 +172,18 @@ export const sampleDeadLetter: DeadLetter = {
 };
 
 /** Samples per schema file (path relative to schemas/): full first, then minimal. */
+export const sampleFailureEvent: FailureEvent = {
+  arm_id: 'arm-07',
+  plant_id: 'plant-1',
+  kind: 'FAILURE',
+  failure_time: T0 + 3 * DAY,
+  mode: 'bearing-wear',
+  repaired_at: T0 + 3 * DAY + 6 * 3_600_000,
+  source: 'cmms-export',
+};
+
 export const SAMPLE_RECORDS: Record<string, object[]> = {
+  'factory/failure-event.avsc': [sampleFailureEvent, { ...sampleFailureEvent, kind: 'MAINTENANCE', mode: null, repaired_at: null, source: 'technician-app' }],
   'factory/sensor-reading.avsc': [
     sampleSensorReading,
     { ...sampleSensorReading, quality: null },

@@ -81,6 +81,18 @@ export const TOPICS = {
     exactlyOnce: true,
     doc: 'RAISED / CLEARED alert state changes per robot arm, with explanations.',
   },
+  failureEvents: {
+    name: 'factory.failure-events.v1',
+    schema: 'factory/failure-event.avsc',
+    key: 'arm_id',
+    // A few events per machine per year: 3 partitions is plenty.
+    partitions: 3,
+    // The labels a plant's failure model is trained on: keep years of them, like a CMMS does.
+    retentionMs: 5 * 365 * DAY_MS,
+    cleanupPolicy: 'delete',
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    doc: 'Failures and maintenance stops per machine, from the plant\'s maintenance system: the training labels of its failure model.',
+  },
   documentUploads: {
     name: 'docs.uploads.v1',
     schema: 'docs/document-upload.avsc',

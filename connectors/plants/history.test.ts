@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../infra/stack/config.ts';
 import { loadPlantProfile } from '../../schemas/factory/plant-profile.ts';
 import { loadMapping } from '../gateway/mapping.ts';
 import { fileSource, type SourceItem } from '../gateway/sources.ts';
-import { HISTORY_COLUMNS, exportHistory } from './history.ts';
+import { HISTORY_COLUMNS, exportHistory, readFailureEventsCsv } from './history.ts';
 
 const PROFILE_FILE = join(REPO_ROOT, 'connectors', 'plants', 'cmapss-fd001.json');
 const profile = loadPlantProfile(PROFILE_FILE);
@@ -62,7 +62,20 @@ describe('plant history export', () => {
   it('refuses an end-RUL file that does not match the arms, and a failures file with bad times', async () => {
     writeFileSync(join(dir, 'rul3.txt'), '1\n2\n3\n');
     await assert.rejects(exportHistory(fileSource(SAMPLE, mapping), { profile, profileText, out: join(dir, 'c'), source: 's', endRulFile: join(dir, 'rul3.txt') }), /has 3 lines, the readings have 2 arms/);
-    writeFileSync(join(dir, 'failures.csv'), 'arm_id,failure_time,mode\nengine-001,2024-01-09T00:00:00Z,hpc\nengine-002,soon,hpc\n');
-    await assert.rejects(exportHistory(fileSource(SAMPLE, mapping), { profile, profileText, out: join(dir, 'd'), source: 's', failuresCsv: join(dir, 'failures.csv') }), /line 3: failure_time "soon" is not epoch ms or ISO 8601/);
+    writeFileSync(join(dir, 'failures.csv'), 'arm_id,failure_time,mode,kind\nengine-001,2024-01-09T00:00:00Z,hpc,\nengine-002,soon,hpc,\nengine-002,1704067200000,,REPAIR\n');
+    assert.throws(() => readFailureEventsCsv(join(dir, 'failures.csv')), (err: Error) => {
+      assert.match(err.message, /line 3: failure_time "soon" is not epoch ms or ISO 8601/);
+      assert.match(err.message, /line 4: kind "REPAIR" is not FAILURE or MAINTENANCE/);
+      return true;
+    });
+  });
+
+  it('writes the failures (the labels) and the maintenance stops apart, in time order, with the arm prefix', async () => {
+    writeFileSync(join(dir, 'events.csv'), 'arm_id,failure_time,mode,repaired_at,kind\nengine-002,2024-01-09T00:00:00Z,hpc,2024-01-09T06:00:00Z,FAILURE\nengine-001,1704240000000,,,maintenance\nengine-001,1704153600000,fan,,\n');
+    const out = join(dir, 'e');
+    const s = await exportHistory(fileSource(SAMPLE, mapping), { profile, profileText, out, source: 's', armPrefix: 'p-', failureEvents: readFailureEventsCsv(join(dir, 'events.csv')) });
+    assert.deepEqual({ failures: s.failures, maintenance: s.maintenance }, { failures: 2, maintenance: 1 });
+    assert.equal(readFileSync(join(out, 'failures.csv'), 'utf8'), `arm_id,failure_time,mode,repaired_at\np-engine-001,1704153600000,fan,\np-engine-002,${Date.UTC(2024, 0, 9)},hpc,${Date.UTC(2024, 0, 9, 6)}\n`);
+    assert.equal(readFileSync(join(out, 'maintenance.csv'), 'utf8'), 'arm_id,failure_time,mode,repaired_at\np-engine-001,1704240000000,,\n');
   });
 });

@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync, readFileSync, renameSync, writeFileSync }
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { SensorReading } from '../../schemas/generated/types.ts';
+import type { FailureEvent, SensorReading } from '../../schemas/generated/types.ts';
 import type { PlantProfile } from '../../schemas/factory/plant-profile.ts';
 import { rulesOf } from '../../schemas/factory/plant-registry.ts';
 import { channelOf, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
@@ -25,8 +25,8 @@ export interface HistoryOptions {
   source: string;
   /** Prepended to every arm id: a second file of the same plant whose machines reuse the first one's numbers. */
   armPrefix?: string;
-  /** CSV arm_id,failure_time,mode,repaired_at (epoch ms or ISO 8601). */
-  failuresCsv?: string;
+  /** The plant's failure events: from a CSV (readFailureEventsCsv) or its failure-events topic. */
+  failureEvents?: HistoryEvent[];
   /** One number per line: the remaining life in samples at the last reading of the k-th arm (order of first appearance). */
   endRulFile?: string;
   progress?: (p: { read: number; kept: number; rejected: number; elapsedMs: number }) => void;
@@ -37,6 +37,7 @@ export interface HistorySummary {
   rejected: number;
   arms: number;
   failures: number;
+  maintenance: number;
   endRul: number;
   otherPlants: number;
   firstEventTime: number | null;
@@ -103,13 +104,12 @@ export async function exportHistory(items: AsyncIterable<SourceItem> | Iterable<
   kept.sort((a, b) => a.event_time - b.event_time);
 
   writeAtomically(join(o.out, 'readings.csv.gz'), gzipSync(readingsCsv(kept)));
-  const failures = o.failuresCsv ? failureRows(o.failuresCsv, prefix) : null;
-  if (failures) writeAtomically(join(o.out, 'failures.csv'), `arm_id,failure_time,mode,repaired_at\n${failures.join('\n')}\n`);
+  const events = o.failureEvents ? writeEvents(o.out, o.failureEvents, prefix) : null;
   const endRul = o.endRulFile ? endRulRows(o.endRulFile, armOrder) : null;
   if (endRul) writeAtomically(join(o.out, 'end_rul.csv'), `arm_id,rul_samples\n${endRul.join('\n')}\n`);
   writeAtomically(join(o.out, 'profile.json'), o.profileText);
   const summary: HistorySummary = {
-    readings: kept.length, rejected, arms: armOrder.length, failures: failures?.length ?? 0, endRul: endRul?.length ?? 0, otherPlants,
+    readings: kept.length, rejected, arms: armOrder.length, failures: events?.failures ?? 0, maintenance: events?.maintenance ?? 0, endRul: endRul?.length ?? 0, otherPlants,
     firstEventTime: kept[0]?.event_time ?? null, lastEventTime: kept.at(-1)?.event_time ?? null,
   };
   const meta = {
@@ -124,7 +124,8 @@ export async function exportHistory(items: AsyncIterable<SourceItem> | Iterable<
     files: {
       'readings.csv.gz': `${HISTORY_COLUMNS.join(',')}; event_time epoch ms; event-time order; channel = the profile's channel; settings = the operating settings joined by ';' (empty when none); every row valid under the profile`,
       'rejects.jsonl': 'the rows and readings left out, each with its reason',
-      ...(failures ? { 'failures.csv': 'arm_id,failure_time,mode,repaired_at as given, arm ids with the prefix' } : {}),
+      ...(events ? { 'failures.csv': 'arm_id,failure_time,mode,repaired_at: the FAILURE events (the labels), epoch ms, arm ids with the prefix' } : {}),
+      ...(events?.maintenance ? { 'maintenance.csv': 'the same columns for MAINTENANCE stops: downtime, not failures (not used as labels)' } : {}),
       ...(endRul ? { 'end_rul.csv': 'arm_id,rul_samples: remaining life in samples at each arm\'s last reading' } : {}),
       'profile.json': 'the profile the export was checked with',
     },
@@ -152,27 +153,46 @@ function writeAtomically(path: string, data: string | Buffer): void {
   renameSync(`${path}.tmp`, path);
 }
 
-const FAILURE_HEADER = ['arm_id', 'failure_time', 'mode', 'repaired_at'];
+/** A failure event as the export keeps it (FailureEvent without plant and source). */
+export type HistoryEvent = Pick<FailureEvent, 'arm_id' | 'kind' | 'failure_time' | 'mode' | 'repaired_at'>;
 
-/** The failures CSV, checked (times as epoch ms or ISO 8601) and with the arm prefix; throws naming the bad lines. */
-function failureRows(path: string, prefix: string): string[] {
+const EVENT_COLUMNS = ['arm_id', 'failure_time', 'mode', 'repaired_at', 'kind'];
+
+/**
+ * The failures CSV (arm_id, failure_time, mode, repaired_at, and an optional kind: FAILURE, the
+ * default, or MAINTENANCE), times as epoch ms or ISO 8601; throws naming the bad lines.
+ */
+export function readFailureEventsCsv(path: string): HistoryEvent[] {
   const [header, ...lines] = readText(path).split(/\r?\n/).filter((l) => l.trim());
   const cols = (header ?? '').split(',').map((c) => c.trim());
-  const at = Object.fromEntries(FAILURE_HEADER.map((c) => [c, cols.indexOf(c)]));
+  const at = Object.fromEntries(EVENT_COLUMNS.map((c) => [c, cols.indexOf(c)]));
   if (at.arm_id < 0 || at.failure_time < 0) throw new Error(`${path}: the header must name arm_id and failure_time (got ${header ?? 'nothing'})`);
   const problems: string[] = [];
   const time = (v: string | undefined) => (v === undefined || v === '' ? null : /^\d+$/.test(v) ? Number(v) : Date.parse(v));
-  const rows = lines.map((line, i) => {
+  const events = lines.map((line, i): HistoryEvent => {
     const f = line.split(',').map((x) => x.trim());
     const t = time(f[at.failure_time]);
     const repaired = at.repaired_at >= 0 ? time(f[at.repaired_at]) : null;
+    const kind = at.kind >= 0 && f[at.kind] ? f[at.kind].toUpperCase() : 'FAILURE';
     if (!f[at.arm_id]) problems.push(`line ${i + 2}: no arm_id`);
     if (t === null || !Number.isFinite(t)) problems.push(`line ${i + 2}: failure_time ${JSON.stringify(f[at.failure_time] ?? '')} is not epoch ms or ISO 8601`);
     if (repaired !== null && !Number.isFinite(repaired)) problems.push(`line ${i + 2}: repaired_at ${JSON.stringify(f[at.repaired_at])} is not a time`);
-    return `${prefix}${f[at.arm_id]},${t},${at.mode >= 0 ? (f[at.mode] ?? '') : ''},${repaired ?? ''}`;
+    if (kind !== 'FAILURE' && kind !== 'MAINTENANCE') problems.push(`line ${i + 2}: kind ${JSON.stringify(f[at.kind])} is not FAILURE or MAINTENANCE`);
+    return { arm_id: f[at.arm_id], kind: kind as HistoryEvent['kind'], failure_time: t ?? NaN, mode: at.mode >= 0 && f[at.mode] ? f[at.mode] : null, repaired_at: repaired };
   });
   if (problems.length) throw new Error(`${path}:\n  ${problems.slice(0, 20).join('\n  ')}`);
-  return rows;
+  return events;
+}
+
+/** failures.csv (the labels) and maintenance.csv (planned stops, not labels) of the export. */
+function writeEvents(out: string, events: HistoryEvent[], prefix: string): { failures: number; maintenance: number } {
+  const rows = (kind: HistoryEvent['kind']) => events.filter((e) => e.kind === kind).sort((a, b) => a.failure_time - b.failure_time)
+    .map((e) => `${prefix}${e.arm_id},${e.failure_time},${e.mode ?? ''},${e.repaired_at ?? ''}\n`).join('');
+  const failures = rows('FAILURE');
+  const maintenance = rows('MAINTENANCE');
+  writeAtomically(join(out, 'failures.csv'), `arm_id,failure_time,mode,repaired_at\n${failures}`);
+  if (maintenance) writeAtomically(join(out, 'maintenance.csv'), `arm_id,failure_time,mode,repaired_at\n${maintenance}`);
+  return { failures: events.filter((e) => e.kind === 'FAILURE').length, maintenance: events.filter((e) => e.kind === 'MAINTENANCE').length };
 }
 
 /** end_rul rows: line k of the file belongs to the k-th arm in order of first appearance. */

@@ -1,10 +1,12 @@
-// A plant's readings as it sent them, read back from a readings topic (by default the validated
-// one) from the beginning up to the end offsets at the start of the read, one plant's only. A
-// throwaway consumer group, read-committed: what the trainer sees is what the scorer saw.
+// A plant's history as it was sent, read back from Kafka for training: its readings (by default
+// from the validated topic) and its failure events, from the beginning up to the end offsets at the
+// start of the read, one plant's only. A throwaway consumer group, read-committed: what the trainer
+// sees is what the scorer saw. History older than a topic's retention is gone (7 days of readings
+// by default): a longer history comes from the plant's files.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
-import type { SensorReading } from '../../schemas/generated/types.ts';
+import type { FailureEvent, SensorReading } from '../../schemas/generated/types.ts';
 import { createKafka } from '../../streams/runtime/kafka-client.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
@@ -23,6 +25,22 @@ export interface TopicHistoryOptions {
 /** Every reading of the plant on the topic, as gateway source items (undecodable records become rejects). */
 export async function topicReadings(o: TopicHistoryOptions): Promise<SourceItem[]> {
   const topic = o.topic ?? TOPICS.sensorReadingsValidated.name;
+  const records = await readToEnd<SensorReading>(o, topic, TOPICS.sensorReadings.schema);
+  return records.flatMap((r): SourceItem[] => ('error' in r ? [{ kind: 'reject', reason: r.error, raw: '', line: r.offset }] : r.value.plant_id === o.plantId ? [{ kind: 'reading', reading: r.value, line: r.offset }] : []));
+}
+
+/** The plant's failure events (factory.failure-events.v1 unless `topic`); an undecodable record is an error naming it. */
+export async function topicFailureEvents(o: TopicHistoryOptions): Promise<FailureEvent[]> {
+  const records = await readToEnd<FailureEvent>(o, o.topic ?? TOPICS.failureEvents.name, TOPICS.failureEvents.schema);
+  const bad = records.find((r) => 'error' in r);
+  if (bad && 'error' in bad) throw new Error(`${o.topic ?? TOPICS.failureEvents.name}: ${bad.error}`);
+  return records.flatMap((r) => ('value' in r && r.value.plant_id === o.plantId ? [r.value] : []));
+}
+
+type TopicRecord<T> = { value: T; offset: number } | { error: string; offset: number };
+
+/** Every record of `topic` up to its end offsets at the start, decoded with `schema` as the reader. */
+async function readToEnd<T>(o: TopicHistoryOptions, topic: string, schema: string): Promise<TopicRecord<T>[]> {
   const kafka = createKafka('streamscore-plant-history', o.brokers, o.log);
   const admin = kafka.admin();
   await admin.connect();
@@ -30,11 +48,11 @@ export async function topicReadings(o: TopicHistoryOptions): Promise<SourceItem[
   const starts = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.low)]));
   await admin.disconnect();
   const pending = new Set([...ends].filter(([p, end]) => end > (starts.get(p) ?? 0n)).map(([p]) => p));
-  const items: SourceItem[] = [];
+  const items: TopicRecord<T>[] = [];
   if (pending.size === 0) return items;
 
   const serde = new AvroSerde(new ConfluentSchemaStore(o.registryUrl));
-  serde.useReader(topic, loadSchema(TOPICS.sensorReadings.schema));
+  serde.useReader(topic, loadSchema(schema));
   const consumer = kafka.consumer({ groupId: `plant-history-${randomUUID()}`, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -48,10 +66,9 @@ export async function topicReadings(o: TopicHistoryOptions): Promise<SourceItem[
           const end = ends.get(batch.partition) ?? 0n;
           if (offset < end && m.value) {
             try {
-              const r = (await serde.decode(topic, m.value)) as SensorReading;
-              if (r.plant_id === o.plantId) items.push({ kind: 'reading', reading: r, line: Number(offset) });
+              items.push({ value: (await serde.decode(topic, m.value)) as T, offset: Number(offset) });
             } catch (err) {
-              items.push({ kind: 'reject', reason: `partition ${batch.partition} offset ${offset}: ${(err as Error).message}`, raw: '', line: Number(offset) });
+              items.push({ error: `partition ${batch.partition} offset ${offset}: ${(err as Error).message}`, offset: Number(offset) });
             }
           }
           resolveOffset(m.offset);

@@ -109,6 +109,41 @@ export interface PageSource {
   ocr_confidence: number | null;
 }
 
+// factory/failure-event.avsc
+
+/**
+ * A machine's failure, or a maintenance that took it out of service, as the plant's maintenance system (CMMS) or a technician records it. A plant's failure events are the labels its failure model is trained on (streamscore plant export --failures-topic): a FAILURE at failure_time makes the readings of the horizon before it positive.
+ * Avro record io.streamscore.factory.FailureEvent
+ */
+export interface FailureEvent {
+  /** The machine, as its readings name it (SensorReading.arm_id); the topic key. */
+  arm_id: string;
+  /** The plant the machine belongs to (its profile in connectors/plants/). */
+  plant_id: string;
+  /** What happened. */
+  kind: FailureEventKind;
+  /**
+   * When the machine stopped (the failure, or the start of the maintenance).
+   * Unit: epoch milliseconds (timestamp-millis).
+   */
+  failure_time: number;
+  /** Failure mode or work-order type as the plant names it (e.g. 'bearing-wear'); null when not recorded. */
+  mode: string | null;
+  /**
+   * When the machine was back in service; null while it is still down or when not recorded.
+   * Unit: epoch milliseconds (timestamp-millis).
+   */
+  repaired_at: number | null;
+  /** Who recorded the event: the maintenance system or tool that sent it (e.g. 'cmms-export', 'technician-app'). */
+  source: string;
+}
+
+/**
+ * FAILURE: the machine broke down (a training label). MAINTENANCE: planned work took it out of service (not a label; kept so downtime is not mistaken for failure). A reader meets a later symbol as MAINTENANCE.
+ * Avro enum io.streamscore.factory.FailureEventKind
+ */
+export type FailureEventKind = 'FAILURE' | 'MAINTENANCE';
+
 // factory/maintenance-alert.avsc
 
 /**

@@ -16,7 +16,8 @@ import { Gateway } from '../../connectors/gateway/gateway.ts';
 import { loadMapping } from '../../connectors/gateway/mapping.ts';
 import { fileSource } from '../../connectors/gateway/sources.ts';
 import { exportHistory } from '../../connectors/plants/history.ts';
-import { topicReadings } from '../../connectors/plants/topic-history.ts';
+import { topicFailureEvents, topicReadings } from '../../connectors/plants/topic-history.ts';
+import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
 import { loadPlantProfile } from '../../schemas/factory/plant-profile.ts';
 import { startProcessor, type RunningProcessor } from '../../streams/runtime/kafka-runner.ts';
 import { MODEL_HEADER } from '../../streams/runtime/models.ts';
@@ -93,13 +94,29 @@ test('engines of a profiled plant are scored by the plant\'s own model, legacy a
   assert.equal(dead.length, 1);
   assert.equal(dead[0].headers['streamscore.error.stage'], 'VALIDATION');
 
+  // Its maintenance system reports engine 1's failure; the trainer's labels come from that topic.
+  const admin = testKafka().admin();
+  await admin.connect();
+  await ensureTopics(admin, [TOPICS.failureEvents], quietLog);
+  await admin.disconnect();
+  const events = await readingSerde();
+  await events.useTopic(TOPICS.failureEvents.name, loadSchema(TOPICS.failureEvents.schema));
+  const failed = { arm_id: `${id}-e001`, plant_id: 'cmapss-fd001', kind: 'FAILURE' as const, failure_time: Date.UTC(2024, 0, 1) + 192 * 3_600_000, mode: 'hpc-degradation', repaired_at: null, source: 'it' };
+  const eventProducer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+  await eventProducer.connect();
+  await eventProducer.send({ topic: TOPICS.failureEvents.name, messages: [{ key: failed.arm_id, value: events.encode(TOPICS.failureEvents.name, failed) }] });
+  await eventProducer.disconnect();
+  const labels = (await topicFailureEvents({ brokers: endpoints().kafkaBrokers, registryUrl: endpoints().schemaRegistryUrl, plantId: 'cmapss-fd001', log: quietLog })).filter((e) => e.arm_id.startsWith(id));
+  assert.deepEqual(labels, [failed]);
+
   // What the plant sent, read back for training: this run's engines, every reading the validation passed.
   // (The shared topic also holds other tests' poison records: they come back as rejects, left out here.)
   const items = await topicReadings({ brokers: endpoints().kafkaBrokers, registryUrl: endpoints().schemaRegistryUrl, plantId: 'cmapss-fd001', log: quietLog });
   const profileFile = join(REPO_ROOT, 'connectors', 'plants', 'cmapss-fd001.json');
   const summary = await exportHistory(items.filter((i) => i.kind === 'reading' && i.reading.arm_id.startsWith(id)), {
-    profile: loadPlantProfile(profileFile), profileText: readFileSync(profileFile, 'utf8'), out: join(dir, 'history'), source: 'topic',
+    profile: loadPlantProfile(profileFile), profileText: readFileSync(profileFile, 'utf8'), out: join(dir, 'history'), source: 'topic', failureEvents: labels,
   });
+  assert.equal(summary.failures, 1);
   assert.deepEqual({ readings: summary.readings, arms: summary.arms, rejected: summary.rejected }, { readings: 479 * 14, arms: 2, rejected: 0 });
   assert.match(dead[0].headers['streamscore.error.message'], /plant cmapss-fd001's profile declares no channel "oil_temp"/);
 });
