@@ -34,7 +34,7 @@ export async function topicFailureEvents(o: TopicHistoryOptions): Promise<Failur
   const records = await readToEnd<FailureEvent>(o, o.topic ?? TOPICS.failureEvents.name, TOPICS.failureEvents.schema);
   const bad = records.find((r) => 'error' in r);
   if (bad && 'error' in bad) throw new Error(`${o.topic ?? TOPICS.failureEvents.name}: ${bad.error}`);
-  return records.flatMap((r) => ('value' in r && r.value.plant_id === o.plantId ? [r.value] : []));
+  return records.flatMap((r) => ('value' in r && r.value.plant_id === o.plantId ? [{ ...r.value }] : []));
 }
 
 type TopicRecord<T> = { value: T; offset: number } | { error: string; offset: number };
