@@ -2,8 +2,9 @@
 // (docs/plant-profiles.md). `export` writes what the plant sent, checked as the stream checks it,
 // in the trainer's format; `train` exports and runs the plant's trainer (models/maintenance/
 // train_plant.py), which writes the plant's own model where its profile says.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -186,11 +187,30 @@ async function failureEventsOf(values: { failures?: string; 'failures-topic'?: b
 
 /**
  * The Python the trainer needs: LightGBM, scikit-learn, Optuna, imbalanced-learn and onnxmltools
- * (models/requirements.txt). STREAMSCORE_TRAIN_PYTHON names it; else the project's .venv, which
- * `npm test` installs with the test requirements only (training then stops at its first import).
+ * (models/requirements.txt, exact versions). STREAMSCORE_TRAIN_PYTHON names one; otherwise a venv
+ * of its own, .venv-train, is created and kept in step with that file (the project's .venv holds
+ * only what the tests need, which CI installs on every fresh machine).
  */
+function trainingPython(): string {
+  if (process.env.STREAMSCORE_TRAIN_PYTHON) return process.env.STREAMSCORE_TRAIN_PYTHON;
+  const venv = join(REPO_ROOT, '.venv-train');
+  const requirements = join(REPO_ROOT, 'models', 'requirements.txt');
+  const stamp = join(venv, '.requirements.sha256');
+  const want = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) return join(venv, 'bin', 'python');
+  say(`training environment: installing ${requirements} into ${venv} (once; a few minutes)`);
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal}); set STREAMSCORE_TRAIN_PYTHON to a Python with ${requirements}`);
+  };
+  if (!existsSync(join(venv, 'bin', 'python'))) run('python3', ['-m', 'venv', venv]);
+  run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
+  writeFileSync(stamp, `${want}\n`);
+  return join(venv, 'bin', 'python');
+}
+
 function runTrainer(args: string[]): Promise<number> {
-  const python = process.env.STREAMSCORE_TRAIN_PYTHON ?? join(REPO_ROOT, '.venv', 'bin', 'python');
+  const python = trainingPython();
   const script = join(REPO_ROOT, 'models', 'maintenance', 'train_plant.py');
   say(`training: ${python} ${script} ${args.join(' ')}`);
   const child = spawn(python, [script, ...args], { cwd: join(REPO_ROOT, 'models', 'maintenance'), stdio: 'inherit' });
