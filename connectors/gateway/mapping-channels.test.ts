@@ -82,3 +82,15 @@ describe('a mapping naming its profile', () => {
     assert.throws(() => checkMappingAgainstRegistry({ ...mapping, settings: [] }, registry), /settings \[\] must be the profile's operating_settings/);
   });
 });
+
+describe('a legacy column against a profile', () => {
+  it('agrees only when the profile has the channel named after the kind, of that kind (as validation looks it up)', () => {
+    const legacy = { ...mapping, readings: [{ sensor: 'TEMPERATURE' as const, column: 's4', from_unit: 'degR' }] };
+    const withKind = (name: string) => ({ ...profile, channels: [{ name, code: 'x', unit: 'degC', min: 0, max: 1_000, kind: 'TEMPERATURE' as const }] });
+    assert.deepEqual(mappingProfileProblems(legacy, withKind('temperature')), []);
+    assert.deepEqual(mappingProfileProblems(legacy, withKind('egt')), ['readings[0] (temperature): profile cmapss-fd001 declares no such channel']);
+    assert.deepEqual(mappingProfileProblems(legacy, { ...withKind('temperature'), channels: [{ ...withKind('temperature').channels[0], kind: undefined }] }), [
+      "readings[0] (temperature): profile cmapss-fd001's channel temperature is not of kind TEMPERATURE",
+    ]);
+  });
+});

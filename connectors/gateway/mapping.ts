@@ -239,9 +239,11 @@ export function mappingProfileProblems(m: Mapping, profile: PlantProfile): strin
   const problems: string[] = [];
   const declared = new Map(profile.channels.map((c) => [c.name, c]));
   for (const [i, r] of (m.readings ?? []).entries()) {
+    // By name, as validation looks a reading's channel up: a legacy column is the channel named after its kind.
     const name = r.channel ?? r.sensor?.toLowerCase();
-    const c = name === undefined ? undefined : r.channel !== undefined ? declared.get(name) : profile.channels.find((x) => x.kind === r.sensor);
+    const c = name === undefined ? undefined : declared.get(name);
     if (!c) problems.push(`readings[${i}] (${name}): profile ${profile.plant_id} declares no such channel`);
+    else if (r.channel === undefined && c.kind !== r.sensor) problems.push(`readings[${i}] (${name}): profile ${profile.plant_id}'s channel ${name} is not of kind ${r.sensor}`);
     else if (r.channel !== undefined && r.unit !== c.unit) problems.push(`readings[${i}] (${name}) is sent in ${r.unit}, profile ${profile.plant_id} declares ${c.unit}`);
   }
   const want = (profile.operating_settings ?? []).map((s) => s.name);

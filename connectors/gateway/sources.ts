@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import type { SensorKind, SensorReading } from '../../schemas/generated/types.ts';
-import type { LegacySensorKind } from '../../schemas/factory/sensor-reading-rules.ts';
+import { SENSOR_LIMITS, type LegacySensorKind } from '../../schemas/factory/sensor-reading-rules.ts';
 import { PlantSimulator, type SimulatorOptions } from '../plant-simulator.ts';
 import { NATIVE_CSV_MAPPING, SENSOR_KINDS, compileTemplate, conversionOf, referencedColumns, type Mapping } from './mapping.ts';
 
@@ -101,7 +101,7 @@ export function compileRowMapper(m: Mapping): (row: Row) => SourceItem[] {
   const eventTime = compileEventTime(m);
   const seqColumn = m.sequence && m.sequence !== 'auto' ? m.sequence.column : null;
   const qualityColumn = m.quality?.column ?? null;
-  const wide = (m.readings ?? []).map((r) => ({ ...r, ...conversionOf(r), label: r.channel ?? r.sensor!, unit: r.unit ?? UNITS[r.sensor as LegacySensorKind] }));
+  const wide = (m.readings ?? []).map((r) => ({ ...r, ...conversionOf(r), label: r.channel ?? r.sensor!, unit: r.unit ?? SENSOR_LIMITS[r.sensor as LegacySensorKind].unit }));
   const settingColumns = (m.settings ?? []).map((x) => x.column);
   return (row) => {
     const reject = (reason: string): SourceItem => ({ kind: 'reject', reason, raw: row.raw, line: row.line });
@@ -141,8 +141,6 @@ export function compileRowMapper(m: Mapping): (row: Row) => SourceItem[] {
     return out;
   };
 }
-
-const UNITS: Record<LegacySensorKind, string> = { VIBRATION: 'mm/s', TEMPERATURE: 'degC', PRESSURE: 'bar' };
 
 /** Rounds away binary noise of the conversion (1400.6 degR is 504.9611111111 degC, not ...11112). */
 function round9(v: number): number {
