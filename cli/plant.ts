@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { REPO_ROOT } from '../infra/stack/config.ts';
 import { loadPlantProfile, featureNamesOf, PlantProfileError, type PlantProfile } from '../schemas/factory/plant-profile.ts';
-import { loadMapping, mappingProfileProblems, MappingError } from '../connectors/gateway/mapping.ts';
-import { fileSource } from '../connectors/gateway/sources.ts';
+import { loadMapping, mappingProfileProblems, MappingError, type Mapping } from '../connectors/gateway/mapping.ts';
+import { fileSource, type SourceItem } from '../connectors/gateway/sources.ts';
 import { exportHistory, readFailureEventsCsv, type HistoryEvent, type HistorySummary } from '../connectors/plants/history.ts';
 import { topicFailureEvents, topicReadings } from '../connectors/plants/topic-history.ts';
 import { TOPICS } from '../schemas/topics.ts';
@@ -60,10 +60,37 @@ class UsageError extends Error {}
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-function profileAndText(path: string | undefined): { profile: PlantProfile; text: string } {
+interface Plant {
+  profile: PlantProfile;
+  /** The file as read: its sha256 goes into the export's meta.json. */
+  text: string;
+}
+
+function loadPlant(path: string | undefined): Plant {
   if (!path) throw new UsageError('--profile PROFILE.json is required');
   if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
   return { profile: loadPlantProfile(path), text: readFileSync(path, 'utf8') };
+}
+
+/** A gateway mapping that agrees with the plant's profile (else MappingError naming every difference). */
+function checkedMapping(path: string, profile: PlantProfile): Mapping {
+  const mapping = loadMapping(path);
+  const problems = mappingProfileProblems(mapping, profile);
+  if (problems.length) throw new MappingError(mapping.name, problems);
+  return mapping;
+}
+
+interface HistorySource {
+  items: AsyncIterable<SourceItem> | Iterable<SourceItem>;
+  source: string;
+}
+
+/** The plant's own file, read through its mapping as the gateway reads it. */
+function mappedFile(readings: string | undefined, mappingPath: string | undefined, profile: PlantProfile): HistorySource {
+  if (!readings || !mappingPath) throw new UsageError('--readings FILE needs --mapping M (how the file becomes readings)');
+  if (!existsSync(readings)) throw new UsageError(`${readings}: no such file`);
+  const mapping = checkedMapping(mappingPath, profile);
+  return { items: fileSource(readings, mapping), source: `${readings} via mapping ${mapping.name}` };
 }
 
 interface ExportExtras {
@@ -72,17 +99,13 @@ interface ExportExtras {
   endRul?: string;
 }
 
-async function exportFromFile(profilePath: string | undefined, readings: string | undefined, mappingPath: string | undefined, out: string, extra: ExportExtras): Promise<HistorySummary> {
-  const { profile, text } = profileAndText(profilePath);
-  if (!readings || !mappingPath) throw new UsageError('--readings FILE needs --mapping M (how the file becomes readings)');
-  if (!existsSync(readings)) throw new UsageError(`${readings}: no such file`);
-  const mapping = loadMapping(mappingPath);
-  const problems = mappingProfileProblems(mapping, profile);
-  if (problems.length) throw new MappingError(mapping.name, problems);
-  say(`plant ${profile.plant_id}: exporting ${readings} (mapping ${mapping.name}) -> ${out}`);
-  return exportHistory(fileSource(readings, mapping), {
-    profile, profileText: text, out, source: `${readings} via mapping ${mapping.name}`, armPrefix: extra.armPrefix, failureEvents: extra.failureEvents, endRulFile: extra.endRul, progress: progressLine,
+async function exportTo(out: string, plant: Plant, from: HistorySource, extra: ExportExtras): Promise<HistorySummary> {
+  say(`plant ${plant.profile.plant_id}: exporting ${from.source} -> ${out}`);
+  const summary = await exportHistory(from.items, {
+    profile: plant.profile, profileText: plant.text, out, source: from.source, armPrefix: extra.armPrefix, failureEvents: extra.failureEvents, endRulFile: extra.endRul, progress: progressLine,
   });
+  say(describe(summary, out));
+  return summary;
 }
 
 function progressLine(p: { read: number; kept: number; rejected: number; elapsedMs: number }): void {
@@ -112,38 +135,31 @@ export async function run(args: string[]): Promise<number> {
     switch (command) {
       case 'check': {
         const path = positionals[0] ?? values.profile;
-        const { profile } = profileAndText(path);
+        const { profile } = loadPlant(path);
         say(`${path}: plant ${profile.plant_id}, ${profile.channels.length} channels, ${featureNamesOf(profile).length} features${profile.features.regimes ? `, normalised within ${profile.features.regimes.k} regimes` : ''}`);
         if (values.mapping) {
-          const problems = mappingProfileProblems(loadMapping(values.mapping), profile);
-          if (problems.length) throw new MappingError(values.mapping, problems);
+          checkedMapping(values.mapping, profile);
           say(`${values.mapping}: agrees with the profile`);
         }
         return 0;
       }
       case 'export': {
         if (!values.out) throw new UsageError('--out DIR is required');
-        const { profile, text } = profileAndText(values.profile);
-        const extra: ExportExtras = { armPrefix: values['arm-prefix'], failureEvents: await failureEventsOf(values, profile.plant_id), endRul: values['end-rul'] };
-        let summary: HistorySummary;
-        if (values['from-topic']) {
-          const items = await topicReadings({ ...kafkaSource(profile.plant_id), topic: values.topic });
-          const source = `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}`;
-          summary = await exportHistory(items, { profile, profileText: text, out: values.out, source, armPrefix: extra.armPrefix, failureEvents: extra.failureEvents, endRulFile: extra.endRul });
-        } else summary = await exportFromFile(values.profile, values.readings, values.mapping, values.out, extra);
-        say(describe(summary, values.out));
+        const plant = loadPlant(values.profile);
+        const from: HistorySource = values['from-topic']
+          ? { items: await topicReadings({ ...kafkaSource(plant.profile.plant_id), topic: values.topic }), source: `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}` }
+          : mappedFile(values.readings, values.mapping, plant.profile);
+        const summary = await exportTo(values.out, plant, from, { armPrefix: values['arm-prefix'], failureEvents: await failureEventsOf(values, plant.profile.plant_id), endRul: values['end-rul'] });
         return summary.readings > 0 ? 0 : 1;
       }
       case 'train': {
-        const { profile } = profileAndText(values.profile);
+        const plant = loadPlant(values.profile);
         // Absolute paths: the trainer runs in models/maintenance (its modules import each other by name).
-        const work = resolve(values.work ?? join(REPO_ROOT, '.data', 'plants', profile.plant_id));
-        const train = await exportFromFile(values.profile, values.readings, values.mapping, join(work, 'train'), { failureEvents: await failureEventsOf(values, profile.plant_id) });
-        say(describe(train, join(work, 'train')));
+        const work = resolve(values.work ?? join(REPO_ROOT, '.data', 'plants', plant.profile.plant_id));
+        await exportTo(join(work, 'train'), plant, mappedFile(values.readings, values.mapping, plant.profile), { failureEvents: await failureEventsOf(values, plant.profile.plant_id) });
         const trainerArgs = ['--profile', resolve(values.profile!), '--train', join(work, 'train')];
         if (values['test-readings']) {
-          const test = await exportFromFile(values.profile, values['test-readings'], values.mapping, join(work, 'test'), { armPrefix: 'test-', endRul: values['test-end-rul'] });
-          say(describe(test, join(work, 'test')));
+          await exportTo(join(work, 'test'), plant, mappedFile(values['test-readings'], values.mapping, plant.profile), { armPrefix: 'test-', endRul: values['test-end-rul'] });
           trainerArgs.push('--test', join(work, 'test'));
         }
         if (values.trials) trainerArgs.push('--trials', values.trials);

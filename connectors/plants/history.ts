@@ -51,8 +51,8 @@ export async function exportHistory(items: AsyncIterable<SourceItem> | Iterable<
   const prefix = o.armPrefix ?? '';
   const rejects = createWriteStream(join(o.out, 'rejects.jsonl'));
   const kept: SensorReading[] = [];
-  const armOrder: string[] = [];
-  const armsSeen = new Set<string>();
+  /** Arms in order of first appearance (a Set keeps insertion order): end_rul.csv's line order. */
+  const arms = new Set<string>();
   const nextSequence = new Map<string, number>();
   let read = 0;
   let rejected = 0;
@@ -92,10 +92,7 @@ export async function exportHistory(items: AsyncIterable<SourceItem> | Iterable<
       reject(problem, item.line, reading);
       continue;
     }
-    if (!armsSeen.has(arm)) {
-      armsSeen.add(arm);
-      armOrder.push(arm);
-    }
+    arms.add(arm);
     kept.push(reading);
   }
   rejects.end();
@@ -105,11 +102,11 @@ export async function exportHistory(items: AsyncIterable<SourceItem> | Iterable<
 
   writeAtomically(join(o.out, 'readings.csv.gz'), gzipSync(readingsCsv(kept)));
   const events = o.failureEvents ? writeEvents(o.out, o.failureEvents, prefix) : null;
-  const endRul = o.endRulFile ? endRulRows(o.endRulFile, armOrder) : null;
+  const endRul = o.endRulFile ? endRulRows(o.endRulFile, [...arms]) : null;
   if (endRul) writeAtomically(join(o.out, 'end_rul.csv'), `arm_id,rul_samples\n${endRul.join('\n')}\n`);
   writeAtomically(join(o.out, 'profile.json'), o.profileText);
   const summary: HistorySummary = {
-    readings: kept.length, rejected, arms: armOrder.length, failures: events?.failures ?? 0, maintenance: events?.maintenance ?? 0, endRul: endRul?.length ?? 0, otherPlants,
+    readings: kept.length, rejected, arms: arms.size, failures: events?.failures ?? 0, maintenance: events?.maintenance ?? 0, endRul: endRul?.length ?? 0, otherPlants,
     firstEventTime: kept[0]?.event_time ?? null, lastEventTime: kept.at(-1)?.event_time ?? null,
   };
   const meta = {

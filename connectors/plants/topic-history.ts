@@ -44,16 +44,19 @@ async function readToEnd<T>(o: TopicHistoryOptions, topic: string, schema: strin
   const kafka = createKafka('streamscore-plant-history', o.brokers, o.log);
   const admin = kafka.admin();
   await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
-  const starts = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.low)]));
-  await admin.disconnect();
-  const pending = new Set([...ends].filter(([p, end]) => end > (starts.get(p) ?? 0n)).map(([p]) => p));
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
+  const pending = new Set(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => p.partition));
   const items: TopicRecord<T>[] = [];
-  if (pending.size === 0) return items;
+  if (pending.size === 0) {
+    await admin.disconnect();
+    return items;
+  }
 
   const serde = new AvroSerde(new ConfluentSchemaStore(o.registryUrl));
   serde.useReader(topic, loadSchema(schema));
-  const consumer = kafka.consumer({ groupId: `plant-history-${randomUUID()}`, readUncommitted: false });
+  const groupId = `plant-history-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let lastRecord = Date.now();
@@ -94,6 +97,9 @@ async function readToEnd<T>(o: TopicHistoryOptions, topic: string, schema: strin
     await Promise.race([done, watchdog]);
   } finally {
     await consumer.disconnect();
+    // The group was for this read only (as the state rebuild's is): leave no group behind.
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
   }
   return items;
 }
