@@ -77,8 +77,7 @@ function isLegacyKind(sensor: unknown): sensor is LegacySensorKind {
  * legacy kind's (a v1 reading, or a legacy channel of a plant without a profile). A string is why
  * there are none.
  */
-function limitsFor(r: SensorReading, plant: PlantReadingRules | null | undefined): ChannelLimits | string {
-  const channel = channelOf(r);
+function limitsFor(r: SensorReading, channel: string | null, plant: PlantReadingRules | null | undefined): ChannelLimits | string {
   if (r.sensor !== 'OTHER' && !isLegacyKind(r.sensor)) return `sensor ${describeValue(r.sensor)} is not one of ${[...Object.keys(SENSOR_LIMITS), 'OTHER'].join(', ')}`;
   if (channel === null) return 'sensor OTHER needs a channel name (the channel its plant profile declares)';
   if (plant) {
@@ -109,9 +108,10 @@ function settingsProblem(r: SensorReading, plant: PlantReadingRules | null | und
  */
 export function validateReading(r: SensorReading, recordTimestamp: number, plant?: PlantReadingRules | null): string | null {
   if (typeof r.arm_id !== 'string' || !ARM_ID.test(r.arm_id)) return `arm_id ${describeValue(r.arm_id)} is not a valid arm id`;
-  const limits = limitsFor(r, plant);
+  const channel = channelOf(r);
+  const limits = limitsFor(r, channel, plant);
   if (typeof limits === 'string') return limits;
-  const what = channelOf(r) === r.sensor.toLowerCase() ? r.sensor : `channel ${channelOf(r)}`;
+  const what = channel === r.sensor.toLowerCase() ? r.sensor : `channel ${channel}`;
   if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return `${what} value is ${describeValue(r.value)}`;
   if (r.unit !== limits.unit) return `${what} must be reported in ${limits.unit}, got ${describeValue(r.unit)}`;
   if (r.value < limits.min || r.value > limits.max) return `${what} value ${r.value} ${r.unit} is outside the plausible range [${limits.min}, ${limits.max}]`;

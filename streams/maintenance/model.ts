@@ -84,6 +84,5 @@ export async function loadFailureModel(dir = DEFAULT_ARTIFACTS_DIR, featureNames
 export async function loadDeclaredModel(declaration: FailureModelDeclaration): Promise<FailureModel> {
   // One intra-op thread: the stream runs several processors on a 2-core machine, and batches are small.
   const loaded = await new FileModelSource().load(declaration.spec, { intraOpThreads: 1 });
-  const width = (declaration.meta.feature_names ?? FEATURE_NAMES).length;
-  return { ...declaration, predict: predictWith(loaded, width) };
+  return { ...declaration, predict: predictWith(loaded, declaration.meta.feature_names.length) };
 }

@@ -12,7 +12,10 @@ import type { PlantRegistry } from '../../schemas/factory/plant-registry.ts';
 import type { HysteresisRules } from './alert-hysteresis.ts';
 import { SIMULATOR_PROFILE, featureSpecOf, type FeatureSpec } from './features.ts';
 import { failureModelDeclaration, type FailureModelDeclaration } from './model.ts';
-import { parseRegimes, type Regimes } from './regimes.ts';
+import { normaliseReading, parseRegimes, type Regimes } from './regimes.ts';
+import type { WindowReading } from './rolling-windows.ts';
+import type { SensorReading } from '../../schemas/generated/types.ts';
+import { channelOf } from '../../schemas/factory/sensor-reading-rules.ts';
 
 /** A profile's model.artifacts is relative to the repository root. */
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,4 +93,14 @@ export function plantScoringPlan(registry: PlantRegistry, defaultModel: FailureM
   const clash = names.find((n, i) => names.indexOf(n) !== i);
   if (clash) throw new Error(`two plants' models are both named ${clash}: a processor names each model once`);
   return { scorings, unserved };
+}
+
+/**
+ * What the rolling windows get of a validated reading (the stream's and the scoring API's one
+ * conversion): its channel, and its value normalised within its regime when the plant has regimes.
+ */
+export function windowReadingOf(r: SensorReading, offset: number, regimes: Regimes | null): WindowReading {
+  // Validated: a reading without a channel name (OTHER and none given) never gets here.
+  const channel = channelOf(r) ?? r.sensor.toLowerCase();
+  return { arm: r.arm_id, sensor: r.sensor, channel, value: normaliseReading(r, channel, regimes), eventTime: r.event_time, offset };
 }

@@ -6,7 +6,7 @@
 // depth and array length are checked while it streams in. Every bad input is a 4xx with a message.
 import { Ajv, type ErrorObject } from 'ajv';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { EARLIEST_EVENT_TIME, channelOf, formatEventTime, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
+import { EARLIEST_EVENT_TIME, formatEventTime, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
 import { defaultPlantRegistry, type PlantRegistry } from '../../schemas/factory/plant-registry.ts';
 import type { SensorReading } from '../../schemas/generated/types.ts';
 import { HttpError } from '../runtime/http/errors.ts';
@@ -17,8 +17,7 @@ import { createLogger, type Logger } from '../runtime/logger.ts';
 import { describedContributions, summarize } from './explain.ts';
 import { RING_BUCKETS, SENSORS, SIMULATOR_SPEC, writeFeatures } from './features.ts';
 import type { FailureModel } from './model.ts';
-import type { PlantScoring } from './plant-scoring.ts';
-import { normaliseReading } from './regimes.ts';
+import { windowReadingOf, type PlantScoring } from './plant-scoring.ts';
 import { MemoryRollingWindows } from './rolling-windows.ts';
 
 /**
@@ -134,10 +133,11 @@ export async function startScoringApi(model: FailureModel, options: ScoringApiOp
     const rules = body.plant_id === undefined ? null : plants.rulesFor(body.plant_id);
     const problems: string[] = [];
     const now = Date.now();
-    for (let i = 0; i < body.readings.length && problems.length < MAX_PROBLEMS; i++) {
-      const r = body.readings[i];
-      const reading: SensorReading = { arm_id: body.arm_id, sensor: r.sensor, value: r.value, unit: r.unit, event_time: r.event_time, gateway_id: 'api', plant_id: body.plant_id ?? 'api', sequence: i, quality: null, channel: r.channel ?? null, settings: r.settings ?? null };
-      const reason = validateReading(reading, now, rules);
+    const given = body.readings.map((r, i): SensorReading => ({
+      arm_id: body.arm_id, sensor: r.sensor, value: r.value, unit: r.unit, event_time: r.event_time, gateway_id: 'api', plant_id: body.plant_id ?? 'api', sequence: i, quality: null, channel: r.channel ?? null, settings: r.settings ?? null,
+    }));
+    for (let i = 0; i < given.length && problems.length < MAX_PROBLEMS; i++) {
+      const reason = validateReading(given[i], now, rules);
       if (reason) problems.push(`readings[${i}]: ${reason}`);
     }
     if (problems.length) throw new HttpError(400, 'invalid readings', { details: problems });
@@ -145,11 +145,8 @@ export async function startScoringApi(model: FailureModel, options: ScoringApiOp
     const spec = s?.spec ?? SIMULATOR_SPEC;
     const windows = new MemoryRollingWindows(spec);
     // Sorted by event time: the API has the whole history at once, so nothing is late.
-    const readings = [...body.readings].sort((a, b) => a.event_time - b.event_time);
-    const { arms } = await windows.apply(readings.map((r, i) => {
-      const channel = channelOf({ sensor: r.sensor, channel: r.channel ?? null }) ?? '';
-      return { arm: body.arm_id, sensor: r.sensor, channel, value: normaliseReading({ plant_id: body.plant_id ?? 'api', value: r.value, settings: r.settings ?? null }, channel, s?.regimes), eventTime: r.event_time, offset: i };
-    }));
+    const readings = given.sort((a, b) => a.event_time - b.event_time);
+    const { arms } = await windows.apply(readings.map((r, i) => windowReadingOf(r, i, s?.regimes ?? null)));
     const row = new Float64Array(spec.names.length);
     writeFeatures(arms.get(body.arm_id)!, row);
     const explainer = s?.model ?? model;

@@ -7,7 +7,7 @@
 // would page an engineer twice, and the window state is idempotent per offset (rolling-windows.lua).
 import { TOPICS } from '../../schemas/topics.ts';
 import type { MaintenanceAlert, MaintenancePrediction, SensorReading } from '../../schemas/generated/types.ts';
-import { channelOf, validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
+import { validateReading } from '../../schemas/factory/sensor-reading-rules.ts';
 import { defaultPlantRegistry, type PlantRegistry } from '../../schemas/factory/plant-registry.ts';
 import { LateEventError } from '../runtime/errors.ts';
 import { MODEL_HEADER } from '../runtime/models.ts';
@@ -17,12 +17,10 @@ import { alertHysteresis, type AlertHysteresisStore, type ScoredArm } from './al
 import { describedContributions, summarize } from './explain.ts';
 import { writeFeatures } from './features.ts';
 import { predictWith, type FailureModelDeclaration } from './model.ts';
-import { plantScoringPlan, type PlantScoring, type PlantScoringPlan } from './plant-scoring.ts';
-import { normaliseReading } from './regimes.ts';
-import { rollingWindows, type RollingWindowsStore, type WindowReading } from './rolling-windows.ts';
+import { plantScoringPlan, windowReadingOf, type PlantScoring, type PlantScoringPlan } from './plant-scoring.ts';
+import { rollingWindows, type RollingWindowsStore } from './rolling-windows.ts';
 
 const EXPLANATION_FEATURES = 3;
-export { hysteresisRules } from './plant-scoring.ts';
 
 /**
  * `models`: the default model (the simulator plant's: every plant with a trained profile is then
@@ -56,7 +54,7 @@ export function maintenanceScorer(models: FailureModelDeclaration | PlantScoring
     rebuild: {
       lookbackMs,
       async apply(records: InputRecord<SensorReading>[], ctx) {
-        for (const [s, group] of groupByScoring(records, scoringOf)) await windowsOf(ctx, s).apply(group.map((r) => toWindowReading(r, s)));
+        for (const [s, group] of groupByScoring(records, scoringOf)) await windowsOf(ctx, s).apply(group.map((r) => windowReadingOf(r.value, Number(r.offset), s.regimes)));
       },
     },
     async handle(records: InputRecord<SensorReading>[], ctx) {
@@ -93,14 +91,14 @@ type ScoringContext = Parameters<Parameters<typeof defineProcessor>[0]['handle']
 
 /** One plant's part of a batch: windows -> its model -> predictions, and alerts with hysteresis. */
 async function scorePlant(s: PlantScoring, records: InputRecord<SensorReading>[], ctx: ScoringContext, windows: RollingWindowsStore, alerts: AlertHysteresisStore): Promise<OutputRecord[]> {
-  const { results, arms } = await windows.apply(records.map((r) => toWindowReading(r, s)));
+  const { results, arms } = await windows.apply(records.map((r) => windowReadingOf(r.value, Number(r.offset), s.regimes)));
   // Per arm: the readings that count (late ones are dead-lettered), newest event time, offset range.
   const touched = new Map<string, { source: InputRecord<SensorReading>; eventTime: number; firstOffset: number }>();
   results.forEach((result, i) => {
     const r = records[i];
     if (result === 'late') {
       const lateness = (s.spec.latenessBuckets * s.spec.bucketMs) / 60_000;
-      ctx.reject(r, new LateEventError(`${r.value.arm_id} ${channelOf(r.value) ?? r.value.sensor} reading at ${new Date(r.value.event_time).toISOString()} arrived more than ${lateness} min after the arm's newest reading`));
+      ctx.reject(r, new LateEventError(`${r.value.arm_id} ${r.value.channel ?? r.value.sensor} reading at ${new Date(r.value.event_time).toISOString()} arrived more than ${lateness} min after the arm's newest reading`));
       return;
     }
     const t = touched.get(r.value.arm_id);
@@ -163,9 +161,4 @@ async function scorePlant(s: PlantScoring, records: InputRecord<SensorReading>[]
     outputs.push({ topic: TOPICS.maintenanceAlerts, key: arm, value: alert, source: t.source, headers });
   });
   return outputs;
-}
-
-function toWindowReading(r: InputRecord<SensorReading>, s: PlantScoring): WindowReading {
-  const channel = channelOf(r.value) ?? r.value.sensor.toLowerCase();
-  return { arm: r.value.arm_id, sensor: r.value.sensor, channel, value: normaliseReading(r.value, channel, s.regimes), eventTime: r.value.event_time, offset: Number(r.offset) };
 }
