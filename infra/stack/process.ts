@@ -40,7 +40,7 @@ function isZombieOrGone(pid: number): boolean {
   try {
     // /proc/<pid>/stat: "pid (comm) S ...": the state follows the last ')' (comm may hold one).
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
   } catch {
     return true;
   }
