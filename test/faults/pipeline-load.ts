@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import avro from 'avsc';
 import type { Kafka } from 'kafkajs';
 import { TOPICS, dlqSpec, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
 import type { BillingEvent, SensorReading } from '../../schemas/generated/types.ts';
@@ -22,6 +23,23 @@ import { armReadings, checkPredictions, readPredictions } from './predictions.ts
 
 /** Writes a value in the Confluent wire format with some writer schema: the topic's, or a newer variant. */
 export type Encode = (topic: string, value: unknown) => Buffer;
+
+/**
+ * The topic's schema plus one optional field: a newer writer version that readers on the old one
+ * resolve, registered under `subject`. `encode` writes a value with it (the field set) in the wire format.
+ */
+export async function newerWriter(registryUrl: string, schemaFile: string, subject: string): Promise<{ id: number; type: avro.Type; encode(value: unknown): Buffer }> {
+  const base = loadSchema(schemaFile) as { fields: object[] };
+  const schema = { ...base, fields: [...base.fields, { name: 'fault_suite_note', type: ['null', 'string'], default: null }] };
+  const id = await new ConfluentSchemaStore(registryUrl).register(subject, schema);
+  const type = avro.Type.forSchema(schema as avro.Schema);
+  const encode = (value: unknown) => {
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(id, 1);
+    return Buffer.concat([header, type.toBuffer({ ...(value as object), fault_suite_note: 'written while the registry was down' })]);
+  };
+  return { id, type, encode };
+}
 
 export interface LoadSize {
   arms: number;

@@ -7,13 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import avro from 'avsc';
-import { TOPICS, loadSchema } from '../../schemas/topics.ts';
+import { TOPICS } from '../../schemas/topics.ts';
 import { startProcessor } from '../../streams/runtime/kafka-runner.ts';
-import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { sensorValidation } from '../../streams/sensor-validation/topology.ts';
 import { endpoints, runId, runtimeOptions, testKafka } from '../integration/helpers.ts';
-import { PipelineLoad, type Encode } from './pipeline-load.ts';
+import { PipelineLoad, newerWriter, type Encode } from './pipeline-load.ts';
 import { serviceLog, serviceUnderTest, type ServiceUnderTest } from './services.ts';
 import { freePort } from '../integration/helpers.ts';
 
@@ -28,25 +26,13 @@ after(async () => {
   await registry?.dispose();
 });
 
-/** The topic's schema plus one optional field: a newer writer version that readers on the old one resolve. */
-async function newerWriter(registryUrl: string, schemaFile: string, subject: string): Promise<{ id: number; type: avro.Type }> {
-  const base = loadSchema(schemaFile) as { fields: object[] };
-  const schema = { ...base, fields: [...base.fields, { name: 'fault_suite_note', type: ['null', 'string'], default: null }] };
-  return { id: await new ConfluentSchemaStore(registryUrl).register(subject, schema), type: avro.Type.forSchema(schema as avro.Schema) };
-}
-
 test('registry stopped and started under load, with unseen writer schemas arriving meanwhile: 0 lost, 0 duplicated, nothing dead-lettered', { timeout: 300_000 }, async (t) => {
   t.diagnostic(`registry: ${registry.origin} at ${registry.endpoint}`);
   const ep = { ...endpoints(), schemaRegistryUrl: registry.endpoint };
   load = new PipelineLoad(testKafka(), ep, runId(), { arms: 8, minutes: 60, billingEvents: 3_000 });
   const reading = await newerWriter(ep.schemaRegistryUrl, TOPICS.sensorReadings.schema, 'faults.sensor-reading-newer-writer-value');
   const billing = await newerWriter(ep.schemaRegistryUrl, TOPICS.billingEvents.schema, 'faults.billing-event-newer-writer-value');
-  const newer: Encode = (topic, value) => {
-    const w = topic === TOPICS.sensorReadings.name ? reading : billing;
-    const header = Buffer.alloc(5);
-    header.writeInt32BE(w.id, 1);
-    return Buffer.concat([header, w.type.toBuffer({ ...(value as object), fault_suite_note: 'written while the registry was down' })]);
-  };
+  const newer: Encode = (topic, value) => (topic === TOPICS.sensorReadings.name ? reading : billing).encode(value);
   await load.start();
   await load.send(0, 0.3);
 
