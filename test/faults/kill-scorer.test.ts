@@ -4,62 +4,26 @@
 // complete history gives (a batch whose transaction died must not leave state ahead of what is
 // committed), and no alert state change twice. The other processors' kill -9 cases are
 // test/integration/kill-restart.test.ts (sensor-validation) and parquet-sink-kill.test.ts (the sink).
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { MaintenanceAlert } from '../../schemas/generated/types.ts';
 import { rollingWindows } from '../../streams/maintenance/rolling-windows.ts';
 import { RedisState } from '../../streams/runtime/state/redis-state.ts';
 import { endpoints } from '../integration/helpers.ts';
+import { kill9, startCliProcessor, type CliProcessor } from './cli-process.ts';
 import { endOffsets, produceTracked, readToEnd, waitForCommits, type Coordinates } from './kafka-io.ts';
 import { failureModel } from './pipeline.ts';
 import { checkPredictions, readPredictions, scorerRun } from './predictions.ts';
 
-const CLI = new URL('../../bin/streamscore.mjs', import.meta.url).pathname;
 const ARMS = 10;
 const MINUTES = 120; // x 3 sensors x 10 arms = 3,600 readings
 const CHUNKS = 24;
 
-interface Child {
-  proc: ChildProcess;
-  joined: Promise<void>;
-  output: string[];
-}
-
-const children: Child[] = [];
-after(() => {
-  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-});
-
-function startScorerProcess(): Child {
-  const proc = spawn(process.execPath, [CLI, 'run', 'maintenance-scorer'], {
-    env: { ...process.env, METRICS_PORT: '0', STREAMSCORE_SESSION_TIMEOUT_MS: '10000', STREAMSCORE_MAX_BATCH_RECORDS: '100', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  let markJoined!: () => void;
-  const joined = new Promise<void>((r) => (markJoined = r));
-  const keep = (line: string) => {
-    output.push(line.slice(0, 400));
-    if (output.length > 200) output.shift();
-  };
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    if (line.includes('joined consumer group')) markJoined();
-    if (/"level":(4|5|6)0/.test(line)) keep(line);
-  });
-  createInterface({ input: proc.stderr! }).on('line', keep);
-  const child = { proc, joined, output };
-  children.push(child);
-  return child;
-}
-
-async function kill9(child: Child): Promise<void> {
-  child.proc.kill('SIGKILL');
-  if (child.proc.exitCode === null && child.proc.signalCode === null) await once(child.proc, 'exit');
+function startScorerProcess(): CliProcessor {
+  return startCliProcessor('maintenance-scorer', { STREAMSCORE_SESSION_TIMEOUT_MS: '10000', STREAMSCORE_MAX_BATCH_RECORDS: '100' });
 }
 
 test('kill -9 of maintenance-scorer twice under load: windows count each reading once, predictions exact and not repeated', { timeout: 300_000 }, async (t) => {
