@@ -1,6 +1,7 @@
 // `npm test`: static checks, the Python tests of models/, then every TypeScript test (unit and
-// integration) against real services: KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL when set, else
-// the embedded stack, which is started here and stopped afterwards if this run started it.
+// integration) against real services: KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL /
+// MLFLOW_TRACKING_URI when set, else the embedded stack, which is started here and stopped afterwards
+// if this run started it.
 // Test files run one at a time (they share the broker and a 2-core machine), each in its own
 // `node --test`, so every file gets a wall-clock line with the host's free memory and disk, a file
 // that hangs is killed and named, and the run ends with a summary: the slowest and the failed files.
@@ -47,7 +48,7 @@ try {
   const env = {
     ...process.env,
     ...endpointsEnv(),
-    ...pick(process.env, ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL']),
+    ...pick(process.env, ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL', 'MLFLOW_TRACKING_URI']),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...(existsSync(PYTHON) ? { STREAMSCORE_PYTHON: PYTHON } : {}),
   };

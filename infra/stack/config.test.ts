@@ -76,6 +76,27 @@ describe('loadStackConfig', () => {
     assert.doesNotThrow(() => loadStackConfig({ STREAMSCORE_REDIS_PORT: '9092', KAFKA_BROKERS: 'k:9092' }, ROOT));
   });
 
+  it('embeds MLflow on STREAMSCORE_MLFLOW_PORT (default 8098) unless MLFLOW_TRACKING_URI names a server', () => {
+    const c = loadStackConfig({}, ROOT);
+    assert.deepEqual(c.mlflow, { managed: 'embedded', port: 8098 });
+    assert.equal(c.mlflowTrackingUri, 'http://127.0.0.1:8098');
+    assert.equal(loadStackConfig({ STREAMSCORE_MLFLOW_PORT: '18398' }, ROOT).mlflowTrackingUri, 'http://127.0.0.1:18398');
+
+    const external = loadStackConfig({ MLFLOW_TRACKING_URI: 'https://mlflow.example/base/', STREAMSCORE_MLFLOW_PORT: '9092' }, ROOT);
+    assert.deepEqual(external.mlflow, { managed: 'external', url: 'https://mlflow.example/base' });
+    assert.equal(external.mlflowTrackingUri, 'https://mlflow.example/base');
+    assert.equal(external.kafka.managed, 'embedded', 'the port of an external MLflow clashes with nothing');
+  });
+
+  it('rejects an MLflow port another embedded service uses, and a tracking URI that is not a server', () => {
+    assert.deepEqual(problemsOf({ STREAMSCORE_MLFLOW_PORT: '6390' }), [
+      'STREAMSCORE_REDIS_PORT and STREAMSCORE_MLFLOW_PORT are both 6390; each service needs its own port',
+    ]);
+    assert.match(problemsOf({ STREAMSCORE_MLFLOW_PORT: '0' })[0], /STREAMSCORE_MLFLOW_PORT="0" is not a TCP port/);
+    // MLflow also accepts file: and databricks URIs; the stack and the runtime client speak only to a server.
+    assert.match(problemsOf({ MLFLOW_TRACKING_URI: 'file:///tmp/mlruns' })[0], /MLFLOW_TRACKING_URI="file:\/\/\/tmp\/mlruns" must be a http:\/\/host:port or https:\/\/host:port URL/);
+  });
+
   it('rejects a malformed REDIS_URL', () => {
     assert.match(problemsOf({ REDIS_URL: 'not a url' })[0], /REDIS_URL="not a url" is not a URL/);
     assert.match(problemsOf({ REDIS_URL: 'http://h:1' })[0], /must be a redis:\/\/host:port or rediss:\/\/host:port URL/);

@@ -1,7 +1,7 @@
-// Typed configuration of the local stack (Kafka, schema registry, Redis), read from the environment
-// once and validated up front. Each service is either `embedded` (started by `streamscore infra up`
-// on 127.0.0.1) or `external` (KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL set: never started,
-// only probed).
+// Typed configuration of the local stack (Kafka, schema registry, Redis, MLflow), read from the
+// environment once and validated up front. Each service is either `embedded` (started by `streamscore
+// infra up` on 127.0.0.1) or `external` (KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL /
+// MLFLOW_TRACKING_URI set: never started, only probed).
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.ts';
@@ -25,15 +25,20 @@ export type RedisConfig =
   | { managed: 'embedded'; port: number; security?: RedisSecurity }
   | { managed: 'external'; url: string };
 
+export type MlflowConfig =
+  | { managed: 'embedded'; port: number }
+  | { managed: 'external'; url: string };
+
 export interface StackConfig {
   repoRoot: string;
-  /** Runtime state: Kafka logs, registry H2 files, Redis, pid files, stack.json. */
+  /** Runtime state: Kafka logs, registry H2 files, Redis, the MLflow database and artifacts, pid files, stack.json. */
   dataDir: string;
   /** Downloaded artifacts: Kafka jars, Apicurio distribution. */
   cacheDir: string;
   kafka: KafkaConfig;
   registry: RegistryConfig;
   redis: RedisConfig;
+  mlflow: MlflowConfig;
   /** JDK home of the JVM that runs Kafka (Java >= 17); undefined: `java` on PATH. */
   javaHome: string | undefined;
   /** Java (a JDK home or a java binary) for the registry, which needs Java >= 21. */
@@ -42,6 +47,7 @@ export interface StackConfig {
   kafkaBrokers: string;
   schemaRegistryUrl: string;
   redisUrl: string;
+  mlflowTrackingUri: string;
 }
 
 export const DEFAULT_PORTS = {
@@ -50,6 +56,8 @@ export const DEFAULT_PORTS = {
   STREAMSCORE_REGISTRY_PORT: 8085,
   STREAMSCORE_REGISTRY_MANAGEMENT_PORT: 8086,
   STREAMSCORE_REDIS_PORT: 6390,
+  // 8090/8091 are Spark's, 8095-8097 the scoring APIs'.
+  STREAMSCORE_MLFLOW_PORT: 8098,
 } as const;
 
 type PortVar = keyof typeof DEFAULT_PORTS;
@@ -104,7 +112,12 @@ export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_
     ? { managed: 'external', url: parseUrl('REDIS_URL', redisRaw, ['redis:', 'rediss:'], problems) }
     : { managed: 'embedded', port: port('STREAMSCORE_REDIS_PORT'), ...(redisSecurity ? { security: redisSecurity } : {}) };
 
-  checkDistinctPorts(kafka, registry, redis, problems);
+  const mlflowRaw = value('MLFLOW_TRACKING_URI');
+  const mlflow: MlflowConfig = mlflowRaw !== undefined
+    ? { managed: 'external', url: parseUrl('MLFLOW_TRACKING_URI', mlflowRaw, ['http:', 'https:'], problems) }
+    : { managed: 'embedded', port: port('STREAMSCORE_MLFLOW_PORT') };
+
+  checkDistinctPorts(kafka, registry, redis, mlflow, problems);
 
   const javaHome = value('JAVA_HOME');
   const registryJava = value('STREAMSCORE_REGISTRY_JAVA');
@@ -121,6 +134,7 @@ export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_
     kafka,
     registry,
     redis,
+    mlflow,
     javaHome,
     registryJava,
     kafkaBrokers: kafka.managed === 'external'
@@ -130,6 +144,7 @@ export function loadStackConfig(env: Env = process.env, repoRoot: string = REPO_
       ? registry.url
       : `http://${LOOPBACK}:${registry.port}/apis/ccompat/v7`,
     redisUrl: redis.managed === 'external' ? redis.url : embeddedRedisUrl(LOOPBACK, redis.port, redis.security),
+    mlflowTrackingUri: mlflow.managed === 'external' ? mlflow.url : `http://${LOOPBACK}:${mlflow.port}`,
   };
 }
 
@@ -147,7 +162,7 @@ function parseUrl(name: string, raw: string, protocols: string[], problems: stri
   return raw.replace(/\/+$/, '');
 }
 
-function checkDistinctPorts(kafka: KafkaConfig, registry: RegistryConfig, redis: RedisConfig, problems: string[]): void {
+function checkDistinctPorts(kafka: KafkaConfig, registry: RegistryConfig, redis: RedisConfig, mlflow: MlflowConfig, problems: string[]): void {
   const used: [string, number][] = [];
   if (kafka.managed === 'embedded') {
     used.push(['STREAMSCORE_KAFKA_PORT', kafka.port], ['STREAMSCORE_KAFKA_CONTROLLER_PORT', kafka.controllerPort]);
@@ -157,6 +172,7 @@ function checkDistinctPorts(kafka: KafkaConfig, registry: RegistryConfig, redis:
     used.push(['STREAMSCORE_REGISTRY_PORT', registry.port], ['STREAMSCORE_REGISTRY_MANAGEMENT_PORT', registry.managementPort]);
   }
   if (redis.managed === 'embedded') used.push(['STREAMSCORE_REDIS_PORT', redis.port]);
+  if (mlflow.managed === 'embedded') used.push(['STREAMSCORE_MLFLOW_PORT', mlflow.port]);
   for (let i = 0; i < used.length; i++) {
     for (let j = i + 1; j < used.length; j++) {
       if (used[i][1] === used[j][1]) problems.push(`${used[i][0]} and ${used[j][0]} are both ${used[i][1]}; each service needs its own port`);

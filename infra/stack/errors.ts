@@ -1,7 +1,7 @@
 // Errors of the local stack. Each carries the service it concerns (if any) and, where there is one,
 // the fix the user should apply, so the CLI prints one clear message instead of a stack trace.
 
-export type ServiceName = 'kafka' | 'schema-registry' | 'redis';
+export type ServiceName = 'kafka' | 'schema-registry' | 'redis' | 'mlflow';
 
 export class StackError extends Error {
   readonly service: ServiceName | undefined;

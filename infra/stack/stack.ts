@@ -1,6 +1,7 @@
-// The local stack as a whole: `up` (Kafka, then the registry, then Redis, one at a time on a small
-// box), `down` (only what `up` started, found by our pid files) and `status`. External services
-// (KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL) are probed, never started or stopped.
+// The local stack as a whole: `up` (Kafka, then the registry, then Redis, then MLflow, one at a time
+// on a small box), `down` (only what `up` started, found by our pid files) and `status`. External
+// services (KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL / MLFLOW_TRACKING_URI) are probed, never
+// started or stopped.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOOPBACK, loadStackConfig } from './config.ts';
@@ -8,6 +9,7 @@ import type { Managed, StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import type { ServiceName } from './errors.ts';
 import { kafkaService } from './kafka.ts';
+import { mlflowService } from './mlflow.ts';
 import { ensureDir, ownedPid, portFree, seconds, stderrLog, waitUntil, withFileLock } from './process.ts';
 import type { Log } from './process.ts';
 import { redisService } from './redis.ts';
@@ -15,7 +17,7 @@ import { registryService } from './registry.ts';
 import type { Service } from './service.ts';
 
 /** Start order; `down` stops in reverse. */
-export const SERVICES: readonly Service[] = [kafkaService, registryService, redisService];
+export const SERVICES: readonly Service[] = [kafkaService, registryService, redisService, mlflowService];
 
 const UNHEALTHY_RUNNING_WAIT_MS = 90_000;
 /** Long enough for a cold `up` (downloads included) on a 2-core box. */
@@ -41,8 +43,8 @@ export interface StackOptions {
 }
 
 /** Client endpoints for the current config, e.g. for test and demo runners' child processes. */
-export function endpointsEnv(config: StackConfig = loadStackConfig()): { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string; REDIS_URL: string } {
-  return { KAFKA_BROKERS: config.kafkaBrokers, SCHEMA_REGISTRY_URL: config.schemaRegistryUrl, REDIS_URL: config.redisUrl };
+export function endpointsEnv(config: StackConfig = loadStackConfig()): { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; MLFLOW_TRACKING_URI: string } {
+  return { KAFKA_BROKERS: config.kafkaBrokers, SCHEMA_REGISTRY_URL: config.schemaRegistryUrl, REDIS_URL: config.redisUrl, MLFLOW_TRACKING_URI: config.mlflowTrackingUri };
 }
 
 export async function up({ config = loadStackConfig(), log = stderrLog }: StackOptions = {}): Promise<ServiceStatus[]> {
@@ -144,6 +146,7 @@ function embeddedPorts(config: StackConfig): [string, number][] {
   if (config.kafka.managed === 'embedded') ports.push(['kafka', config.kafka.port], ['kafka controller', config.kafka.controllerPort]);
   if (config.registry.managed === 'embedded') ports.push(['schema-registry', config.registry.port], ['schema-registry management', config.registry.managementPort]);
   if (config.redis.managed === 'embedded') ports.push(['redis', config.redis.port]);
+  if (config.mlflow.managed === 'embedded') ports.push(['mlflow', config.mlflow.port]);
   return ports;
 }
 

@@ -1,5 +1,6 @@
 // Shared plumbing of the integration tests: they talk to the real Kafka, registry and Redis whose
-// endpoints test/run.ts (or the user) puts in KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL.
+// endpoints test/run.ts (or the user) puts in KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL
+// (and MLFLOW_TRACKING_URI).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before } from 'node:test';
@@ -19,6 +20,13 @@ export function endpoints(): { kafkaBrokers: string[]; schemaRegistryUrl: string
     throw new Error('integration tests need KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL: run them through `npm test`');
   }
   return { kafkaBrokers: brokerList(KAFKA_BROKERS), schemaRegistryUrl: SCHEMA_REGISTRY_URL, redisUrl: REDIS_URL };
+}
+
+/** The MLflow tracking server test/run.ts starts with the stack (or the user's, when MLFLOW_TRACKING_URI is set). */
+export function mlflowTrackingUri(): string {
+  const uri = process.env.MLFLOW_TRACKING_URI;
+  if (!uri) throw new Error('MLflow tests need MLFLOW_TRACKING_URI: run them through `npm test`');
+  return uri;
 }
 
 export const quietLog = createLogger({ test: true }).child({}, { level: process.env.LOG_LEVEL ?? 'warn' });
