@@ -8,6 +8,7 @@ import { defineProcessor } from './processor.ts';
 import { ProcessorTestDriver } from './test-driver.ts';
 import { fixtureModel } from './fixtures/offload-processor.ts';
 import { MODEL_HEADER } from './models.ts';
+import { CHUNK_HEADER, SOURCE_HEADER } from './batch.ts';
 
 const echo = (poison: (r: SensorReading) => boolean, calls: number[]) =>
   defineProcessor({
@@ -88,4 +89,14 @@ test('outputs name all the processor\'s models in streamscore-model, unless an o
   } finally {
     await d.close();
   }
+});
+
+test('every output names its input record and the chunk it was processed in', async () => {
+  const d = new ProcessorTestDriver(echo(() => false, []));
+  for (let s = 1; s <= 3; s++) await d.pipe(TOPICS.sensorReadings, 'k', { ...sampleSensorReading, sequence: s });
+  await d.run();
+  const out = await d.outputs<SensorReading>(TOPICS.sensorReadingsValidated);
+  const topic = TOPICS.sensorReadings.name;
+  assert.deepEqual(out.map((o) => o.headers[SOURCE_HEADER]), [0, 1, 2].map((o) => `${topic}/0/${o}`));
+  assert.deepEqual(out.map((o) => o.headers[CHUNK_HEADER]), [0, 1, 2].map(() => `${topic}/0/0-2`));
 });

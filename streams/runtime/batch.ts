@@ -90,18 +90,47 @@ export async function processBatch(
   );
 
   const encoded: EncodedMessage[] = [];
+  const chunks = chunkHeaderValues(raws);
   const outputsBySource = groupBy(outputs, (o) => o.source.offset);
   // Every output names the models that made it, so a consumer can tell versions apart without decoding
   // (all of the processor's models, unless the output names its own).
   const modelHeaders: Record<string, string> = def.models?.length ? { [MODEL_HEADER]: modelHeaderValue(def.models) } : {};
   for (const [offset, group] of outputsBySource) {
     try {
-      encoded.push(...group.map((o) => encodeOutput(serde, o, modelHeaders)));
+      encoded.push(...group.map((o) => encodeOutput(serde, o, { ...modelHeaders, ...coordinateHeaders(o, chunks) })));
     } catch (err) {
       failures.push({ record: byOffset.get(offset)!, error: asStreamError('produce', err) });
     }
   }
   return { outputs: encoded, failures };
+}
+
+/** Where an output came from: its input record, and the chunk of that record's partition it was processed in. */
+export const SOURCE_HEADER = 'streamscore-source';
+export const CHUNK_HEADER = 'streamscore-chunk';
+
+/**
+ * Per input partition of a chunk, `topic/partition/first-last` (offsets). Outputs carry it beside
+ * their own source coordinates so replay can cut the same chunks the live run cut (a processor's
+ * outputs may depend on what it saw together: one prediction per arm per chunk), and replay diffs and
+ * shadow comparisons match an output to the input that made it without decoding it.
+ */
+function chunkHeaderValues(raws: readonly RawRecord[]): Map<string, string> {
+  const bounds = new Map<string, [bigint, bigint]>();
+  for (const r of raws) {
+    const key = `${r.topic}/${r.partition}`;
+    const o = BigInt(r.offset);
+    const b = bounds.get(key);
+    if (!b) bounds.set(key, [o, o]);
+    else bounds.set(key, [o < b[0] ? o : b[0], o > b[1] ? o : b[1]]);
+  }
+  return new Map([...bounds].map(([key, [first, last]]) => [key, `${key}/${first}-${last}`]));
+}
+
+function coordinateHeaders(output: OutputRecord, chunks: Map<string, string>): Record<string, string> {
+  const { topic, partition, offset } = output.source;
+  const chunk = chunks.get(`${topic}/${partition}`);
+  return { [SOURCE_HEADER]: `${topic}/${partition}/${offset}`, ...(chunk ? { [CHUNK_HEADER]: chunk } : {}) };
 }
 
 /**
