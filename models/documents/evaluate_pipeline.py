@@ -8,6 +8,13 @@ casefold, whitespace runs to one space, surrounding quotes/punctuation stripped)
   - exact:  equal normalised texts (metrics.py's `document` metric);
   - fuzzy:  difflib similarity >= --similarity (default 0.8), greedy best pairs first: an OCR'd
             'lnc.' for 'Inc.' or a clause cut one word short still counts; reported beside exact.
+And with --gold-values (streams/documents/rules/gold-values.ts: the pipeline's own rules applied to
+the gold spans) a third, the one a lawyer reads:
+  - value:  equal validated values per document and label: the ISO date, the jurisdiction code
+            (US-NY), the party's legal name a role links to, the amount with its currency; an
+            entity without a value (the rules could not make one) counts by its normalised text.
+            So 'the Company' and 'Acme Corp.' are one party, and a governing-law clause is right
+            when it names the right jurisdiction, however much of the sentence it spans.
 
     streamscore documents extract --json --ocr never FILE... > text.jsonl
     python models/documents/evaluate_pipeline.py text.jsonl --split test --out reports/pipeline-text.json
@@ -48,6 +55,27 @@ def score(gold_docs: list[dict], predicted: dict[str, list[dict]], labels: list[
     return {label: {m: _prf(*counts[label][m]) for m in ('exact', 'fuzzy')} for label in labels}
 
 
+def entity_value(e: dict) -> str:
+    return normalise_entity_text(e['normalized'] if e.get('normalized') else e['text'])
+
+
+def score_values(gold_values: dict[str, list[dict]], gold_docs: list[dict], predicted: dict[str, list[dict]], labels: list[str]) -> dict:
+    """Per label, document-level set F1 of validated values (see the module docstring)."""
+    counts = defaultdict(lambda: [0, 0, 0])
+    for doc in gold_docs:
+        for label in labels:
+            flag = PARTIALLY_LABELLED.get(label)
+            if flag and not doc['meta'].get(flag):
+                continue
+            gold = {entity_value(e) for e in gold_values[doc['id']] if e['label'] == label} - {''}
+            pred = {entity_value(e) for e in predicted[doc['id']] if e['label'] == label} - {''}
+            row = counts[label]
+            row[0] += len(gold & pred)
+            row[1] += len(pred)
+            row[2] += len(gold)
+    return {label: _prf(*counts[label]) for label in labels}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('predictions', type=Path, nargs='?', help='JSON lines of `documents extract --json`')
@@ -58,6 +86,7 @@ def main() -> None:
     ap.add_argument('--splits', type=Path, default=DEFAULT_SPLITS)
     ap.add_argument('--similarity', type=float, default=0.8)
     ap.add_argument('--out', type=Path)
+    ap.add_argument('--gold-values', type=Path, help='JSON lines of streams/documents/rules/gold-values.ts for this split: adds the value metric')
     a = ap.parse_args()
     if a.print_files:
         wanted = set(json.loads(a.splits.read_text())[a.split])
@@ -71,7 +100,7 @@ def main() -> None:
     docs = {d['id']: d for d in load_split(a.split, a.data, a.splits)}
     predicted: dict[str, list[dict]] = {}
     failed = []
-    for line in a.predictions.read_text(encoding='utf-8').splitlines():
+    for line in a.predictions.read_text(encoding='utf-8').split('\n'):
         if not line.strip():
             continue
         r = json.loads(line)
@@ -87,8 +116,20 @@ def main() -> None:
     labels = [l for l in ALL_LABELS if any(lab == l for d in gold for _, _, lab in d['label'])]
     result = {'split': a.split, 'documents': len(gold), 'failed': failed, 'similarity': a.similarity,
               'per_label': score(gold, predicted, labels, a.similarity)}
+    if a.gold_values:
+        values = {}
+        for line in a.gold_values.read_text(encoding='utf-8').split('\n'):
+            if line.strip():
+                r = json.loads(line)
+                values[r['id']] = r['entities']
+        missing = [d['id'] for d in gold if d['id'] not in values]
+        if missing:
+            raise SystemExit(f'{a.gold_values}: no gold values for {len(missing)} contracts, e.g. {missing[0]} (made for another split?)')
+        for label, m in score_values(values, gold, predicted, labels).items():
+            result['per_label'][label]['value'] = m
     for label, m in result['per_label'].items():
-        print(f"{label:30s} exact F1 {m['exact']['f1']:.3f} (P {m['exact']['precision']:.3f} R {m['exact']['recall']:.3f})   fuzzy F1 {m['fuzzy']['f1']:.3f}   gold {m['exact']['gold']}")
+        value = f"   value F1 {m['value']['f1']:.3f} (P {m['value']['precision']:.3f} R {m['value']['recall']:.3f})" if 'value' in m else ''
+        print(f"{label:30s} exact F1 {m['exact']['f1']:.3f} (P {m['exact']['precision']:.3f} R {m['exact']['recall']:.3f})   fuzzy F1 {m['fuzzy']['f1']:.3f}{value}   gold {m['exact']['gold']}")
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(json.dumps(result, indent=1) + '\n')

@@ -9,9 +9,11 @@ import type { LoadedModel } from '../runtime/models.ts';
 import { classifyContractType, loadContractTypeModel, type ContractTypeModel } from './contract-type.ts';
 import { joinPages, toPageSpan } from './document-text.ts';
 import type { NerModelSpec } from './ner/model.ts';
+import { loadDateRanker, rankDates, type DateRankerModel } from './ner/date-ranker.ts';
 import { mergeMentions } from './ner/mentions.ts';
-import { runNer } from './ner/ner.ts';
+import { runNer, type NerEntity } from './ner/ner.ts';
 import { cleanPageTexts, type PageText } from './pages/index.ts';
+import { findDatesInText } from './rules/dates.ts';
 import { validateDocument } from './rules/index.ts';
 
 /** Below this mean word confidence an OCR'd page is flagged for review: its entities rest on shaky text. */
@@ -33,6 +35,24 @@ function contractTypeModelBeside(spec: NerModelSpec): ContractTypeModel {
   return model;
 }
 
+// The date ranker (ner/date-ranker.ts) beside the graph decides the agreement and effective dates
+// among the calendar dates of the text (validation value F1 0.92 / 0.87 against the tagger's 0.58 /
+// 0.50). Where it finds none, the tagger's entities of that label stay if they hold no calendar
+// date: a blank template "____ day of ______, 2013" is CUAD's answer for unsigned contracts, and
+// no candidate can be it. A folder without a ranker (older models) keeps the tagger's dates.
+const dateRankers = new Map<string, DateRankerModel | null>();
+function dateRankerBeside(spec: NerModelSpec): DateRankerModel | null {
+  const dir = dirname(spec.file);
+  if (!dateRankers.has(dir)) dateRankers.set(dir, loadDateRanker(dir));
+  return dateRankers.get(dir)!;
+}
+
+export function withRankedDates(tagged: readonly NerEntity[], ranked: readonly NerEntity[], rankedLabels: readonly string[]): NerEntity[] {
+  const kept = tagged.filter((e) => !rankedLabels.includes(e.label)
+    || (!ranked.some((r) => r.label === e.label) && findDatesInText(e.text).length === 0));
+  return [...kept, ...ranked].sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
 export interface DocumentAnalysis {
   /** Cleaned page texts; entity offsets index these. */
   pageTexts: string[];
@@ -50,7 +70,9 @@ export async function analyzePages(pages: PageText[], model: Pick<LoadedModel, '
   const cleaned = cleanPageTexts(pages);
   const joined = joinPages(cleaned.map((p) => p.text));
   const ner = await runNer(model, spec, joined.text);
-  const checked = validateDocument(mergeMentions(ner.entities, { text: joined.text, definedWithin: spec.meta.defined_within, maxPerDocument: spec.meta.max_per_document }), joined.text, { reviewThresholds: spec.meta.review_threshold });
+  const ranker = dateRankerBeside(spec);
+  const tagged = ranker ? withRankedDates(ner.entities, rankDates(joined.text, ranker), Object.keys(ranker.labels)) : ner.entities;
+  const checked = validateDocument(mergeMentions(tagged, { text: joined.text, definedWithin: spec.meta.defined_within, maxPerDocument: spec.meta.max_per_document }), joined.text, { reviewThresholds: spec.meta.review_threshold });
   const entities: Entity[] = checked.entities.map((e) => {
     const span = toPageSpan(joined, e.start, e.end);
     return {

@@ -37,17 +37,43 @@ const PATTERNS: { name: string; re: RegExp }[] = [
   { name: 'month-year', re: new RegExp(`\\b${MONTH}${SEP}(?:of\\s+)?(\\d{4})\\b`, 'gi') },
 ];
 
+/** A cleaned text and, per cleaned code unit (plus one past the end), its offset in the original. */
+export interface MappedText { text: string; at: number[] }
+
+/** `text.replace(re, fn)` that also carries the offset map: a replacement's units map to the start of what they replace. */
+function replaceMapped(src: MappedText, re: RegExp, fn: (match: string, ...groups: string[]) => string): MappedText {
+  let text = '';
+  const at: number[] = [];
+  let last = 0;
+  for (const m of src.text.matchAll(re)) {
+    const i = m.index;
+    text += src.text.slice(last, i);
+    for (let k = last; k < i; k++) at.push(src.at[k]);
+    const replacement = fn(m[0], ...m.slice(1));
+    text += replacement;
+    for (let k = 0; k < replacement.length; k++) at.push(src.at[i + Math.min(k, m[0].length - 1)]);
+    last = i + m[0].length;
+  }
+  text += src.text.slice(last);
+  for (let k = last; k < src.at.length; k++) at.push(src.at[k]);
+  return { text, at };
+}
+
 /**
  * Undoes what PDF text extraction does to dates ("17t h day", "1s t", non-breaking spaces,
- * "MAY , 2010") so the patterns see one spelling.
+ * "MAY , 2010") so the patterns see one spelling; `at` maps the result back to `text`.
  */
+export function cleanDateTextMapped(text: string): MappedText {
+  let m: MappedText = { text, at: Array.from({ length: text.length + 1 }, (_, i) => i) };
+  m = replaceMapped(m, /[\u00a0\u2007\u202f]/g, () => ' ');
+  m = replaceMapped(m, /(\d)\s?(s\s?t|n\s?d|r\s?d|t\s?h)\b/gi, (_m, d, suffix) => d + suffix.replace(/\s/g, ''));
+  m = replaceMapped(m, /\((\d{1,2}(?:st|nd|rd|th)?)\)(?=\s*day\b)/gi, (_m, day) => day); // "(1st) day of January"
+  m = replaceMapped(m, /\s+,/g, () => ',');
+  return replaceMapped(m, /\s+/g, () => ' ');
+}
+
 export function cleanDateText(text: string): string {
-  return text
-    .replace(/[\u00a0\u2007\u202f]/g, ' ')
-    .replace(/(\d)\s?(s\s?t|n\s?d|r\s?d|t\s?h)\b/gi, (_m, d: string, suffix: string) => d + suffix.replace(/\s/g, ''))
-    .replace(/\((\d{1,2}(?:st|nd|rd|th)?)\)(?=\s*day\b)/gi, '$1') // "(1st) day of January"
-    .replace(/\s+,/g, ',')
-    .replace(/\s+/g, ' ');
+  return cleanDateTextMapped(text).text;
 }
 
 export function daysInMonth(year: number, month: number): number {
@@ -146,4 +172,12 @@ export function findDates(cleaned: string, order: DateOrder = 'MDY'): (FoundDate
     }
   }
   return found.sort((x, y) => x.start - y.start);
+}
+
+/** findDates over a raw text: offsets index `text` itself (cleaned for matching, mapped back). */
+export function findDatesInText(text: string, order: DateOrder = 'MDY'): FoundDate[] {
+  const cleaned = cleanDateTextMapped(text);
+  return findDates(cleaned.text, order).filter((f): f is FoundDate => 'iso' in f).map((f) => ({
+    ...f, start: cleaned.at[f.start], end: cleaned.at[f.end - 1] + 1,
+  }));
 }

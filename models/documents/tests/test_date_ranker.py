@@ -1,0 +1,39 @@
+import pytest
+
+np = pytest.importorskip('numpy')
+pytest.importorskip('sklearn')
+
+from date_ranker import document_f1  # noqa: E402
+from evaluate_pipeline import score_values  # noqa: E402
+
+
+def test_document_f1_takes_each_contracts_top_candidate_above_the_threshold():
+    docs = [
+        {'gold': {'AGREEMENT_DATE': ['2019-03-03']}, 'candidates': [{'iso': '2019-03-03'}, {'iso': '2021-12-31'}]},
+        {'gold': {'AGREEMENT_DATE': ['2020-01-01']}, 'candidates': [{'iso': '2020-02-02'}]},  # wrong top candidate
+        {'gold': {'AGREEMENT_DATE': []}, 'candidates': [{'iso': '2018-05-05'}]},  # blank date: should abstain
+        {'gold': {'AGREEMENT_DATE': ['2017-01-01']}, 'candidates': []},  # no calendar candidate at all
+    ]
+    probs = np.array([0.9, 0.2, 0.6, 0.3])
+    m = document_f1(docs, probs, 'AGREEMENT_DATE', 0.5)
+    assert (m['tp'], m['pred'], m['gold']) == (1, 2, 3)  # the 0.3 of contract 3 is below the threshold
+    assert m['precision'] == 0.5 and m['recall'] == round(1 / 3, 4)
+    m = document_f1(docs, probs, 'AGREEMENT_DATE', 0.25)
+    assert (m['tp'], m['pred']) == (1, 3)
+
+
+def test_value_metric_counts_a_role_and_its_name_once_and_a_clause_by_its_jurisdiction():
+    gold_docs = [{'id': 'a', 'meta': {}}]
+    gold_values = {'a': [
+        {'label': 'PARTY', 'text': 'Acme Corp.', 'normalized': 'Acme Corp.'},
+        {'label': 'PARTY', 'text': 'Company', 'normalized': 'Acme Corp.'},
+        {'label': 'GOVERNING_LAW', 'text': 'This Agreement is governed by the laws of New York.', 'normalized': 'US-NY'},
+    ]}
+    predicted = {'a': [
+        {'label': 'PARTY', 'text': 'the Company', 'normalized': 'Acme Corp.'},
+        {'label': 'GOVERNING_LAW', 'text': 'governed by the laws of the State of New York', 'normalized': 'US-NY'},
+        {'label': 'PARTY', 'text': 'KPMG', 'normalized': None},
+    ]}
+    out = score_values(gold_values, gold_docs, predicted, ['PARTY', 'GOVERNING_LAW'])
+    assert (out['PARTY']['tp'], out['PARTY']['pred'], out['PARTY']['gold']) == (1, 2, 1)
+    assert out['GOVERNING_LAW']['f1'] == 1.0

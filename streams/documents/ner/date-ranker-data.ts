@@ -1,0 +1,42 @@
+// Training data for the date ranker (date-ranker.ts): every date candidate of every contract of the
+// Doccano gold, on the text the pipeline sees (the page clean-up of analyze.ts), with its features
+// and, per label, whether its value is one of the gold values the rules give that label
+// (gold-values.ts). models/documents/date_ranker.py fits the weights from it.
+//
+//   node streams/documents/ner/date-ranker-data.ts SPANS.jsonl SPLITS.json > date-candidates.jsonl
+import { readFileSync } from 'node:fs';
+import { cleanPageTexts } from '../pages/index.ts';
+import { goldValues } from '../rules/gold-values.ts';
+import { dateCandidates } from './date-ranker.ts';
+
+const LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE', 'EXPIRATION_DATE'];
+
+function main(): void {
+  const [spansPath, splitsPath] = process.argv.slice(2);
+  if (!spansPath || !splitsPath) {
+    process.stderr.write('usage: date-ranker-data.ts SPANS.jsonl SPLITS.json\n');
+    process.exit(2);
+  }
+  const splitOf = new Map<string, string>();
+  for (const [split, ids] of Object.entries(JSON.parse(readFileSync(splitsPath, 'utf8')) as Record<string, string[]>)) {
+    for (const id of ids) splitOf.set(id, split);
+  }
+  let n = 0;
+  for (const line of readFileSync(spansPath, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const doc = JSON.parse(line);
+    const gold = goldValues(doc);
+    const values: Record<string, string[]> = {};
+    for (const label of LABELS) {
+      values[label] = [...new Set(gold.entities.filter((e) => e.label === label && e.normalized).map((e) => e.normalized as string))];
+    }
+    const [page] = cleanPageTexts([{ page: 1, text: doc.text, source: 'text-file', ocrConfidence: null }]);
+    const candidates = dateCandidates(page.text).map((c) => ({
+      iso: c.iso, features: c.features, gold: LABELS.filter((l) => values[l].includes(c.iso)),
+    }));
+    process.stdout.write(JSON.stringify({ id: doc.id, split: splitOf.get(doc.id) ?? 'unsplit', gold: values, candidates }) + '\n');
+    if (++n % 50 === 0) process.stderr.write(`${n} contracts\n`);
+  }
+}
+
+if (import.meta.main) main();

@@ -1,0 +1,116 @@
+// Which calendar date of a contract is its agreement date, which its effective date: a ranker over
+// every date the rules can read (findDatesInText), not a tagger. The tagger of ner.ts had to find
+// and delimit a date among thousands of words, and missed half of CUAD's agreement dates (validation
+// recall 0.46): a contract's date almost always sits in a few recognisable places ("dated as of",
+// "made and entered into this", "effective as of", the signature block), so a linear model over the
+// words around each candidate and its place in the document picks it far more often. The weights are
+// fitted by models/documents/date_ranker.py on the train split's candidates (features written by
+// date-ranker-data.ts, this file's twin for training) and chosen on validation; this file is the only
+// implementation of the features, so training and serving cannot drift apart.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findDatesInText, type FoundDate } from '../rules/dates.ts';
+import type { NerEntity } from './ner.ts';
+
+export const DATE_RANKER_FILE = 'date-ranker.json';
+
+export interface DateRankerLabel {
+  bias: number;
+  weights: Record<string, number>;
+  /** The best candidate becomes the label's entity when its probability reaches this (chosen on validation). */
+  threshold: number;
+}
+export interface DateRankerModel {
+  model_version: string;
+  labels: Record<string, DateRankerLabel>;
+}
+
+export interface DateCandidate extends FoundDate {
+  text: string;
+  features: string[];
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const BEFORE_WORDS = 6;
+const AFTER_WORDS = 4;
+const CUES: [string, RegExp][] = [
+  ['effective_date', /effective\s+date/i],
+  ['effective', /\beffective\b/i],
+  ['dated', /\bdated\b/i],
+  ['as_of', /\bas\s+of\b/i],
+  ['entered', /\bentered\s+into\b/i],
+  ['made', /\bmade\b/i],
+  ['expire', /\bexpir/i],
+  ['terminat', /\bterminat/i],
+  ['commence', /\bcommenc/i],
+  ['signature', /\b(?:by:|name:|title:|signature|witness)/i],
+  ['amend', /\bamend/i],
+];
+const POSITION_BUCKETS = [300, 700, 1500, 3000, 6000, 15000, 40000];
+
+function words(s: string): string[] {
+  return (s.toLowerCase().match(WORD) ?? []);
+}
+
+/** Every date the rules read in `text`, with the features the ranker scores. */
+export function dateCandidates(text: string): DateCandidate[] {
+  const found = findDatesInText(text).filter((f) => f.precision === 'day' || f.precision === 'month');
+  const count = new Map<string, number>();
+  for (const f of found) count.set(f.iso, (count.get(f.iso) ?? 0) + 1);
+  const distinct = [...new Set(found.map((f) => f.iso))].sort();
+  const seen = new Set<string>();
+  return found.map((f, index) => {
+    const before = words(text.slice(Math.max(0, f.start - 80), f.start)).slice(-BEFORE_WORDS);
+    const after = words(text.slice(f.end, f.end + 60)).slice(0, AFTER_WORDS);
+    const near = text.slice(Math.max(0, f.start - 150), Math.min(text.length, f.end + 100));
+    const features = [
+      `pos:${POSITION_BUCKETS.findIndex((b) => f.start < b)}`,
+      `rank:${Math.min(index, 6)}`,
+      `prec:${f.precision}`,
+      `count:${Math.min(count.get(f.iso)!, 4)}`,
+      `order:${distinct.indexOf(f.iso) === 0 ? 'earliest' : distinct.indexOf(f.iso) === distinct.length - 1 ? 'latest' : 'middle'}`,
+      ...(seen.has(f.iso) ? ['repeat'] : ['first_of_value']),
+      ...before.map((w) => `b:${w}`),
+      ...(before.length ? [`b1:${before[before.length - 1]}`] : []),
+      ...(before.length > 1 ? [`b2:${before.slice(-2).join('_')}`] : []),
+      ...after.map((w) => `a:${w}`),
+      ...(after.length ? [`a1:${after[0]}`] : []),
+      ...CUES.filter(([, re]) => re.test(near)).map(([name]) => `near:${name}`),
+      ...(/\(\s*$/.test(text.slice(Math.max(0, f.start - 3), f.start)) ? ['paren'] : []),
+    ];
+    seen.add(f.iso);
+    return { ...f, text: text.slice(f.start, f.end), features };
+  });
+}
+
+export function scoreCandidate(label: DateRankerLabel, features: readonly string[]): number {
+  let z = label.bias;
+  for (const f of features) z += label.weights[f] ?? 0;
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Per label of the model, its best candidate as an entity when it reaches the label's threshold. */
+export function rankDates(text: string, model: DateRankerModel, candidates = dateCandidates(text)): NerEntity[] {
+  const entities: NerEntity[] = [];
+  for (const [label, weights] of Object.entries(model.labels)) {
+    let best: { c: DateCandidate; p: number } | null = null;
+    for (const c of candidates) {
+      const p = scoreCandidate(weights, c.features);
+      if (!best || p > best.p) best = { c, p };
+    }
+    if (best && best.p >= weights.threshold) {
+      entities.push({ label, start: best.c.start, end: best.c.end, text: best.c.text, confidence: best.p });
+    }
+  }
+  return entities;
+}
+
+/** The ranker beside the NER graph, or null when the folder has none (an older model folder). */
+export function loadDateRanker(dir: string): DateRankerModel | null {
+  const file = join(dir, DATE_RANKER_FILE);
+  if (!existsSync(file)) return null;
+  const model = JSON.parse(readFileSync(file, 'utf8')) as DateRankerModel;
+  const problems = Object.entries(model.labels ?? {}).filter(([, l]) => typeof l.bias !== 'number' || typeof l.threshold !== 'number' || typeof l.weights !== 'object');
+  if (!model.labels || problems.length > 0) throw new Error(`${file}: every label needs bias, weights and threshold (${problems.map(([k]) => k).join(', ') || 'no labels'})`);
+  return model;
+}
