@@ -4,12 +4,12 @@
 // near 500 MB RSS. MLFLOW_TRACKING_URI set means an external server: probed, never started.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LOOPBACK, redactUrl } from './config.ts';
 import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import {
-  assertPortsFree, ensureDir, isAlive, ownedPid, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil, writePidFile,
+  assertPortsFree, cmdlineMatches, ensureDir, isAlive, ownedPid, readCmdline, readPidFile, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil,
+  writePidFile,
 } from './process.ts';
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
@@ -33,6 +33,7 @@ function paths(config: StackConfig) {
   const dir = join(config.dataDir, 'mlflow');
   const venv = join(config.repoRoot, '.venv');
   return {
+    venv,
     requirements: join(config.repoRoot, 'infra', 'mlflow', 'requirements.txt'),
     bin: join(venv, 'bin', 'mlflow'),
     /** Written by bootstrap.sh after a successful install (its naming: the path with / as _). */
@@ -107,14 +108,14 @@ async function start(config: StackConfig, log: Log): Promise<number> {
   return pid;
 }
 
-/** Pids whose process group is `pgid` (the server's uvicorn child is in its leader's group). */
+/** Live pids whose process group is `pgid` (spawnDetached makes the server a group leader; uvicorn joins its group). */
 export function processGroupMembers(pgid: number): number[] {
   const members: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid pgrp ...": fields after the last ')', comm may hold spaces or ')'.
+      // "pid (comm) state ppid pgrp ...": the fields after the last ')', as comm may hold spaces or ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
     } catch {
@@ -124,15 +125,28 @@ export function processGroupMembers(pgid: number): number[] {
   return members;
 }
 
+/**
+ * SIGTERM to the server stops its uvicorn child too. But a server killed (after the grace period, or
+ * by the OOM killer) leaves uvicorn holding the port, so what is left of its group is killed as well,
+ * where it still runs MLflow from our .venv. Waiting is on the group itself: an exiting process
+ * shows no command line for a moment while it still holds its sockets.
+ */
 async function stop(config: StackConfig): Promise<number | null> {
-  const pid = ownedPid(identity(config));
+  const p = paths(config);
+  const leader = readPidFile(p.pidFile);
   const stopped = (await stopOwned(identity(config), STOP_GRACE_MS))?.pid ?? null;
-  if (pid === null) return stopped;
-  // SIGTERM to the parent stops uvicorn too, but a parent killed after the grace period leaves it
-  // running on the port: its group (spawnDetached made the parent a group leader) goes the same way.
-  if (!(await waitUntil(() => processGroupMembers(pid).length === 0, 5_000, 100))) {
-    for (const member of processGroupMembers(pid)) process.kill(member, 'SIGKILL');
-    await sleep(200);
+  if (leader === null) return stopped;
+  const emptied = () => waitUntil(() => processGroupMembers(leader).length === 0, 5_000, 100);
+  if (!(await emptied())) {
+    for (const pid of processGroupMembers(leader)) {
+      if (!cmdlineMatches(readCmdline(pid), [p.venv, 'mlflow'])) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await emptied();
   }
   return stopped;
 }
