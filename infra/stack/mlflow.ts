@@ -2,6 +2,7 @@
 // by infra/bootstrap.sh from infra/mlflow/requirements.txt), with a SQLite backend and a local,
 // server-proxied artifact store under <data>/mlflow. One uvicorn worker and no job runner keep it
 // near 500 MB RSS. MLFLOW_TRACKING_URI set means an external server: probed, never started.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOOPBACK, redactUrl } from './config.ts';
@@ -58,8 +59,11 @@ function identity(config: StackConfig): ProcessIdentity {
 async function ensureInstalled(config: StackConfig): Promise<void> {
   const p = paths(config);
   if (!existsSync(p.bin)) throw new StackError(`mlflow: ${p.bin} is missing`, { service: 'mlflow', hint: BOOTSTRAP_HINT });
-  if (!existsSync(p.stamp)) {
-    throw new StackError(`mlflow: ${p.bin} exists but infra/mlflow/requirements.txt was not installed by bootstrap`, { service: 'mlflow', hint: BOOTSTRAP_HINT });
+  const installed = existsSync(p.stamp) ? readFileSync(p.stamp, 'utf8').trim() : null;
+  const wanted = createHash('sha256').update(readFileSync(p.requirements)).digest('hex');
+  if (installed !== wanted) {
+    const why = installed === null ? 'was not installed into .venv by bootstrap' : 'changed since bootstrap installed it into .venv';
+    throw new StackError(`mlflow: infra/mlflow/requirements.txt ${why}`, { service: 'mlflow', hint: BOOTSTRAP_HINT });
   }
 }
 
