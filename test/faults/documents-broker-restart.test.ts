@@ -6,47 +6,25 @@
 // result only for an upload that was uncommitted when the broker went, identical apart from
 // extracted_at. The broker is the stack's embedded one when this checkout started it (restarted in
 // place, left running), else a throwaway one (services.ts).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TOPICS } from '../../schemas/topics.ts';
-import { LocalBlobStore } from '../../streams/documents/blob-store.ts';
 import { createKafka } from '../../streams/runtime/kafka-client.ts';
-import { endpoints, quietLog, runId } from '../integration/helpers.ts';
-import { DocumentsLoad, poolActivity, type DocumentKind } from './documents-load.ts';
-import { waitForCommits } from './kafka-io.ts';
-import { anyStopped, explained, liveness, startDocuments, type Watched } from './pipeline.ts';
-import { serviceLog, serviceUnderTest, waitFor, type ServiceUnderTest } from './services.ts';
+import { endpoints, quietLog } from '../integration/helpers.ts';
+import { documentsServiceCase, poolActivity, type DocumentKind } from './documents-load.ts';
+import { explained } from './pipeline.ts';
+import { waitFor } from './services.ts';
 
-const stackLog = serviceLog();
-const blobDir = mkdtempSync(join(tmpdir(), 'ss-faults-documents-broker-'));
-let broker: ServiceUnderTest;
-let documents: Watched | undefined;
-before(async () => {
-  broker = await serviceUnderTest('KAFKA_BROKERS', stackLog.log);
-});
-after(async () => {
-  await documents?.stop();
-  await broker?.dispose();
-  rmSync(blobDir, { recursive: true, force: true });
-});
+const frame = documentsServiceCase('KAFKA_BROKERS');
 
 test('broker stopped and started twice with documents in the worker pool: the processor keeps running, no upload lost or dead-lettered', { timeout: 110_000 }, async (t) => {
+  const broker = frame.service();
   t.diagnostic(`broker: ${broker.origin} at ${broker.endpoint}`);
   const ep = { ...endpoints(), kafkaBrokers: [broker.endpoint] };
   // Kafkajs logs every refused connection while the broker is down; the counts below say what happened.
   const kafka = createKafka('faults-documents-broker-restart', ep.kafkaBrokers, quietLog.child({}, { level: 'fatal' }));
-  const blobs = new LocalBlobStore({ root: blobDir, minFreeBytes: 0 });
-  // Small batches: some committed, some in the pool, some acknowledged but not committed when the broker goes.
-  const running = await startDocuments(ep, blobs, { maxBatchRecords: 2 });
-  documents = running;
-  const port = running.processor.httpPort!;
-  const load = new DocumentsLoad(kafka, ep.schemaRegistryUrl, runId(), blobs);
-  await load.prepare();
-  await explained([documents], load.backlogDone('documents', 60_000, anyStopped([documents])));
+  const { documents, load } = await frame.start(ep, kafka);
+  const port = documents.processor.httpPort!;
 
   // Twice: a burst, and the broker stopped as soon as the pool has finished two jobs of it (results,
   // commits and the next jobs in flight when it goes; where exactly differs each time).
@@ -66,9 +44,7 @@ test('broker stopped and started twice with documents in the worker pool: the pr
   await burstThenRestart('second restart', ['native', 'text', 'native10'], true);
   await load.send(['native', 'text']);
 
-  await explained([documents], waitForCommits(kafka, 'documents', TOPICS.documentUploads.name, load.ends(), 80_000, anyStopped([documents])));
-  const { problems, counts } = await load.check();
-  t.diagnostic(`${counts}; consumer sessions replaced: ${documents.crashes()}`);
-  problems.push(...liveness([documents], Number.POSITIVE_INFINITY));
-  assert.deepEqual(problems, [], `after two broker restarts (stack log:\n${stackLog.lines.slice(-6).join('\n')})\n${documents.tail()}`);
+  const { problems, counts } = await frame.finish(kafka, load);
+  t.diagnostic(counts);
+  assert.deepEqual(problems, [], `after two broker restarts (stack log:\n${frame.stackLog.lines.slice(-6).join('\n')})\n${documents.tail()}`);
 });

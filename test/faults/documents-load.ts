@@ -8,15 +8,21 @@
 // identical apart from extracted_at, the same bytes giving the same entities whichever process read
 // them, and no dead letter for any of these good documents.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Kafka } from 'kafkajs';
 import { TOPICS, dlqTopic, loadSchema } from '../../schemas/topics.ts';
 import type { DocumentUpload, ExtractedEntities } from '../../schemas/generated/types.ts';
-import type { BlobStore } from '../../streams/documents/blob-store.ts';
+import { LocalBlobStore, type BlobStore } from '../../streams/documents/blob-store.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { readDeadLetters } from './dead-letters.ts';
+import { runId } from '../integration/helpers.ts';
 import { committedOffsets, coordinateKey, currentEnds, produceTracked, readToEnd, waitForCommits, type Coordinates } from './kafka-io.ts';
+import { anyStopped, explained, liveness, startDocuments, type Endpoints, type Watched } from './pipeline.ts';
+import { serviceLog, serviceUnderTest, type ServiceUnderTest } from './services.ts';
 
 const fixture = (path: string) => readFileSync(new URL(`../../streams/documents/${path}`, import.meta.url));
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -199,5 +205,49 @@ export async function poolActivity(metricsPort: number): Promise<PoolActivity> {
     inFlight: value('streamscore_worker_jobs_in_flight', /processor="documents"/),
     jobsOk: value('streamscore_worker_jobs_finished_total', /outcome="ok"/),
     results: value('streamscore_records_out_total', new RegExp(`topic="${TOPICS.documentEntities.name.replace(/\./g, '\\.')}"`)),
+  };
+}
+
+/**
+ * The frame of a documents case that restarts the service behind `variable`: the service (the
+ * stack's own or a throwaway one, services.ts) from `before`, documents in process with a blob store
+ * of its own in a temp dir, and the teardown in `after`. Small batches (2 records): some committed,
+ * some in the pool, some acknowledged but not committed when the service goes.
+ */
+export function documentsServiceCase(variable: 'KAFKA_BROKERS' | 'SCHEMA_REGISTRY_URL') {
+  const stackLog = serviceLog();
+  const blobDir = mkdtempSync(join(tmpdir(), 'ss-faults-documents-'));
+  let service: ServiceUnderTest | undefined;
+  let documents: Watched | undefined;
+  before(async () => {
+    service = await serviceUnderTest(variable, stackLog.log);
+  });
+  after(async () => {
+    await documents?.stop();
+    await service?.dispose();
+    rmSync(blobDir, { recursive: true, force: true });
+  });
+  return {
+    stackLog,
+    service: () => service!,
+    /** Starts documents against `ep`, and a load whose uploads come after any older ones the group had left. */
+    async start(ep: Endpoints, kafka: Kafka): Promise<{ documents: Awaited<ReturnType<typeof startDocuments>>; load: DocumentsLoad }> {
+      const blobs = new LocalBlobStore({ root: blobDir, minFreeBytes: 0 });
+      const running = await startDocuments(ep, blobs, { maxBatchRecords: 2 });
+      documents = running;
+      const load = new DocumentsLoad(kafka, ep.schemaRegistryUrl, runId(), blobs);
+      await load.prepare();
+      await explained([running], load.backlogDone('documents', 60_000, anyStopped([running])));
+      return { documents: running, load };
+    },
+    /** Waits until documents has committed every upload, then checks the outputs and that it is still running and ready. */
+    async finish(kafka: Kafka, load: DocumentsLoad): Promise<{ problems: string[]; counts: string }> {
+      const waited = Date.now();
+      await explained([documents], waitForCommits(kafka, 'documents', TOPICS.documentUploads.name, load.ends(), 80_000, anyStopped([documents])));
+      const done = `every upload committed ${((Date.now() - waited) / 1000).toFixed(1)} s after the last was sent`;
+      const { problems, counts } = await load.check();
+      problems.push(...liveness([documents!], Number.POSITIVE_INFINITY));
+      return { problems, counts: `${counts}; ${done}; consumer sessions replaced: ${documents!.crashes()}` };
+    },
   };
 }
