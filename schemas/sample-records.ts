@@ -7,6 +7,7 @@ import type {
   CameraFrame,
   ChurnPrediction,
   DeadLetter,
+  DriftAlert,
   DocumentUpload,
   ExtractedEntities,
   MaintenanceAlert,
@@ -224,5 +225,9 @@ export const SAMPLE_RECORDS: Record<string, object[]> = {
     sampleChurnPrediction,
     { ...sampleChurnPrediction, segment: null, high_value: false, top_reasons: null } satisfies ChurnPrediction,
   ],
+  'models/drift-alert.avsc': [
+    { alert_id: 'maintenance-scorer/arm-failure-lgbm/2026.12.01-abc1234/temperature_mean_1h/PSI/1767225600000', processor: 'maintenance-scorer', model_name: 'arm-failure-lgbm', model_version: '2026.12.01-abc1234', feature: 'temperature_mean_1h', statistic: 'PSI', state: 'RAISED', value: 0.41, threshold: 0.2, p_value: null, p_threshold: null, consecutive_windows: 2, window_start: 1767225600000, window_end: 1767229199000, window_records: 1200, reference_records: 1727000, detected_at: 1767229201000 },
+    { alert_id: 'maintenance-scorer/arm-failure-lgbm/2026.12.01-abc1234/prediction/KS/1767225600000', processor: 'maintenance-scorer', model_name: 'arm-failure-lgbm', model_version: '2026.12.01-abc1234', feature: 'prediction', statistic: 'KS', state: 'CLEARED', value: 0.04, threshold: 0.1, p_value: 0.31, p_threshold: 0.000023, consecutive_windows: 0, window_start: 1767229200000, window_end: 1767232799000, window_records: 1180, reference_records: 1727000, detected_at: 1767232801000 },
+  ] satisfies DriftAlert[],
   'runtime/dead-letter.avsc': [sampleDeadLetter, { ...sampleDeadLetter, original_key: null, original_value: null, original_headers: {}, original_value_size: null, original_value_sha256: null } satisfies DeadLetter],
 };

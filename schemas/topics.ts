@@ -176,6 +176,18 @@ export const TOPICS = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     doc: 'Daily churn-risk score per subscriber; the latest per key is current.',
   },
+  driftAlerts: {
+    name: 'models.drift-alerts.v1',
+    schema: 'models/drift-alert.avsc',
+    // Keyed by model: one model's RAISED and CLEARED stay in order.
+    key: 'model_name',
+    partitions: 1,
+    // Drift history is compared with later retraining and performance; alerts are few.
+    retentionMs: 90 * DAY_MS,
+    cleanupPolicy: 'delete',
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    doc: 'Drift of a served model version: a feature or the prediction moved away from its training reference (PSI, KS).',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

@@ -282,6 +282,70 @@ export type SensorKind = 'VIBRATION' | 'TEMPERATURE' | 'PRESSURE' | 'OTHER';
  */
 export type ReadingQuality = 'GOOD' | 'UNCERTAIN' | 'BAD';
 
+// models/drift-alert.avsc
+
+/**
+ * A change in the drift state of one input feature (or the prediction) of one model version, found by the runtime's drift monitor (streams/runtime/drift/) over one window of scored records against the version's reference.json from training. RAISED when the alert rule first holds, CLEARED at the first window after it where it no longer does.
+ * Avro record io.streamscore.models.DriftAlert
+ */
+export interface DriftAlert {
+  /** processor/model/version/feature/statistic/window start: identifies the episode; its CLEARED message repeats the id of the RAISED one. */
+  alert_id: string;
+  /** The processor that served the model and ran the monitor. */
+  processor: string;
+  /** The model, as in its model-meta.json; the topic key. */
+  model_name: string;
+  /** The model version whose reference the window was compared with. */
+  model_version: string;
+  /** The model input feature, or 'prediction' for the model's output. */
+  feature: string;
+  /** PSI: population stability index over the reference's decile bins, above the threshold in consecutive_windows windows in a row. KS: two-sample Kolmogorov-Smirnov against the reference sample, D above min_ks_d with p below the Bonferroni level. */
+  statistic: DriftStatistic;
+  /** Whether the drift episode of this feature and statistic began or ended with this window. */
+  state: DriftAlertState;
+  /** The statistic in the window that changed the state (PSI, or KS D). */
+  value: number;
+  /** The PSI threshold, or the minimum KS D. */
+  threshold: number;
+  /** KS only: the asymptotic two-sided p-value. */
+  p_value: number | null;
+  /** KS only: alpha / number of monitored features (Bonferroni). */
+  p_threshold: number | null;
+  /** Windows in a row the rule held, up to and including this one (0 on CLEARED). */
+  consecutive_windows: number;
+  /**
+   * Event time of the window's first record.
+   * Unit: epoch milliseconds (timestamp-millis).
+   */
+  window_start: number;
+  /**
+   * Event time of the window's last record.
+   * Unit: epoch milliseconds (timestamp-millis).
+   */
+  window_end: number;
+  /** Records with this feature in the window. */
+  window_records: number;
+  /** Training rows the reference was made from. */
+  reference_records: number;
+  /**
+   * Wall clock when the window closed.
+   * Unit: epoch milliseconds (timestamp-millis).
+   */
+  detected_at: number;
+}
+
+/**
+ * Which statistic and rule found the drift.
+ * Avro enum io.streamscore.models.DriftStatistic
+ */
+export type DriftStatistic = 'PSI' | 'KS';
+
+/**
+ * RAISED: the rule started to hold; CLEARED: it stopped.
+ * Avro enum io.streamscore.models.DriftAlertState
+ */
+export type DriftAlertState = 'RAISED' | 'CLEARED';
+
 // runtime/dead-letter.avsc
 
 /**
