@@ -15,7 +15,7 @@ import { SIMULATOR_ARG_OPTIONS, simulatorOptionsFromArgs } from './simulate.ts';
 import { serviceEnv } from './env.ts';
 
 const USAGE = `usage: streamscore gateway replay FILE|- [--mapping M.json] [--speed 1|60|max] [--rebase-time] [options]
-       streamscore gateway simulate [--arms 500] [--interval-ms 100] [--duration 10m] [--seed S] [options]
+       streamscore gateway simulate [--arms 500] [--interval-ms 100] [--duration 10m] [--seed S] [--drift temperature:+4@2h] [options]
        streamscore gateway drain [options]   send what the spool holds, then exit
 
   replay FILE         a CSV / whitespace file with --mapping (connectors/mappings/*.json), the

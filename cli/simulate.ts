@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { DAY_MS, DEFAULT_SIMULATOR_OPTIONS, type SimulatorOptions } from '../connectors/plant-simulator.ts';
 import { OptionError, parseDuration, parseNumber, parseTime } from '../connectors/options.ts';
 import { writeSimulation } from '../connectors/simulator-output.ts';
+import { parseDriftOption } from '../connectors/simulator-drift.ts';
 
 const USAGE = `usage: streamscore simulate --out DIR [options]
 
@@ -16,6 +17,8 @@ const USAGE = `usage: streamscore simulate --out DIR [options]
   --mtbf-days D         mean time between failures per arm (default ${DEFAULT_SIMULATOR_OPTIONS.mtbfDays})
   --plant-id ID         (default ${DEFAULT_SIMULATOR_OPTIONS.plantId})
   --arms-per-gateway N  (default ${DEFAULT_SIMULATOR_OPTIONS.armsPerGateway})
+  --drift SPEC          injected sensor drift, CHANNEL:CHANGE@START[/RAMP], comma-separated:
+                        temperature:+4@2h (+4 degC from 2 h after the start), pressure:x0.9@1d/6h
   --gzip-level 1-9      (default 6)
 `;
 
@@ -34,6 +37,7 @@ export function simulatorOptionsFromArgs(values: Record<string, string | boolean
   if (str('days') !== undefined && str('duration') !== undefined) throw new OptionError('give --days or --duration, not both');
   if (str('days') !== undefined) o.durationMs = Math.round(parseNumber('days', str('days')!, { min: 0 }) * DAY_MS);
   if (str('duration') !== undefined) o.durationMs = parseDuration('duration', str('duration')!);
+  if (str('drift') !== undefined) o.drift = parseDriftOption(str('drift')!);
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<SimulatorOptions>;
 }
 
@@ -48,6 +52,7 @@ export const SIMULATOR_ARG_OPTIONS = {
   'mtbf-days': { type: 'string' },
   'plant-id': { type: 'string' },
   'arms-per-gateway': { type: 'string' },
+  drift: { type: 'string' },
 } as const;
 
 export async function run(args: string[]): Promise<number> {

@@ -12,6 +12,7 @@
 import type { SensorReading } from '../schemas/generated/types.ts';
 import { arm, type ArmModel, type ArmSample } from './plant-arm.ts';
 import { Rng, mixSeed } from './random.ts';
+import { applyDrift, driftProblems, type SimulatorDrift } from './simulator-drift.ts';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -35,6 +36,8 @@ export interface SimulatorOptions {
   armsPerGateway: number;
   /** Called for every disturbance, degradation onset, failure and repair as the simulation reaches it. */
   onEvent?: (e: SimEvent) => void;
+  /** Injected sensor drift (simulator-drift.ts); none by default. */
+  drift?: SimulatorDrift[];
 }
 
 export const DEFAULT_SIMULATOR_OPTIONS: Omit<SimulatorOptions, 'onEvent'> = {
@@ -147,7 +150,7 @@ export class PlantSimulator {
 
   /** Readings in event-time order (per instant: arm, then VIBRATION, TEMPERATURE, PRESSURE). */
   *readings(): Generator<SensorReading> {
-    const { start, intervalMs, plantId } = this.options;
+    const { start, intervalMs, plantId, drift = [] } = this.options;
     const end = this.end;
     const env: PlantConditions = { hourOfDay: 0, weekend: false, ambient: 0 };
     const s: ArmSample = { vibration: 0, temperature: 0, pressure: 0 };
@@ -157,6 +160,7 @@ export class PlantSimulator {
       this.conditions(t, env);
       for (const a of this.arms) {
         if (!a.sample(t, env, s)) continue;
+        if (drift.length) applyDrift(drift, start, t, s);
         const base = { arm_id: a.id, event_time: t, gateway_id: a.gatewayId, plant_id: plantId, quality: 'GOOD' as const, channel: null, settings: null };
         yield { ...base, sensor: 'VIBRATION', value: round3(s.vibration), unit: SENSOR_UNITS.VIBRATION, sequence: a.sequence++ };
         yield { ...base, sensor: 'TEMPERATURE', value: round3(s.temperature), unit: SENSOR_UNITS.TEMPERATURE, sequence: a.sequence++ };
@@ -183,5 +187,6 @@ function checkOptions(o: SimulatorOptions): string[] {
   if (!Number.isFinite(o.start)) problems.push(`start must be epoch ms, got ${o.start}`);
   if (!(o.durationMs > 0)) problems.push(`durationMs must be > 0, got ${o.durationMs}`);
   if (!(o.mtbfDays > 0)) problems.push(`mtbfDays must be > 0, got ${o.mtbfDays}`);
+  problems.push(...driftProblems(o.drift ?? []));
   return problems;
 }
