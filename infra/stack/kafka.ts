@@ -12,7 +12,7 @@ import { kafkaJava } from './java.ts';
 import { CLUSTER_ID, kafkaServerProperties, renderProperties } from './kafka-properties.ts';
 import { requestApiVersions } from '../../streams/runtime/kafka-protocol.ts';
 import {
-  assertPortsFree, ensureDir, fileContains, isAlive, ownedPid, runTool, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil, writePidFile,
+  assertPortsFree, awaitDaemon, ensureDir, fileContains, ownedPid, runTool, seconds, spawnDetached, startFailureMessage, stopOwned, writePidFile,
 } from './process.ts';
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
@@ -135,17 +135,10 @@ async function start(config: StackConfig, log: Log): Promise<number> {
   ], { logFile: p.out, cwd: p.dir });
   writePidFile(p.pidFile, pid);
 
-  let exited = false;
-  const ready = await waitUntil(async () => {
-    if (!isAlive(pid) || ownedPid(identity(config)) === null) {
-      exited = true;
-      return true;
-    }
-    return fileContains(p.out, STARTED_MESSAGE) && (await probe(LOOPBACK, port)).healthy;
-  }, READY_TIMEOUT_MS, 500);
-  if (exited || !ready) {
+  const outcome = await awaitDaemon(pid, identity(config), async () => fileContains(p.out, STARTED_MESSAGE) && (await probe(LOOPBACK, port)).healthy, READY_TIMEOUT_MS);
+  if (outcome !== 'ready') {
     await stopOwned(identity(config), 5_000); // also drops the pid file of a process that exited
-    throw new StackError(await startFailureMessage('kafka', pid, exited, READY_TIMEOUT_MS, p.out), { service: 'kafka' });
+    throw new StackError(await startFailureMessage('kafka', pid, outcome === 'exited', READY_TIMEOUT_MS, p.out), { service: 'kafka' });
   }
   log(`kafka ready in ${seconds(started)} (pid ${pid})`);
   return pid;

@@ -9,13 +9,13 @@ import { LOOPBACK, redactUrl } from './config.ts';
 import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import {
-  assertPortsFree, cmdlineMatches, ensureDir, isAlive, ownedPid, readCmdline, readPidFile, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil,
-  writePidFile,
+  assertPortsFree, awaitDaemon, cmdlineMatches, ensureDir, ownedPid, portFree, readCmdline, readPidFile, seconds, spawnDetached, startFailureMessage,
+  stopOwned, waitUntil, writePidFile,
 } from './process.ts';
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
 import type { Health, Service } from './service.ts';
-import { mlflowAuthHeaders } from '../../streams/runtime/model-registry/mlflow-http.ts';
+import { mlflowTarget } from '../../streams/runtime/model-registry/mlflow-http.ts';
 
 /** Its first start creates the database (migrations); measured 7 s on a fast machine. */
 const READY_TIMEOUT_MS = 90_000;
@@ -96,17 +96,10 @@ async function start(config: StackConfig, log: Log): Promise<number> {
   });
   writePidFile(p.pidFile, pid);
 
-  let exited = false;
-  const ready = await waitUntil(async () => {
-    if (!isAlive(pid) || ownedPid(identity(config)) === null) {
-      exited = true;
-      return true;
-    }
-    return (await health(config)).healthy;
-  }, READY_TIMEOUT_MS, 500);
-  if (exited || !ready) {
+  const outcome = await awaitDaemon(pid, identity(config), async () => (await health(config)).healthy, READY_TIMEOUT_MS);
+  if (outcome !== 'ready') {
     await stop(config);
-    throw new StackError(await startFailureMessage('mlflow server', pid, exited, READY_TIMEOUT_MS, p.out), { service: 'mlflow' });
+    throw new StackError(await startFailureMessage('mlflow server', pid, outcome === 'exited', READY_TIMEOUT_MS, p.out), { service: 'mlflow' });
   }
   log(`mlflow ready in ${seconds(started)} (pid ${pid}), UI at http://${LOOPBACK}:${port}`);
   return pid;
@@ -132,15 +125,17 @@ export function processGroupMembers(pgid: number): number[] {
 /**
  * SIGTERM to the server stops its uvicorn child too. But a server killed (after the grace period, or
  * by the OOM killer) leaves uvicorn holding the port, so what is left of its group is killed as well,
- * where it still runs MLflow from our .venv. Waiting is on the group itself: an exiting process
- * shows no command line for a moment while it still holds its sockets.
+ * where it still runs MLflow from our .venv. Waiting is on the group and on the port: an exiting
+ * process shows no command line for a moment, and a multi-threaded one shows as a zombie while its
+ * other threads still hold its sockets.
  */
 async function stop(config: StackConfig): Promise<number | null> {
   const p = paths(config);
   const leader = readPidFile(p.pidFile);
   const stopped = (await stopOwned(identity(config), STOP_GRACE_MS))?.pid ?? null;
   if (leader === null) return stopped;
-  const emptied = () => waitUntil(() => processGroupMembers(leader).length === 0, 5_000, 100);
+  const port = config.mlflow.managed === 'embedded' ? config.mlflow.port : null;
+  const emptied = () => waitUntil(async () => processGroupMembers(leader).length === 0 && (port === null || (await portFree(port, LOOPBACK))), 5_000, 100);
   if (!(await emptied())) {
     for (const pid of processGroupMembers(leader)) {
       if (!cmdlineMatches(readCmdline(pid), [p.venv, 'mlflow'])) continue;
@@ -155,25 +150,18 @@ async function stop(config: StackConfig): Promise<number | null> {
   return stopped;
 }
 
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  const headers: Record<string, string> = { ...mlflowAuthHeaders() };
-  if (u.username !== '' || u.password !== '') {
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-    u.username = '';
-    u.password = '';
-  }
-  const response = await fetch(u, { headers, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+async function get(config: StackConfig, path: string): Promise<{ status: number; body: string }> {
+  const { baseUrl, headers } = mlflowTarget(config.mlflowTrackingUri);
+  const response = await fetch(`${baseUrl}${path}`, { headers, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
   return { status: response.status, body: (await response.text()).trim() };
 }
 
 async function health(config: StackConfig): Promise<Health> {
   try {
     if (config.mlflow.managed === 'embedded' && ownedPid(identity(config)) === null) return { healthy: false, detail: 'not running' };
-    const base = config.mlflowTrackingUri.replace(/\/+$/, '');
-    const ok = await get(`${base}/health`);
+    const ok = await get(config, '/health');
     if (ok.status !== 200) return { healthy: false, detail: `GET /health: HTTP ${ok.status}` };
-    const version = await get(`${base}/version`);
+    const version = await get(config, '/version');
     const pinned = pinnedVersion(config);
     if (version.status !== 200) return { healthy: true, detail: `healthy; GET /version: HTTP ${version.status}, streamscore is tested with ${pinned}` };
     // A different server version still serves the REST API; the warning names what was tested.

@@ -130,6 +130,22 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   }
 }
 
+/**
+ * Waits for a daemon this process just spawned: 'ready' once `isReady` says so, 'exited' as soon as
+ * it is gone or no longer ours (a crash at start is reported at once, not after the timeout).
+ */
+export async function awaitDaemon(pid: number, id: ProcessIdentity, isReady: () => Promise<boolean>, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+  let exited = false;
+  const done = await waitUntil(async () => {
+    if (!isAlive(pid) || ownedPid(id) === null) {
+      exited = true;
+      return true;
+    }
+    return isReady();
+  }, timeoutMs, 500);
+  return exited ? 'exited' : done ? 'ready' : 'timeout';
+}
+
 /** How each process spawned by spawnDetached in this process ended, by pid (Node reaps its own children). */
 const detachedExits = new Map<number, { code: number | null; signal: NodeJS.Signals | null }>();
 

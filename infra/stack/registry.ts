@@ -8,7 +8,7 @@ import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { registryJava } from './java.ts';
 import {
-  assertPortsFree, ensureDir, isAlive, ownedPid, runTool, seconds, spawnDetached, startFailureMessage, stopOwned, waitUntil, writePidFile,
+  assertPortsFree, awaitDaemon, ensureDir, ownedPid, runTool, seconds, spawnDetached, startFailureMessage, stopOwned, writePidFile,
 } from './process.ts';
 import type { Log, ProcessIdentity } from './process.ts';
 import { errorMessage } from './service.ts';
@@ -95,17 +95,10 @@ async function start(config: StackConfig, log: Log): Promise<number> {
   ], { logFile: p.out, cwd: p.dir });
   writePidFile(p.pidFile, pid);
 
-  let exited = false;
-  const ready = await waitUntil(async () => {
-    if (!isAlive(pid) || ownedPid(identity(config)) === null) {
-      exited = true;
-      return true;
-    }
-    return (await health(config)).healthy;
-  }, READY_TIMEOUT_MS, 500);
-  if (exited || !ready) {
+  const outcome = await awaitDaemon(pid, identity(config), async () => (await health(config)).healthy, READY_TIMEOUT_MS);
+  if (outcome !== 'ready') {
     await stopOwned(identity(config), 5_000); // also drops the pid file of a process that exited
-    throw new StackError(await startFailureMessage('schema registry', pid, exited, READY_TIMEOUT_MS, p.out), { service: 'schema-registry' });
+    throw new StackError(await startFailureMessage('schema registry', pid, outcome === 'exited', READY_TIMEOUT_MS, p.out), { service: 'schema-registry' });
   }
   log(`schema-registry ready in ${seconds(started)} (pid ${pid})`);
   return pid;

@@ -56,6 +56,13 @@ export class MlflowClient {
     return this.http.json<T>({ method: 'GET', path: `${API}/${path}${query(params)}` }, what);
   }
 
+  /** One page of `<resource>/search`; the items are under `key` (absent when there are none). */
+  private async search<T>(resource: string, key: string, o: SearchOptions): Promise<Page<T>> {
+    const params = { filter: o.filter, max_results: o.maxResults, order_by: o.orderBy, page_token: o.pageToken };
+    const r = await this.get<Record<string, unknown>>(`${resource}/search`, params, `searching ${resource}`);
+    return { items: (r[key] as T[] | undefined) ?? [], nextPageToken: (r.next_page_token as string | undefined) || undefined };
+  }
+
   /** Null when the answer is "does not exist"; every other failure throws. */
   private async orNull<T>(p: Promise<T>): Promise<T | null> {
     try {
@@ -112,11 +119,8 @@ export class MlflowClient {
     return r?.registered_model ?? null;
   }
 
-  async searchRegisteredModels(o: SearchOptions = {}): Promise<Page<RegisteredModel>> {
-    const r = await this.get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>('registered-models/search', {
-      filter: o.filter, max_results: o.maxResults, order_by: o.orderBy, page_token: o.pageToken,
-    }, 'searching registered models');
-    return { items: r.registered_models ?? [], nextPageToken: r.next_page_token || undefined };
+  searchRegisteredModels(o: SearchOptions = {}): Promise<Page<RegisteredModel>> {
+    return this.search<RegisteredModel>('registered-models', 'registered_models', o);
   }
 
   async setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
@@ -155,11 +159,8 @@ export class MlflowClient {
     return r?.model_version ?? null;
   }
 
-  async searchModelVersions(o: SearchOptions = {}): Promise<Page<ModelVersion>> {
-    const r = await this.get<{ model_versions?: ModelVersion[]; next_page_token?: string }>('model-versions/search', {
-      filter: o.filter, max_results: o.maxResults, order_by: o.orderBy, page_token: o.pageToken,
-    }, 'searching model versions');
-    return { items: r.model_versions ?? [], nextPageToken: r.next_page_token || undefined };
+  searchModelVersions(o: SearchOptions = {}): Promise<Page<ModelVersion>> {
+    return this.search<ModelVersion>('model-versions', 'model_versions', o);
   }
 
   async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {

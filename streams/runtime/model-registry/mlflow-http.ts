@@ -78,6 +78,29 @@ export function mlflowAuthHeaders(env: NodeJS.ProcessEnv = process.env): Record<
   return {};
 }
 
+/**
+ * Where a tracking URI's requests go and the headers they carry: MLflow's auth variables, or
+ * credentials inside the URI (MLflow's Python client accepts them; fetch refuses them inline) as Basic.
+ */
+export function mlflowTarget(trackingUri: string, env: NodeJS.ProcessEnv = process.env): { baseUrl: string; headers: Record<string, string> } {
+  let url: URL;
+  try {
+    url = new URL(trackingUri);
+  } catch {
+    throw new Error(`MLflow tracking URI ${JSON.stringify(trackingUri)} is not a URL (expected http(s)://host:port)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`MLflow tracking URI ${JSON.stringify(trackingUri)} must be http(s)://host:port: only a tracking server's REST API is supported`);
+  }
+  const headers: Record<string, string> = { accept: 'application/json', ...mlflowAuthHeaders(env) };
+  if (url.username !== '' || url.password !== '') {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  return { baseUrl: url.toString().replace(/\/+$/, ''), headers };
+}
+
 export interface MlflowRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** From the server root, e.g. /api/2.0/mlflow/runs/create (query string included). */
@@ -96,23 +119,7 @@ export class MlflowHttp {
 
   constructor(options: MlflowClientOptions) {
     this.options = options;
-    let url: URL;
-    try {
-      url = new URL(options.trackingUri);
-    } catch {
-      throw new Error(`MLflow tracking URI ${JSON.stringify(options.trackingUri)} is not a URL (expected http(s)://host:port)`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`MLflow tracking URI ${JSON.stringify(options.trackingUri)} must be http(s)://host:port: only a tracking server's REST API is supported`);
-    }
-    this.headers = { accept: 'application/json', ...mlflowAuthHeaders(options.env) };
-    // fetch refuses credentials inside a URL; MLflow's Python client accepts them, so they become a Basic header.
-    if (url.username !== '' || url.password !== '') {
-      this.headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-      url.username = '';
-      url.password = '';
-    }
-    this.baseUrl = url.toString().replace(/\/+$/, '');
+    ({ baseUrl: this.baseUrl, headers: this.headers } = mlflowTarget(options.trackingUri, options.env));
   }
 
   /** The raw body of a successful answer; every failure is an MlflowError (retried first when retriable). */
