@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOUR_MS, PlantSimulator } from './plant-simulator.ts';
-import { parseDriftOption } from './simulator-drift.ts';
+import { parseDriftOption, type SimulatorDrift } from './simulator-drift.ts';
 
 test('--drift parses offsets, scales, start and ramp; bad specs are refused with the reason', () => {
   assert.deepEqual(parseDriftOption('temperature:+4@2h'), [{ channel: 'temperature', startAtMs: 2 * HOUR_MS, offset: 4 }]);
@@ -16,7 +16,7 @@ test('--drift parses offsets, scales, start and ramp; bad specs are refused with
   assert.throws(() => new PlantSimulator({ drift: [{ channel: 'temperature', startAtMs: -1, offset: 1 }] }), /drift\[0\]\.startAtMs must be >= 0/);
 });
 
-function readings(drift?: ConstructorParameters<typeof PlantSimulator>[0]['drift']) {
+function readings(drift?: SimulatorDrift[]) {
   return [...new PlantSimulator({ arms: 3, durationMs: 4 * HOUR_MS, seed: 5, drift }).readings()];
 }
 

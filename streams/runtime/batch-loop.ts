@@ -16,6 +16,7 @@ import type { ProcessorDefinition } from './processor.ts';
 import { errorLine } from './retry.ts';
 import type { AvroSerde } from './serde.ts';
 import type { StateGuard } from './state-guard.ts';
+import type { DriftHook } from './drift/drift-publisher.ts';
 import { loadSchema } from '../../schemas/topics.ts';
 
 /** Attempts of one chunk in place (backoff 250 ms doubling to 10 s: ~1.5 min) before the session restarts. */
@@ -37,6 +38,8 @@ export interface BatchLoopDeps {
   target: () => Omit<DeliveryTarget, 'deadLetter'>;
   /** Partitions whose chunk is being retried in place: the processor is not ready while any is. */
   stalled: Set<string>;
+  /** The processor's drift monitors, fed once per delivered chunk (drift/drift-publisher.ts). */
+  drift?: DriftHook | null;
 }
 
 export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) => Promise<void> {
@@ -90,6 +93,7 @@ export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) =
             const commitMetadata = JSON.stringify({ ts: Math.max(...raws.map((r) => r.timestamp)) });
             const report = await deliver({ ...d.target(), deadLetter }, { topic, partition, commitMetadata }, raws, messages);
             recordDelivery(report, result.failures, topic, batchLog);
+            d.drift?.observe(result.drift);
             break;
           } catch (err) {
             // Not the records' fault: run the chunk again here, after the state is rebuilt or the

@@ -10,6 +10,7 @@ import type { AvroSerde } from './serde.ts';
 import { MODEL_HEADER, modelHeaderValue } from './models.ts';
 import { offloadTo } from './offload.ts';
 import type { WorkerPool } from './worker-pool.ts';
+import type { DriftSample } from './drift/processor-drift.ts';
 import { TRACEPARENT_HEADER, childContext, formatTraceparent, parseTraceparent } from './tracing.ts';
 
 /** A consumed record as the broker delivered it. */
@@ -47,6 +48,8 @@ export interface Failure {
 export interface BatchResult {
   outputs: EncodedMessage[];
   failures: Failure[];
+  /** The outputs' drift samples, for the drift monitor once the chunk is delivered. */
+  drift: DriftSample[];
 }
 
 const MAX_ERROR_MESSAGE = 2_000;
@@ -102,7 +105,7 @@ export async function processBatch(
       failures.push({ record: byOffset.get(offset)!, error: asStreamError('produce', err) });
     }
   }
-  return { outputs: encoded, failures };
+  return { outputs: encoded, failures, drift: outputs.flatMap((o) => (o.drift ? [o.drift] : [])) };
 }
 
 /** Where an output came from: its input record, and the chunk of that record's partition it was processed in. */

@@ -26,6 +26,7 @@ import { RedisState } from './state/redis-state.ts';
 import { openStores } from './state/state-spec.ts';
 import { ensureTopics } from './topics-admin.ts';
 import { StateGuard } from './state-guard.ts';
+import { startDriftPublisher } from './drift/drift-publisher.ts';
 import { errorLine, withRetry } from './retry.ts';
 
 /** Pause before restarting a crashed consumer session: doubling from 1 s, at most 30 s. */
@@ -139,8 +140,9 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     () => { log.warn({ inFlight: gate.count }, 'backpressure: pausing inputs'); session?.consumer.pause(inputTopics); },
     () => { log.info('backpressure: resuming inputs'); session?.consumer.resume(inputTopics); },
   );
+  const drift = await withRetry(() => startDriftPublisher({ def, kafka, serde, metrics, log, now }), { what: `starting the drift monitor of ${def.name}`, log });
   const eachBatch = createBatchLoop({
-    def, ctx, serde, guard, metrics, log, now, gate, stalled,
+    def, ctx, serde, guard, metrics, log, now, gate, stalled, drift,
     chunkSize: options.maxBatchRecords ?? 2_000,
     dlqMaxBytes: new Map(def.inputs.map((t, i) => [t.name, inputDlqs[i].maxMessageBytes])),
     target: () => ({ semantics: def.semantics, groupId: def.name, producer: session!.producer, consumer: session!.consumer, maxBytes }),
@@ -230,6 +232,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
       ready = false;
       log.info('stopping: finishing the batch in hand, committing, leaving the group');
       if (session) await closeSession(session);
+      await drift?.close();
       await closeModels();
       await redis?.close();
       await server?.close();

@@ -21,6 +21,11 @@ export interface RuntimeMetrics {
   sessionRestarts: Counter<'processor'>;
   /** The worker pool's jobs, workers and model loads (worker-pool-metrics.ts). */
   workerPool: WorkerPoolMetrics;
+  /** Drift per served model version and feature, set when a drift window closes (drift/). */
+  driftPsi: Gauge<'processor' | 'model' | 'version' | 'feature'>;
+  driftKsD: Gauge<'processor' | 'model' | 'version' | 'feature'>;
+  driftAlerting: Gauge<'processor' | 'model' | 'version' | 'feature' | 'statistic'>;
+  driftWindows: Counter<'processor' | 'model' | 'version'>;
   recordFailed(processor: string, topic: string, stage: FailureStage): void;
 }
 
@@ -66,6 +71,10 @@ export function createRuntimeMetrics(options: { defaultMetrics?: boolean } = {})
     dlqTruncated: new Counter({ name: 'streamscore_dlq_truncated_total', help: 'Dead letters that could not keep the original record whole (too large for the dead-letter topic): key/value cut to a prefix, SHA-256 kept', labelNames: ['processor', 'topic'] as const, registers }),
     sessionRestarts: new Counter({ name: 'streamscore_session_restarts_total', help: 'Consumer sessions (consumer + producer) restarted after a crash, from the last commit', labelNames: ['processor'] as const, registers }),
     workerPool: createWorkerPoolMetrics(registers),
+    driftPsi: new Gauge({ name: 'streamscore_drift_psi', help: 'PSI of the last closed drift window against the model version\'s training reference, per feature (and prediction)', labelNames: ['processor', 'model', 'version', 'feature'] as const, registers }),
+    driftKsD: new Gauge({ name: 'streamscore_drift_ks_d', help: 'Two-sample KS D of the last closed drift window against the training reference sample, per feature (and prediction)', labelNames: ['processor', 'model', 'version', 'feature'] as const, registers }),
+    driftAlerting: new Gauge({ name: 'streamscore_drift_alerting', help: '1 while the drift rule holds for the feature and statistic (a DriftAlert RAISED and not yet CLEARED)', labelNames: ['processor', 'model', 'version', 'feature', 'statistic'] as const, registers }),
+    driftWindows: new Counter({ name: 'streamscore_drift_windows_total', help: 'Drift windows closed and judged, per model version', labelNames: ['processor', 'model', 'version'] as const, registers }),
     processorUp: new Gauge({ name: 'streamscore_processor_up', help: '1 while the processor is a member of its consumer group', labelNames: ['processor'] as const, registers }),
     recordFailed(processor, topic, stage) {
       recordsFailed.inc({ processor, topic, stage });

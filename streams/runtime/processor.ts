@@ -9,6 +9,7 @@ import type { TraceContext } from './tracing.ts';
 import type { StreamError } from './errors.ts';
 import type { StateSpec, StoresOf } from './state/state-spec.ts';
 import type { LoadedModel, ModelSpec } from './models.ts';
+import type { DriftDeclaration, DriftSample } from './drift/processor-drift.ts';
 
 /**
  * at-least-once: outputs are acknowledged (acks=all, idempotent producer), then offsets committed;
@@ -37,6 +38,8 @@ export interface OutputRecord {
   headers?: Record<string, string>;
   /** The input this output derives from: its trace continues and its timestamp starts the latency clock. */
   source: InputRecord;
+  /** What the model saw and said for this output, for the drift monitor (drift/); only with `drift` declared. */
+  drift?: DriftSample;
 }
 
 export interface HandlerContext<S> {
@@ -96,6 +99,8 @@ export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec
   models?: ModelSpec[];
   /** A worker pool for CPU-heavy steps, used through HandlerContext.offload. */
   workers?: WorkerSpec;
+  /** Drift monitoring of the served model versions against their training references (drift/processor-drift.ts). */
+  drift?: DriftDeclaration;
   /**
    * How to rebuild the state from the input topic after Redis loses it (state-rebuild.ts):
    * replay `lookbackMs` before the committed position through `apply`, which updates state only.

@@ -4,7 +4,7 @@
 // schema store and state stores are the in-memory implementations, and the clock is fake. Models
 // and the worker pool are the real ones (a processor with `workers` runs its task module on a
 // thread), so offloaded steps, deadlines and rejections are tested as they run; call close() after.
-import { DEAD_LETTER_SCHEMA, dlqTopic, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
+import { DEAD_LETTER_SCHEMA, TOPICS, dlqTopic, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
 import { deadLetterMessage, prepareSerde, processBatch, type BatchContext, type RawRecord } from './batch.ts';
 import type { FailureStage } from './errors.ts';
 import { createLogger } from './logger.ts';
@@ -14,6 +14,7 @@ import { openProcessorModels, type ProcessorModels } from './processor-models.ts
 import { MemorySchemaStore } from './schema-store.ts';
 import { AvroSerde } from './serde.ts';
 import { openStores } from './state/state-spec.ts';
+import { ProcessorDrift } from './drift/processor-drift.ts';
 
 export interface DrivenRecord<T = any> {
   topic: string;
@@ -42,6 +43,8 @@ export class ProcessorTestDriver {
   private readonly produced: { topic: string; key: string | null; value: Buffer; headers: Record<string, string> }[] = [];
   private readonly nextOffsets = new Map<string, number>();
   private ready: Promise<void>;
+  /** The processor's drift monitors; their alerts are read back with outputs(TOPICS.driftAlerts). */
+  readonly drift: ProcessorDrift | null;
 
   constructor(def: ProcessorDefinition, options: { startTime?: number; workers?: Partial<WorkerSettings> } = {}) {
     this.def = def;
@@ -61,10 +64,12 @@ export class ProcessorTestDriver {
       },
     };
     this.ctx = ctx;
+    this.drift = def.drift ? new ProcessorDrift(def.name, def.drift) : null;
     // A producer registers the input schemas; the processor registers what it writes.
     this.ready = (async () => {
       for (const t of def.inputs) await this.serde.useTopic(`${t.name}`, loadSchema(t.schema));
       await prepareSerde(def, this.serde);
+      if (def.drift) await this.serde.useTopic(TOPICS.driftAlerts.name, loadSchema(TOPICS.driftAlerts.schema));
       this.opened = await openProcessorModels(def, { ...DEFAULT_WORKER_SETTINGS, ...options.workers }, ctx.log);
       ctx.models = this.opened.models;
       ctx.pool = this.opened.pool;
@@ -103,6 +108,7 @@ export class ProcessorTestDriver {
         for (const [k, v] of Object.entries(m.headers)) headers[k] = v.toString();
         this.produced.push({ topic: m.topic, key: m.key === null ? null : m.key.toString(), value: m.value, headers });
       }
+      for (const a of this.drift?.observe(result.drift, this.clock).alerts ?? []) this.produced.push({ topic: TOPICS.driftAlerts.name, key: a.model_name, value: this.serde.encode(TOPICS.driftAlerts.name, a), headers: {} });
     }
   }
 
