@@ -9,7 +9,7 @@ import { LOOPBACK, redactUrl } from './config.ts';
 import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import {
-  assertPortsFree, awaitDaemon, cmdlineMatches, ensureDir, ownedPid, portFree, readCmdline, readPidFile, seconds, spawnDetached, startFailureMessage,
+  assertPortsFree, awaitDaemon, cmdlineMatches, ensureDir, isAlive, ownedPid, portFree, readCmdline, readPidFile, seconds, spawnDetached, startFailureMessage,
   stopOwned, waitUntil, writePidFile,
 } from './process.ts';
 import type { Log, ProcessIdentity } from './process.ts';
@@ -133,10 +133,12 @@ async function stop(config: StackConfig): Promise<number | null> {
   const p = paths(config);
   const leader = readPidFile(p.pidFile);
   const stopped = (await stopOwned(identity(config), STOP_GRACE_MS))?.pid ?? null;
-  if (leader === null) return stopped;
+  // A live leader that is not ours is a recycled pid: its group is someone else's.
+  if (leader === null || (stopped === null && isAlive(leader))) return stopped;
   const port = config.mlflow.managed === 'embedded' ? config.mlflow.port : null;
   const emptied = () => waitUntil(async () => processGroupMembers(leader).length === 0 && (port === null || (await portFree(port, LOOPBACK))), 5_000, 100);
-  if (!(await emptied())) {
+  // A server that stopped on SIGTERM takes uvicorn with it: give that time. Orphans of a dead one go at once.
+  if (stopped === null || !(await emptied())) {
     for (const pid of processGroupMembers(leader)) {
       if (!cmdlineMatches(readCmdline(pid), [p.venv, 'mlflow'])) continue;
       try {
