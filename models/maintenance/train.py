@@ -146,6 +146,11 @@ def main(argv=None) -> int:
         "params": prod["params"], "best_iteration": prod["best_iteration"],
         "metrics": {"heldout_pr_auc": prod["test_pr_auc"], "heldout_at_threshold": prod["test_at_threshold"]},
     }, REPO)
+    from features import FEATURE_NAMES
+    from make_references import write_model_reference
+
+    # the drift monitor's reference (docs/models.md, Drift): the training arms' rows and their predictions
+    write_model_reference(args.out, train_rows, FEATURE_NAMES, booster, "training simulation (train.py: all rows of the training arms)")
     metrics["production"] = {"model_version": meta["model_version"], "onnx_check": meta["onnx"]["check"],
                              "artifact_bytes": {p.name: p.stat().st_size for p in sorted(args.out.iterdir()) if p.is_file()}}
     metrics["code_version"], metrics["created"] = meta["code_version"], meta["created"]

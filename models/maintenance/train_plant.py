@@ -200,6 +200,10 @@ def main(argv=None) -> int:
         "training_data": data["train"], "evaluation_data": data["evaluation"], "params": prod["params"], "best_iteration": prod["best_iteration"],
         "metrics": {"test_pr_auc": prod["test_pr_auc"], "test_at_threshold": prod["test_at_threshold"], "cv_pr_auc": prod["val_pr_auc"]},
     }, REPO, model_name=f"{plant}-failure-lgbm", feature_names=names, spec=spec)
+    from make_references import write_model_reference
+
+    # the drift monitor's reference (docs/models.md, Drift): the training arms' rows and their predictions
+    write_model_reference(out, fit, names, trimmed(prod["model"].booster, prod["best_iteration"]), f"training export of {plant} (train_plant.py: training arms)")
     metrics["production"] = {"model_name": meta["model_name"], "model_version": meta["model_version"], "onnx_check": meta["onnx"]["check"],
                              "artifact_bytes": {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file() and p.name != "metrics.json"}}
     metrics["code_version"], metrics["created"] = meta["code_version"], meta["created"]

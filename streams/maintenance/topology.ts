@@ -19,15 +19,30 @@ import { writeFeatures } from './features.ts';
 import { predictWith, type FailureModelDeclaration } from './model.ts';
 import { plantScoringPlan, windowReadingOf, type PlantScoring, type PlantScoringPlan } from './plant-scoring.ts';
 import { rollingWindows, type RollingWindowsStore } from './rolling-windows.ts';
+import { dirname } from 'node:path';
+import { PREDICTION, readModelReference } from '../runtime/drift/reference.ts';
+import type { DriftDeclaration } from '../runtime/drift/processor-drift.ts';
 
 const EXPLANATION_FEATURES = 3;
+/**
+ * Drift windows of one model version: an hour of event time holding at least 500 predictions.
+ * Measured on simulated stable data (docs/models.md, "Drift"); a plant with fewer arms gets
+ * longer windows through minRecords.
+ */
+export const MAINTENANCE_DRIFT_WINDOWING = { windowMs: 60 * 60_000, minRecords: 500 };
 
 /**
  * `models`: the default model (the simulator plant's: every plant with a trained profile is then
  * served by its own model from the plant registry) or an explicit plan (plant-scoring.ts).
  */
-export function maintenanceScorer(models: FailureModelDeclaration | PlantScoringPlan, registry: PlantRegistry = defaultPlantRegistry()) {
+export function maintenanceScorer(models: FailureModelDeclaration | PlantScoringPlan, registry: PlantRegistry = defaultPlantRegistry(), options: { drift?: Partial<Omit<DriftDeclaration, 'references'>> } = {}) {
   const plan = 'scorings' in models ? models : plantScoringPlan(registry, models);
+  // Each plant model's training reference, next to its artifacts; a model without one (or with one
+  // of another version) is not monitored, and the runtime says so when it scores.
+  const references = plan.scorings.flatMap((s) => {
+    const ref = readModelReference(dirname(s.model.spec.file));
+    return ref && ref.model_name === s.model.name && ref.model_version === s.model.version ? [ref] : [];
+  });
   const byPlant = new Map(plan.scorings.map((s) => [s.plantId, s]));
   const fallback = plan.scorings.find((s) => s.isDefault) ?? null;
   const unserved = new Map(plan.unserved.map((u) => [u.plantId, u.reason]));
@@ -46,6 +61,7 @@ export function maintenanceScorer(models: FailureModelDeclaration | PlantScoring
     semantics: 'exactly-once',
     semanticsReason: 'a duplicated alert would page an engineer twice; predictions are evaluated against failures later',
     models: plan.scorings.map((s) => s.model.spec),
+    drift: { references, ...MAINTENANCE_DRIFT_WINDOWING, ...options.drift },
     state,
     // sensor-validation already applied these rules, but anyone who can write the validated topic
     // can break its contract, and one NaN would poison an arm's windows for hours: check again.
@@ -133,6 +149,8 @@ async function scorePlant(s: PlantScoring, records: InputRecord<SensorReading>[]
     } satisfies MaintenancePrediction,
     source: t.source,
     headers,
+    // The model's inputs as it saw them and its output: the drift monitor's sample of this plant's model.
+    drift: { model: s.model.name, version: s.model.version, eventTime: t.eventTime, values: driftValues(s.spec.names, rows[i], probabilities[i]) },
   }));
   const scores: ScoredArm[] = scored.map(([arm, t], i) => ({ arm, probability: probabilities[i], eventTime: t.eventTime, offset: Number(t.source.offset), firstOffset: t.firstOffset }));
   const rules = s.rules;
@@ -161,4 +179,10 @@ async function scorePlant(s: PlantScoring, records: InputRecord<SensorReading>[]
     outputs.push({ topic: TOPICS.maintenanceAlerts, key: arm, value: alert, source: t.source, headers });
   });
   return outputs;
+}
+
+function driftValues(names: readonly string[], row: Float64Array, probability: number): Record<string, number> {
+  const values: Record<string, number> = { [PREDICTION]: probability };
+  names.forEach((n, i) => (values[n] = row[i]));
+  return values;
 }

@@ -25,6 +25,8 @@ def test_run_to_failure_plant_with_regimes_and_a_test_export(tmp_path, capsys, m
     assert train_plant.main(args) == 0
     meta = json.loads((out / "model-meta.json").read_text())
     assert meta["model_name"] == "test-engines-failure-lgbm" and meta["plant_id"] == "test-engines"
+    reference = json.loads((out / "reference.json").read_text())  # the drift monitor's (models/common/reference.py)
+    assert reference["model_version"] == meta["model_version"] and list(reference["features"]) == meta["feature_names"]
     assert meta["feature_names"][0] == "t50_mean_5c" and len(meta["feature_names"]) == 3 * 10
     assert meta["horizon_ms"] == 24 * 3_600_000 and len(meta["profile_sha256"]) == 64
     assert meta["regimes"]["settings"] == ["altitude", "mach"] and len(meta["regimes"]["centroids"]) == 2

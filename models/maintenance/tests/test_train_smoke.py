@@ -24,6 +24,8 @@ def test_train_runs_end_to_end(tmp_path):
     assert meta["model_name"] == "arm-failure-lgbm" and len(meta["feature_names"]) == 42
     assert 0 < meta["clear_threshold"] < meta["threshold"] <= 1
     assert meta["onnx"]["check"]["rows_over_tolerance"] == 0
+    reference = json.loads((out / "reference.json").read_text())  # the drift monitor's (models/common/reference.py)
+    assert reference["model_version"] == meta["model_version"] and list(reference["features"]) == meta["feature_names"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["simulator"]["models"]) == {"lr", "rf", "lgbm", "lgbm_smote"}
     for name in ("model.onnx", "model.txt", "model-dump.json", "pr-curve.png"):
