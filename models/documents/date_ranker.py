@@ -28,6 +28,8 @@ import numpy as np
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from party_ranker import review_threshold
+
 HERE = Path(__file__).resolve().parent
 LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE']
 C_GRID = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -68,6 +70,19 @@ def document_f1(docs: list[dict], probs: np.ndarray, label: str, threshold: floa
             'tp': tp, 'pred': n_pred, 'gold': n_gold}
 
 
+def top_candidates(docs: list[dict], probs: np.ndarray, label: str, threshold: float) -> list[tuple[float, bool]]:
+    """(probability, right) of each contract's answer."""
+    out, at = [], 0
+    for d in docs:
+        k = len(d['candidates'])
+        if k:
+            best = int(np.argmax(probs[at:at + k]))
+            if probs[at + best] >= threshold:
+                out.append((float(probs[at + best]), d['candidates'][best]['iso'] in d['gold'][label]))
+        at += k
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('candidates', type=Path)
@@ -99,12 +114,13 @@ def main() -> None:
             for t in THRESHOLD_GRID:
                 m = document_f1(splits['validation'], probs, label, t)
                 if best is None or m['f1'] > best[0]['f1'] + 1e-9:
-                    best = (m, C, t, vec, clf)
-        m, C, t, vec, clf = best
-        print(f'{label:16s} C {C} threshold {t}: validation document value F1 {m}')
+                    best = (m, C, t, vec, clf, probs)
+        m, C, t, vec, clf, probs = best
+        review = review_threshold(top_candidates(splits['validation'], probs, label, t))
+        print(f'{label:16s} C {C} threshold {t}: validation document value F1 {m}; review below {review}')
         names = vec.get_feature_names_out()
         weights = {str(n): round(float(w), 6) for n, w in zip(names, clf.coef_[0]) if abs(w) >= 1e-6}
-        exported['labels'][label] = {'bias': round(float(clf.intercept_[0]), 6), 'weights': weights, 'threshold': t}
+        exported['labels'][label] = {'bias': round(float(clf.intercept_[0]), 6), 'weights': weights, 'threshold': t, 'review_threshold': review}
         report['validation'][label] = {**m, 'C': C, 'threshold': t, 'features': len(weights),
                                        'top_features': sorted(weights.items(), key=lambda kv: -kv[1])[:15]}
     # The ranker ships with the tagger it completes: outputs name one version for both.

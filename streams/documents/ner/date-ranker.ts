@@ -19,6 +19,8 @@ export interface DateRankerLabel {
   weights: Record<string, number>;
   /** The best candidate becomes the label's entity when its probability reaches this (chosen on validation). */
   threshold: number;
+  /** Below this probability the entity goes to review: validation precision above it is >= 0.9. */
+  review_threshold?: number;
 }
 export interface DateRankerModel {
   model_version: string;

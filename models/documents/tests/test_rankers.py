@@ -37,3 +37,18 @@ def test_value_metric_counts_a_role_and_its_name_once_and_a_clause_by_its_jurisd
     out = score_values(gold_values, gold_docs, predicted, ['PARTY', 'GOVERNING_LAW'])
     assert (out['PARTY']['tp'], out['PARTY']['pred'], out['PARTY']['gold']) == (1, 2, 1)
     assert out['GOVERNING_LAW']['f1'] == 1.0
+
+
+def test_party_f1_counts_every_kept_candidate_against_the_contracts_party_strings():
+    from party_ranker import document_f1 as party_f1, review_threshold
+
+    docs = [
+        {'gold': 3, 'candidates': [{'gold': True}, {'gold': True}, {'gold': False}]},
+        {'gold': 1, 'candidates': [{'gold': False}]},
+    ]
+    m = party_f1(docs, np.array([0.9, 0.3, 0.6, 0.7]), 0.5)
+    assert (m['tp'], m['pred'], m['gold']) == (1, 3, 4)
+    # review: the lowest confidence above which precision stays >= 0.9 over at least 5 entities
+    pairs = [(0.99, True), (0.95, True), (0.9, True), (0.85, True), (0.8, True), (0.7, False), (0.6, True), (0.5, False)]
+    assert review_threshold(pairs) == 0.8
+    assert review_threshold([(0.9, False)] * 6) == 1.0

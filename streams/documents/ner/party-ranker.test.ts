@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_NER_MODEL_DIR } from './model.ts';
+import type { NerEntity } from './ner.ts';
+import { loadPartyRanker, partyCandidates, rankParties, scoreParty, type PartyRankerModel } from './party-ranker.ts';
+import { normalisedStem } from './party-ranker-data.ts';
+
+const PREAMBLE = 'MASTER SERVICES AGREEMENT\n\nThis Master Services Agreement (the "Agreement") is entered into as of March 3, 2019 by and between '
+  + 'Acme Widgets, Inc., a Delaware corporation ("Acme"), and Globex Consulting LLC, a New York limited liability company ("Consultant").\n\n';
+const FILLER = 'The parties agree as follows. '.repeat(400);
+const TEXT = PREAMBLE + FILLER + 'The Company has filed with the Office of Thrift Supervision (the "OTS") an application.' + FILLER;
+const tagged = (text: string, name: string, confidence = 0.8): NerEntity => ({ label: 'PARTY', start: TEXT.indexOf(name), end: TEXT.indexOf(name) + name.length, text: name, confidence });
+
+test('candidates come from the tagger, the defined terms and the legal names of the opening pages, one per text', () => {
+  const byText = new Map(partyCandidates(TEXT, [tagged(TEXT, 'Acme Widgets, Inc.')]).map((c) => [c.text, c.features]));
+  assert.deepEqual([...byText.keys()], ['Acme Widgets, Inc.', 'Widgets, Inc.', 'Acme', 'Globex Consulting LLC', 'Consulting LLC', 'Consultant', 'OTS']);
+  const acme = byText.get('Acme Widgets, Inc.')!;
+  for (const f of ['src:ner', 'src:legal', 'sources:legal+ner', 'nerc:8', 'legal_form', 'trimmed:0', 'defined_after', 'prev:between', 'pos:0']) assert.ok(acme.includes(f), f);
+  assert.ok(byText.get('Widgets, Inc.')!.includes('trimmed:1'));
+  assert.ok(byText.get('OTS')!.includes('src:def') && byText.get('OTS')!.includes('acronym') && byText.get('OTS')!.includes('def_pos:4'));
+});
+
+test('a blank line ends a legal name: a date line above a letterhead name is not part of it', () => {
+  const text = 'November ___, 2006\n\nSANDLER O\'NEILL & PARTNERS, L.P.\nNew York\n\nGreater Delaware Valley\nSavings Bank (the "Bank")';
+  const texts = partyCandidates(text, []).map((c) => c.text);
+  assert.ok(texts.includes('SANDLER O\'NEILL & PARTNERS, L.P.'));
+  assert.ok(texts.includes('Greater Delaware Valley\nSavings Bank'), 'one line break inside a name is kept');
+  assert.ok(!texts.some((t) => t.startsWith('2006')));
+});
+
+test('rankParties keeps the candidates at or above the threshold in place of the tagger\'s PARTY entities', () => {
+  const model: PartyRankerModel = { model_version: 't', bias: -1, weights: { 'src:legal': 3, 'trimmed:1': -5, 'acronym': -3 }, threshold: 0.5 };
+  const others: NerEntity = { label: 'GOVERNING_LAW', start: 5, end: 9, text: 'MAST', confidence: 0.5 };
+  const out = rankParties(TEXT, [tagged(TEXT, 'Acme'), others], model);
+  assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['GOVERNING_LAW:MAST', 'PARTY:Acme Widgets, Inc.', 'PARTY:Globex Consulting LLC']);
+  assert.ok(Math.abs(out[1].confidence - 1 / (1 + Math.exp(-2))) < 1e-12);
+});
+
+test('the committed ranker keeps the preamble\'s parties and drops a regulator defined deep in the text', () => {
+  const model = loadPartyRanker(DEFAULT_NER_MODEL_DIR);
+  assert.ok(model, 'models/documents/artifacts/party-ranker.json is committed');
+  const kept = rankParties(TEXT, [tagged(TEXT, 'Acme Widgets, Inc.')], model).map((e) => e.text);
+  assert.ok(kept.includes('Acme Widgets, Inc.') && kept.includes('Globex Consulting LLC'), kept.join(' | '));
+  assert.ok(!kept.includes('OTS') && !kept.includes('Widgets, Inc.'), kept.join(' | '));
+  const scores = partyCandidates(TEXT, []).map((c) => scoreParty(model, c.features));
+  assert.ok(scores.every((p) => p > 0 && p < 1));
+});
+
+test('a ranker file without its weights is refused; a folder without one has none', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'party-ranker-'));
+  writeFileSync(join(dir, 'party-ranker.json'), JSON.stringify({ model_version: 'x', bias: 0, threshold: 0.5 }));
+  assert.throws(() => loadPartyRanker(dir), /bias, weights and threshold/);
+  assert.equal(loadPartyRanker(join(dir, 'absent')), null);
+});
+
+test('contract ids from CUAD file names match cuad_text.py (stray quote, decomposed accents, extension)', () => {
+  assert.equal(normalisedStem("ACME_01_02_2003-EX-10.1-Distributor Agreement.PDF'"), 'acme-01-02-2003-ex-10-1-distributor-agreement');
+  assert.equal(normalisedStem('Société Ge\u0301ne\u0301rale - License.txt'), 'societe-generale-license');
+});

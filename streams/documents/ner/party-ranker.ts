@@ -1,0 +1,141 @@
+// Which names are a contract's parties: a ranker over candidates from three sources, because none
+// finds them alone (validation, share of CUAD's party strings each one proposes): the tagger's PARTY
+// entities 64 %, the terms the contract defines in parentheses ("the Company", "Licensee") 44 %, legal
+// names ending in a legal form in the opening pages 33 %, together 85 %. The tagger also marks
+// regulators, auditors and acronyms defined deep in the text (OTS, JDC); a linear model over where
+// and how each candidate appears keeps the parties. Weights: models/documents/party_ranker.py
+// (fitted on the validation split's tagger outputs, chosen by cross-validation within it: the
+// tagger's confidences on its own training contracts would be overconfident); features are computed
+// here only (party-ranker-data.ts writes them for training), so serving and training cannot drift.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findDefinitions } from '../rules/parties.ts';
+import { hasLegalForm } from '../rules/party-names.ts';
+import { mentionKey } from './mentions.ts';
+import type { NerEntity } from './ner.ts';
+
+export const PARTY_RANKER_FILE = 'party-ranker.json';
+/** Legal names are looked for in the opening characters: the preamble and the recitals. */
+const LEGAL_NAME_REACH = 8_000;
+const LEGAL_FORM = String.raw`(?:Inc|Incorporated|LLC|L\.L\.C|Ltd|Limited|Corporation|Corp|Company|Co|GmbH|AG|S\.A|SA|N\.V|B\.V|L\.P|LP|LLP|plc|PLC|N\.A|Trust|Bank|Partners|Holdings|S\.p\.A|SRL|S\.R\.L|Pty|AB|A/S|KK|S\.A\.S|SARL|Association|University|Fund)\b\.?`;
+// Words of a name are separated by spaces and at most one line break: a blank line ends a name
+// (a date line above a letterhead name is not part of it).
+const GAP = String.raw`(?:[ \t\u00a0]+\n?[ \t\u00a0]*|\n[ \t\u00a0]*)`;
+const LEGAL_NAME = new RegExp(String.raw`\b((?:[A-Z0-9][\w&'’.\-/]*,?${GAP}(?:(?:of|and|&)${GAP})?){0,7}?${LEGAL_FORM})`, 'g');
+const POSITION_BUCKETS = [500, 1500, 3000, 8000, 30000];
+
+export interface PartyRankerModel {
+  model_version: string;
+  bias: number;
+  weights: Record<string, number>;
+  threshold: number;
+  /** Below this probability a party goes to review: out-of-fold validation precision above it is >= 0.9. */
+  review_threshold?: number;
+}
+
+export interface PartyCandidate {
+  key: string; // the mention key (mentions.ts): one candidate per normalised text
+  text: string;
+  start: number;
+  end: number;
+  features: string[];
+}
+
+interface Draft { text: string; start: number; end: number; sources: Set<string>; nerConfidence: number; trimmed: number; defAt: number }
+
+/** Index of the first edge above `value`; edges.length beyond the last. */
+const bucket = (value: number, edges: number[]) => {
+  const i = edges.findIndex((e) => value < e);
+  return i < 0 ? edges.length : i;
+};
+
+function occurrences(text: string, name: string): number {
+  if (!name.trim()) return 0;
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'gu');
+  return [...text.matchAll(re)].length;
+}
+
+/** Every party candidate of `text`, given the tagger's PARTY entities (offsets into `text`). */
+export function partyCandidates(text: string, tagged: readonly NerEntity[]): PartyCandidate[] {
+  const drafts = new Map<string, Draft>();
+  const add = (source: string, s: number, e: number, extra: Partial<Draft> = {}) => {
+    const raw = text.slice(s, e);
+    const lead = raw.length - raw.trimStart().length, tail = raw.length - raw.trimEnd().length;
+    const start = s + lead, end = e - tail;
+    const key = mentionKey('PARTY', text.slice(start, end));
+    if (key.endsWith('\u0000')) return; // nothing but punctuation
+    const d = drafts.get(key) ?? { text: text.slice(start, end), start, end, sources: new Set<string>(), nerConfidence: 0, trimmed: 99, defAt: -1 };
+    d.sources.add(source);
+    if (start < d.start) Object.assign(d, { text: text.slice(start, end), start, end });
+    if (extra.nerConfidence !== undefined) d.nerConfidence = Math.max(d.nerConfidence, extra.nerConfidence);
+    if (extra.trimmed !== undefined) d.trimmed = Math.min(d.trimmed, extra.trimmed);
+    if (extra.defAt !== undefined && (d.defAt < 0 || extra.defAt < d.defAt)) d.defAt = extra.defAt;
+    drafts.set(key, d);
+  };
+  for (const e of tagged) if (e.label === 'PARTY') add('ner', e.start, e.end, { nerConfidence: e.confidence });
+  const definitions = findDefinitions(text);
+  for (const d of definitions) {
+    const inside = text.slice(d.at, d.end);
+    for (const role of d.roles) {
+      const i = inside.indexOf(role);
+      if (i >= 0) add('def', d.at + i, d.at + i + role.length, { defAt: d.at });
+    }
+  }
+  for (const m of text.slice(0, LEGAL_NAME_REACH).matchAll(LEGAL_NAME)) {
+    // "ACME Widgets Holdings, Inc." and its shorter tails: where the name starts is not always clear.
+    const words = [...m[1].matchAll(/\S+/g)];
+    for (let k = 0; k < Math.min(words.length - 1, 6) + (words.length === 1 ? 1 : 0); k++) {
+      add('legal', m.index + words[k].index, m.index + m[1].length, { trimmed: k });
+    }
+  }
+  const firstDefinition = (start: number, end: number) => definitions.find((d) => d.at >= end && d.at - end <= 300 && !/[.;]\s+[A-Z]/.test(text.slice(end, d.at)));
+  return [...drafts].map(([key, d]) => {
+    const words = d.text.split(/\s+/);
+    const letters = d.text.replace(/[^\p{L}]/gu, '');
+    const before = text.slice(Math.max(0, d.start - 40), d.start).toLowerCase().match(/[\p{L}]+/gu) ?? [];
+    const definedAfter = firstDefinition(d.start, d.end);
+    const features = [
+      ...[...d.sources].sort().map((s) => `src:${s}`),
+      `sources:${[...d.sources].sort().join('+')}`,
+      d.sources.has('ner') ? `nerc:${Math.min(9, Math.floor(d.nerConfidence * 10))}` : 'nerc:none',
+      `pos:${bucket(d.start, POSITION_BUCKETS)}`,
+      `occ:${bucket(occurrences(text, d.text), [2, 4, 11, 31])}`,
+      `nw:${Math.min(words.length, 6)}`,
+      ...(hasLegalForm(d.text) ? ['legal_form'] : []),
+      ...(letters.length > 1 && letters === letters.toUpperCase() ? [letters.length <= 6 ? 'acronym' : 'caps'] : []),
+      ...(words.length === 1 ? [`term:${d.text.toLowerCase()}`] : []),
+      ...(d.trimmed < 99 ? [`trimmed:${Math.min(d.trimmed, 3)}`] : []),
+      ...(d.defAt >= 0 ? [`def_pos:${bucket(d.defAt, POSITION_BUCKETS)}`] : []),
+      ...(definedAfter ? ['defined_after'] : []),
+      ...(before.length ? [`prev:${before[before.length - 1]}`] : ['prev:none']),
+      ...(/^[a-z]/.test(d.text) ? ['lower_start'] : []),
+      ...(/[,(]$|\b(?:a|an|and|the|of)$/i.test(d.text) ? ['ragged_end'] : []),
+    ];
+    return { key, text: d.text, start: d.start, end: d.end, features };
+  }).sort((a, b) => a.start - b.start);
+}
+
+export function scoreParty(model: PartyRankerModel, features: readonly string[]): number {
+  let z = model.bias;
+  for (const f of features) z += model.weights[f] ?? 0;
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** The tagger's PARTY entities replaced by the candidates the ranker keeps (at their first mention). */
+export function rankParties(text: string, entities: readonly NerEntity[], model: PartyRankerModel): NerEntity[] {
+  const kept = partyCandidates(text, entities)
+    .map((c) => ({ c, p: scoreParty(model, c.features) }))
+    .filter(({ p }) => p >= model.threshold)
+    .map(({ c, p }) => ({ label: 'PARTY', start: c.start, end: c.end, text: c.text, confidence: p }));
+  return [...entities.filter((e) => e.label !== 'PARTY'), ...kept].sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+export function loadPartyRanker(dir: string): PartyRankerModel | null {
+  const file = join(dir, PARTY_RANKER_FILE);
+  if (!existsSync(file)) return null;
+  const model = JSON.parse(readFileSync(file, 'utf8')) as PartyRankerModel;
+  if (typeof model.bias !== 'number' || typeof model.threshold !== 'number' || typeof model.weights !== 'object' || model.weights === null) {
+    throw new Error(`${file}: needs bias, weights and threshold`);
+  }
+  return model;
+}
