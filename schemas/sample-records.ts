@@ -11,6 +11,7 @@ import type {
   DocumentUpload,
   ExtractedEntities,
   MaintenanceAlert,
+  ModelLifecycleEvent,
   MaintenancePrediction,
   QcResult,
   SensorReading,
@@ -229,5 +230,9 @@ export const SAMPLE_RECORDS: Record<string, object[]> = {
     { alert_id: 'maintenance-scorer/arm-failure-lgbm/2026.12.01-abc1234/temperature_mean_1h/PSI/1767225600000', processor: 'maintenance-scorer', model_name: 'arm-failure-lgbm', model_version: '2026.12.01-abc1234', feature: 'temperature_mean_1h', statistic: 'PSI', state: 'RAISED', value: 0.41, threshold: 0.2, p_value: null, p_threshold: null, consecutive_windows: 2, window_start: 1767225600000, window_end: 1767229199000, window_records: 1200, reference_records: 1727000, detected_at: 1767229201000 },
     { alert_id: 'maintenance-scorer/arm-failure-lgbm/2026.12.01-abc1234/prediction/KS/1767225600000', processor: 'maintenance-scorer', model_name: 'arm-failure-lgbm', model_version: '2026.12.01-abc1234', feature: 'prediction', statistic: 'KS', state: 'CLEARED', value: 0.04, threshold: 0.1, p_value: 0.31, p_threshold: 0.000023, consecutive_windows: 0, window_start: 1767229200000, window_end: 1767232799000, window_records: 1180, reference_records: 1727000, detected_at: 1767232801000 },
   ] satisfies DriftAlert[],
+  'models/model-lifecycle-event.avsc': [
+    { event_id: 'arm-failure-lgbm/3/PROMOTED/2', event: 'PROMOTED', model_name: 'arm-failure-lgbm', registry_version: '3', model_version: '2026.12.06-abc1234', alias: 'champion', previous_version: '1', actor: 'jdoe', reason: 'retrained on December readings', gates: [{ name: 'signature', ok: true, detail: 'matches the processor' }, { name: 'evaluation', ok: true, detail: 'pr_auc 0.86 >= 0.85 - 0.01' }, { name: 'card', ok: true, detail: 'MODEL_CARD.md names 2026.12.06-abc1234' }], rule: null, numbers: { candidate: 0.86, champion: 0.85, margin: 0.01 }, occurred_at: 1767225600000 },
+    { event_id: 'arm-failure-lgbm/4/REGISTERED/1', event: 'REGISTERED', model_name: 'arm-failure-lgbm', registry_version: '4', model_version: null, alias: null, previous_version: null, actor: 'streamscore models register', reason: null, gates: [], rule: null, numbers: {}, occurred_at: 1767225600000 },
+  ] satisfies ModelLifecycleEvent[],
   'runtime/dead-letter.avsc': [sampleDeadLetter, { ...sampleDeadLetter, original_key: null, original_value: null, original_headers: {}, original_value_size: null, original_value_sha256: null } satisfies DeadLetter],
 };

@@ -188,6 +188,18 @@ export const TOPICS = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     doc: 'Drift of a served model version: a feature or the prediction moved away from its training reference (PSI, KS).',
   },
+  modelLifecycle: {
+    name: 'models.lifecycle.v1',
+    schema: 'models/model-lifecycle-event.avsc',
+    // Keyed by model: one model's registrations, promotions and rollbacks stay in order.
+    key: 'model_name',
+    partitions: 1,
+    // The audit trail of who promoted what and why: kept as long as the failure events (5 years).
+    retentionMs: 5 * 365 * DAY_MS,
+    cleanupPolicy: 'delete',
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    doc: 'Audit trail of registered model versions: registered, promoted or refused (with the policy gate results), rolled out, rolled back, retrained.',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

@@ -346,6 +346,63 @@ export type DriftStatistic = 'PSI' | 'KS';
  */
 export type DriftAlertState = 'RAISED' | 'CLEARED';
 
+// models/model-lifecycle-event.avsc
+
+/**
+ * One step in the life of a registered model version (MLflow registry): registered, promoted or refused by the policy gates, rolled out (shadow, canary), rolled back, or retrained. The audit trail of who moved which model where and why; the same record is kept as a streamscore.promotion.<n> (or rollback) tag on the MLflow version.
+ * Avro record io.streamscore.models.ModelLifecycleEvent
+ */
+export interface ModelLifecycleEvent {
+  /** model/version/event/n: unique per step, so a re-published event (audit sync) is recognisable as a duplicate. */
+  event_id: string;
+  /** REGISTERED: a new version in the registry. PROMOTED: every gate passed and the alias moved. REFUSED: a gate failed; the alias did not move. ROLLED_BACK: a rollout rule was breached and the alias was removed. SHADOW_STARTED / CANARY_STARTED: a rollout stage began. AUTO_PROMOTED: promoted by the rollout controller after a clean window. RETRAIN_STARTED / RETRAIN_FAILED: the retraining loop. */
+  event: ModelLifecycleEventType;
+  /** The registered model (as in its model-meta.json); the topic key. */
+  model_name: string;
+  /** The MLflow model version number, e.g. '3'. */
+  registry_version: string;
+  /** The model's own version string (model-meta.json model_version), which outputs carry. */
+  model_version: string | null;
+  /** The alias the step is about (champion, challenger), when it is about one. */
+  alias: string | null;
+  /** The MLflow version the alias pointed at before the step (null when it pointed nowhere). */
+  previous_version: string | null;
+  /** Who: --by, STREAMSCORE_OPERATOR or the OS user for a person; the component's name for automation. */
+  actor: string;
+  /** Why, as the actor wrote it. */
+  reason: string | null;
+  /** The gate results of a promotion (empty for other events). */
+  gates: PolicyGateResult[];
+  /** The rollout or retraining rule that triggered the step (e.g. the breached rollback rule). */
+  rule: string | null;
+  /** The numbers behind the step: metric values, margins, error rates, latencies. */
+  numbers: Record<string, number>;
+  /**
+   * Wall clock when the step was recorded.
+   * Unit: epoch milliseconds (timestamp-millis).
+   */
+  occurred_at: number;
+}
+
+/**
+ * What happened to the version.
+ * Avro enum io.streamscore.models.ModelLifecycleEventType
+ */
+export type ModelLifecycleEventType = 'REGISTERED' | 'PROMOTED' | 'REFUSED' | 'ROLLED_BACK' | 'SHADOW_STARTED' | 'CANARY_STARTED' | 'AUTO_PROMOTED' | 'RETRAIN_STARTED' | 'RETRAIN_FAILED';
+
+/**
+ * One policy gate (models/policy/policy.json, streams/runtime/model-registry/gates.ts) and its outcome.
+ * Avro record io.streamscore.models.PolicyGateResult
+ */
+export interface PolicyGateResult {
+  /** signature, evaluation or card. */
+  name: string;
+  /** Whether the gate passed. */
+  ok: boolean;
+  /** What was checked and found, e.g. the metric values and the margin. */
+  detail: string;
+}
+
 // runtime/dead-letter.avsc
 
 /**
