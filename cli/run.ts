@@ -4,6 +4,7 @@ import { PROCESSORS } from '../streams/processors.ts';
 import { runtimeOptionsFromEnv } from '../streams/runtime/config.ts';
 import { startProcessor } from '../streams/runtime/kafka-runner.ts';
 import { describeTopology } from '../streams/runtime/processor.ts';
+import { committedDirs } from '../streams/runtime/served-processor.ts';
 import { serviceEnv } from './env.ts';
 
 export async function run(args: string[]): Promise<number> {
@@ -14,12 +15,14 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`usage: streamscore run <processor> [--describe]\n\nprocessors:\n${list}\n`);
     return 2;
   }
-  const def = await entry.load();
+  const served = await entry.load();
   if (flag === '--describe') {
-    process.stdout.write(`${JSON.stringify(describeTopology(def), null, 2)}\n`);
+    // The committed models: what serves without a registry (a running processor logs what it resolved).
+    process.stdout.write(`${JSON.stringify(describeTopology(served.build(committedDirs(served))), null, 2)}\n`);
     return 0;
   }
-  const processor = await startProcessor(def, runtimeOptionsFromEnv(serviceEnv()));
+  const env = serviceEnv();
+  const processor = await startProcessor(served, { ...runtimeOptionsFromEnv(env), modelEnv: env });
   const onSignal = () => void processor.stop();
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

@@ -75,7 +75,7 @@ export function plantScoring(profile: PlantProfile, model: FailureModelDeclarati
  * The scoring plan of a registry: the default entry (the simulator profile with `defaultModel`)
  * and one entry per other profile whose artifacts hold a trained model.
  */
-export function plantScoringPlan(registry: PlantRegistry, defaultModel: FailureModelDeclaration): PlantScoringPlan {
+export function plantScoringPlan(registry: PlantRegistry, defaultModel: FailureModelDeclaration, servedDir: (committedDir: string) => string = (dir) => dir): PlantScoringPlan {
   const defaultProfile = registry.profile(SIMULATOR_PROFILE.plant_id) ?? SIMULATOR_PROFILE;
   const scorings = [plantScoring(defaultProfile, defaultModel, true)];
   const unserved: PlantScoringPlan['unserved'] = [];
@@ -87,7 +87,8 @@ export function plantScoringPlan(registry: PlantRegistry, defaultModel: FailureM
       unserved.push({ plantId, reason: `no trained model in ${profile.model.artifacts} (streamscore plant train --profile ...)` });
       continue;
     }
-    scorings.push(plantScoring(profile, failureModelDeclaration(dir, featureSpecOf(profile).names), false));
+    // `servedDir`: the registry's version of this plant's model, when the runtime resolved one (served.ts).
+    scorings.push(plantScoring(profile, failureModelDeclaration(servedDir(dir), featureSpecOf(profile).names), false));
   }
   const names = scorings.map((s) => s.model.name);
   const clash = names.find((n, i) => names.indexOf(n) !== i);

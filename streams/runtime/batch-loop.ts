@@ -17,6 +17,7 @@ import { errorLine } from './retry.ts';
 import type { AvroSerde } from './serde.ts';
 import type { StateGuard } from './state-guard.ts';
 import type { DriftHook } from './drift/drift-publisher.ts';
+import type { ServingSets } from './serving-set.ts';
 import { loadSchema } from '../../schemas/topics.ts';
 
 /** Attempts of one chunk in place (backoff 250 ms doubling to 10 s: ~1.5 min) before the session restarts. */
@@ -40,6 +41,11 @@ export interface BatchLoopDeps {
   stalled: Set<string>;
   /** The processor's drift monitors, fed once per delivered chunk (drift/drift-publisher.ts). */
   drift?: DriftHook | null;
+  /**
+   * The model sets the processor serves (serving-set.ts): each chunk runs with the set current at
+   * its start, for every attempt, so a model swap falls between chunks. Without it, `def` and `ctx`.
+   */
+  serving?: ServingSets;
 }
 
 export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) => Promise<void> {
@@ -83,11 +89,16 @@ export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) =
       // rebuild or a retry awaits: the event loop is free, so this fires every 2 s.
       const keepAlive = setInterval(() => heartbeat().catch(() => undefined), 2_000);
       d.gate.acquire(raws.length);
+      // The swap point: this chunk is handled, delivered and committed by one model set, whatever
+      // the watcher swaps in meanwhile; the set is released (and closed, if retired) after it.
+      const lease = d.serving?.acquire();
+      const served = lease ? lease.set.def : def;
+      const servedCtx: BatchContext = lease ? { ...d.ctx, models: lease.set.models, pool: lease.set.pool } : d.ctx;
       try {
         metrics.recordsIn.inc(labels, raws.length);
         for (let attempt = 1; ; attempt++) {
           try {
-            const run = () => processBatch(def, { ...d.ctx, log: batchLog }, d.serde, raws);
+            const run = () => processBatch(served, { ...servedCtx, log: batchLog }, d.serde, raws);
             const result = d.guard ? await d.guard.run(tp, run) : await run();
             const messages = [...result.outputs, ...result.failures.map((f) => deadLetter(f))];
             const commitMetadata = JSON.stringify({ ts: Math.max(...raws.map((r) => r.timestamp)) });
@@ -107,6 +118,7 @@ export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) =
           }
         }
       } finally {
+        lease?.release();
         d.stalled.delete(`${topic}/${partition}`);
         clearInterval(keepAlive);
         d.gate.release(raws.length);

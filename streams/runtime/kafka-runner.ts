@@ -18,8 +18,11 @@ import { createLogger, type Logger } from './logger.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { describeTopology, type ProcessorDefinition } from './processor.ts';
 import type { BatchContext } from './batch.ts';
-import { openProcessorModels } from './processor-models.ts';
 import type { ModelSource } from './models.ts';
+import { ModelResolver } from './model-registry/resolver.ts';
+import { modelPollMsFromEnv, startModelWatcher, type ModelWatcher } from './model-registry/model-watcher.ts';
+import { fixedProcessor, isServedProcessor, type ServedProcessor } from './served-processor.ts';
+import { ServingSets, openServingSet } from './serving-set.ts';
 import { ConfluentSchemaStore } from './schema-store.ts';
 import { AvroSerde } from './serde.ts';
 import { RedisState } from './state/redis-state.ts';
@@ -52,6 +55,12 @@ export interface RuntimeOptions {
   workers?: WorkerSettings;
   /** Where the processor's models come from (models.ts); the file named in each ModelSpec by default. */
   modelSource?: ModelSource;
+  /** Resolves model slots to directories (registry or committed); from MLFLOW_TRACKING_URI by default. */
+  modelResolver?: ModelResolver;
+  /** How often the registry is asked whether an alias moved (STREAMSCORE_MODEL_POLL_MS, 10 s by default). */
+  modelPollMs?: number;
+  /** Where MLFLOW_TRACKING_URI, STREAMSCORE_MODEL_POLL_MS and STREAMSCORE_MODEL_CACHE_DIR are read; process.env by default. */
+  modelEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
   now?: () => number;
 }
@@ -78,10 +87,24 @@ export interface RunningProcessor {
   stopped: Promise<void>;
 }
 
-export async function startProcessor(def: ProcessorDefinition, options: RuntimeOptions): Promise<RunningProcessor> {
-  const log = options.logger ?? createLogger({ processor: def.name });
+/**
+ * Runs a processor: a fixed definition, or a ServedProcessor whose model slots are resolved through
+ * the registry (NAME@champion, or the committed directories) and followed while it runs: when an
+ * alias moves, the next model set is prepared and swapped in between chunks (serving-set.ts).
+ */
+export async function startProcessor(processor: ProcessorDefinition | ServedProcessor, options: RuntimeOptions): Promise<RunningProcessor> {
+  const served = isServedProcessor(processor) ? processor : fixedProcessor(processor);
+  const log = options.logger ?? createLogger({ processor: served.name });
   const now = options.now ?? Date.now;
   const metrics = createRuntimeMetrics();
+  const modelEnv = options.modelEnv ?? process.env;
+  const resolver = options.modelResolver ?? ModelResolver.fromEnv(modelEnv, log);
+  const pollMs = options.modelPollMs ?? modelPollMsFromEnv(modelEnv);
+  // The models are resolved (and downloaded) before anything else: the definition is built from them.
+  const serving = { served, settings: options.workers ?? DEFAULT_WORKER_SETTINGS, log, source: options.modelSource, metrics: metrics.workerPool.forProcessor(served.name) };
+  const first = await openServingSet(serving, await resolver.resolveAll(served.name, served.slots), 1);
+  const sets = new ServingSets(first, log);
+  const def = first.def;
   const topology = describeTopology(def);
   log.info({ topology }, 'starting processor');
 
@@ -106,9 +129,9 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   await prepareSerde(def, serde);
   const redis = def.state && Object.keys(def.state).length ? new RedisState(options.redisUrl) : null;
   if (redis) await withRetry(() => redis.connect(), { what: 'connecting to Redis', retriable: () => true, log });
-  // Models and the worker pool load before the consumer joins: a missing file or a signature
-  // mismatch stops the processor here, with the reason, before it owns any partition.
-  const { models, pool, close: closeModels } = await openProcessorModels(def, options.workers ?? DEFAULT_WORKER_SETTINGS, log, options.modelSource, metrics.workerPool.forProcessor(def.name));
+  // Models and the worker pool loaded above, before the consumer joins: a missing file or a signature
+  // mismatch stopped the processor there, with the reason, before it owned any partition.
+  const { models, pool } = first;
   const ctx: BatchContext = {
     processor: def.name,
     state: openStores(def.state, redis ? { kind: 'redis', redis } : { kind: 'memory' }, def.name),
@@ -126,7 +149,8 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
 
   // Every batch of a stateful processor runs fenced by its partition's state marker; a partition
   // whose state Redis lost is rebuilt from Kafka before its next batch (state-guard.ts).
-  const guard = redis ? new StateGuard({ def, redis, kafka, serde, ctx, log, onRebuild: (tp) => metrics.stateRebuilds.inc({ processor: def.name, topic: tp.topic }) }) : null;
+  // A rebuild replays through the definition being served now (its models' regimes shape the windows).
+  const guard = redis ? new StateGuard({ get def() { return sets.current().def; }, redis, kafka, serde, ctx, log, onRebuild: (tp) => metrics.stateRebuilds.inc({ processor: def.name, topic: tp.topic }) }) : null;
 
   const exactlyOnce = def.semantics === 'exactly-once';
   const maxBytes = maxBytesByTopic([...def.outputs, ...inputDlqs]);
@@ -142,7 +166,7 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
   );
   const drift = await withRetry(() => startDriftPublisher({ def, kafka, serde, metrics, log, now }), { what: `starting the drift monitor of ${def.name}`, log });
   const eachBatch = createBatchLoop({
-    def, ctx, serde, guard, metrics, log, now, gate, stalled, drift,
+    def, ctx, serde, guard, metrics, log, now, gate, stalled, drift, serving: sets,
     chunkSize: options.maxBatchRecords ?? 2_000,
     dlqMaxBytes: new Map(def.inputs.map((t, i) => [t.name, inputDlqs[i].maxMessageBytes])),
     target: () => ({ semantics: def.semantics, groupId: def.name, producer: session!.producer, consumer: session!.consumer, maxBytes }),
@@ -232,8 +256,9 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
       ready = false;
       log.info('stopping: finishing the batch in hand, committing, leaving the group');
       if (session) await closeSession(session);
+      await watcher?.stop();
       await drift?.close();
-      await closeModels();
+      await sets.close();
       await redis?.close();
       await server?.close();
       metrics.processorUp.set({ processor: def.name }, 0);
@@ -244,6 +269,15 @@ export async function startProcessor(def: ProcessorDefinition, options: RuntimeO
     return stopping;
   };
 
+  // Only slots with a registry to follow are watched; a fixed definition has none.
+  let nextSetId = first.id;
+  const watcher: ModelWatcher | null = served.slots.length && resolver.hasRegistry
+    ? startModelWatcher({
+      served, resolver, sets, pollMs, log,
+      open: (resolved, current) => openServingSet(serving, resolved, ++nextSetId, current.def),
+      onSwap: (next) => drift?.track(next.def),
+    })
+    : null;
   await runSession();
   server = options.metricsPort === null ? null : await startHealthServer({ port: options.metricsPort, host: options.metricsHost, registry: metrics.registry, isReady: () => ready && stalled.size === 0 });
   if (server) log.info({ port: server.port }, 'serving /metrics /healthz /readyz');

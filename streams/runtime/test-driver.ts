@@ -4,13 +4,16 @@
 // schema store and state stores are the in-memory implementations, and the clock is fake. Models
 // and the worker pool are the real ones (a processor with `workers` runs its task module on a
 // thread), so offloaded steps, deadlines and rejections are tested as they run; call close() after.
+// A ServedProcessor starts on its committed model directories, and swapModels() swaps in a model set
+// built from other directories between two run() calls, as the runner does between chunks.
 import { DEAD_LETTER_SCHEMA, TOPICS, dlqTopic, loadSchema, type TopicSpec } from '../../schemas/topics.ts';
 import { deadLetterMessage, prepareSerde, processBatch, type BatchContext, type RawRecord } from './batch.ts';
 import type { FailureStage } from './errors.ts';
 import { createLogger } from './logger.ts';
 import type { ProcessorDefinition } from './processor.ts';
 import { DEFAULT_WORKER_SETTINGS, type WorkerSettings } from './kafka-runner.ts';
-import { openProcessorModels, type ProcessorModels } from './processor-models.ts';
+import { ServingSets, openServingSet, type OpenServingOptions, type ServingSet } from './serving-set.ts';
+import { committedDirs, fixedProcessor, isServedProcessor, type ServedProcessor } from './served-processor.ts';
 import { MemorySchemaStore } from './schema-store.ts';
 import { AvroSerde } from './serde.ts';
 import { openStores } from './state/state-spec.ts';
@@ -38,7 +41,8 @@ export class ProcessorTestDriver {
   clock: number;
   private readonly def: ProcessorDefinition;
   private readonly ctx: BatchContext;
-  private opened: ProcessorModels | null = null;
+  private sets: ServingSets | null = null;
+  private readonly serving: OpenServingOptions;
   private readonly pending = new Map<string, RawRecord[]>();
   private readonly produced: { topic: string; key: string | null; value: Buffer; headers: Record<string, string> }[] = [];
   private readonly nextOffsets = new Map<string, number>();
@@ -46,7 +50,10 @@ export class ProcessorTestDriver {
   /** The processor's drift monitors; their alerts are read back with outputs(TOPICS.driftAlerts). */
   readonly drift: ProcessorDrift | null;
 
-  constructor(def: ProcessorDefinition, options: { startTime?: number; workers?: Partial<WorkerSettings> } = {}) {
+  constructor(processor: ProcessorDefinition | ServedProcessor, options: { startTime?: number; workers?: Partial<WorkerSettings> } = {}) {
+    const served = isServedProcessor(processor) ? processor : fixedProcessor(processor);
+    const dirs = committedDirs(served);
+    const def = served.build(dirs);
     this.def = def;
     this.clock = options.startTime ?? Date.UTC(2026, 0, 1);
     const ctx: BatchContext = {
@@ -64,15 +71,17 @@ export class ProcessorTestDriver {
       },
     };
     this.ctx = ctx;
+    const serving: OpenServingOptions = { served, settings: { ...DEFAULT_WORKER_SETTINGS, ...options.workers }, log: ctx.log };
+    this.serving = serving;
     this.drift = def.drift ? new ProcessorDrift(def.name, def.drift) : null;
     // A producer registers the input schemas; the processor registers what it writes.
     this.ready = (async () => {
       for (const t of def.inputs) await this.serde.useTopic(`${t.name}`, loadSchema(t.schema));
       await prepareSerde(def, this.serde);
       if (def.drift) await this.serde.useTopic(TOPICS.driftAlerts.name, loadSchema(TOPICS.driftAlerts.schema));
-      this.opened = await openProcessorModels(def, { ...DEFAULT_WORKER_SETTINGS, ...options.workers }, ctx.log);
-      ctx.models = this.opened.models;
-      ctx.pool = this.opened.pool;
+      const first = await openServingSet(serving, served.slots.map((s) => ({ name: s.name, alias: 'committed', version: null, dir: dirs[s.name] })), 1);
+      // The processor's own definition (not a second build of it) serves the first set.
+      this.sets = new ServingSets({ ...first, def }, ctx.log);
     })();
     this.ready.catch(() => undefined);
   }
@@ -102,7 +111,13 @@ export class ProcessorTestDriver {
     await this.ready;
     for (const [tp, raws] of this.pending) {
       this.pending.delete(tp);
-      const result = await processBatch(this.def, this.ctx, this.serde, raws);
+      const lease = this.sets!.acquire();
+      let result;
+      try {
+        result = await processBatch(lease.set.def, { ...this.ctx, models: lease.set.models, pool: lease.set.pool }, this.serde, raws);
+      } finally {
+        lease.release();
+      }
       for (const m of [...result.outputs, ...result.failures.map((f) => deadLetterMessage(this.serde, this.def.name, f, this.clock))]) {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(m.headers)) headers[k] = v.toString();
@@ -133,10 +148,29 @@ export class ProcessorTestDriver {
     return out;
   }
 
+  /**
+   * Builds the processor from other model directories (by slot name; the others keep theirs),
+   * loads it and swaps it in: the next run() is scored by it. Refused as the runner refuses it.
+   */
+  async swapModels(dirs: Record<string, string>): Promise<ServingSet> {
+    await this.ready;
+    const current = this.sets!.current();
+    const resolved = current.slots.map((s) => (dirs[s.name] ? { ...s, version: dirs[s.name], dir: dirs[s.name] } : s));
+    const next = await openServingSet(this.serving, resolved, current.id + 1, current.def);
+    this.sets!.swap(next);
+    this.drift?.track(next.def.drift?.references ?? []);
+    return next;
+  }
+
+  /** The model set the next run() uses. */
+  get servingSet(): ServingSet | null {
+    return this.sets?.current() ?? null;
+  }
+
   /** Stops the worker pool and frees the models (a driver of a processor without either needs no close). */
   async close(): Promise<void> {
     await this.ready.catch(() => undefined);
-    await this.opened?.close();
+    await this.sets?.close();
   }
 
   get state(): any {

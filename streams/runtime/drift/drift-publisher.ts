@@ -16,6 +16,8 @@ import { ProcessorDrift, type DriftSample } from './processor-drift.ts';
 export interface DriftHook {
   /** Counts one delivered chunk's samples; alerts are sent in the background (never throws). */
   observe(samples: readonly DriftSample[]): void;
+  /** Monitors the versions a newly served definition declares references for (a model swap). */
+  track(def: ProcessorDefinition): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,10 @@ export async function startDriftPublisher(o: { def: ProcessorDefinition; kafka: 
       const messages = alerts.map((a) => ({ key: a.model_name, value: o.serde.encode(topic.name, a) }));
       // In order, one send at a time: RAISED before its CLEARED.
       sending = sending.then(() => producer.send({ topic: topic.name, messages })).catch((err: unknown) => log.error({ err: errorLine(err), alerts: alerts.length }, 'sending drift alerts failed; they are in the log above'));
+    },
+    track(next) {
+      const added = drift.track(next.drift?.references ?? []);
+      if (added.length) log.info({ monitored: added }, 'drift monitoring of the newly served model versions');
     },
     async close() {
       await sending;

@@ -35,6 +35,8 @@ export class ProcessorDrift {
   private readonly monitors = new Map<string, DriftMonitor>();
   private readonly unmonitored = new Set<string>();
   private readonly metrics: DriftMetrics | null;
+  /** A monitor with the declaration's windowing and rule, for a version served after a model swap. */
+  private readonly monitorOf: (ref: ModelReference) => DriftMonitor;
   readonly processor: string;
 
   constructor(processor: string, declaration: DriftDeclaration, metrics: DriftMetrics | null = null) {
@@ -47,6 +49,23 @@ export class ProcessorDrift {
       if (this.monitors.has(key)) throw new Error(`processor ${processor}: two drift references for ${ref.model_name} ${ref.model_version}`);
       this.monitors.set(key, new DriftMonitor(ref, windowing, rule));
     }
+    this.monitorOf = (ref) => new DriftMonitor(ref, windowing, rule);
+  }
+
+  /**
+   * Monitors the versions of `references` that are not monitored yet: the runtime calls it when it
+   * swaps in models of new versions (serving-set.ts). Versions already monitored keep their windows.
+   */
+  track(references: readonly ModelReference[]): string[] {
+    const added: string[] = [];
+    for (const ref of references) {
+      const key = keyOf(ref.model_name, ref.model_version);
+      if (this.monitors.has(key)) continue;
+      this.monitors.set(key, this.monitorOf(ref));
+      this.unmonitored.delete(key);
+      added.push(key);
+    }
+    return added;
   }
 
   /** The model versions monitored, as name@version. */
