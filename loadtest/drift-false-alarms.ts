@@ -7,7 +7,7 @@
 //     the windows from the drift's start until the first RAISED (the detection delay).
 //
 //   node loadtest/drift-false-alarms.ts --rows /data/stable-rows --reference models/maintenance/artifacts \
-//     [--window-ms 3600000] [--min-records 500] [--psi 0.2] [--psi-consecutive 2] [--ks-min-d 0.1] \
+//     [--window-ms 604800000] [--step-ms 3600000] [--min-records 500] [--psi 0.2] [--psi-consecutive 2] [--ks-min-d 0.1] \
 //     [--ks-alpha 0.001] [--ks-consecutive 1] [--drift-start 10d] [--json]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ import { PREDICTION, readModelReference } from '../streams/runtime/drift/referen
 
 const { values: a } = parseArgs({
   options: {
-    rows: { type: 'string' }, reference: { type: 'string' }, 'window-ms': { type: 'string', default: '3600000' }, 'min-records': { type: 'string', default: '500' },
+    rows: { type: 'string' }, reference: { type: 'string' }, 'window-ms': { type: 'string', default: '3600000' }, 'step-ms': { type: 'string' }, 'min-records': { type: 'string', default: '500' },
     psi: { type: 'string' }, 'psi-consecutive': { type: 'string' }, 'ks-min-d': { type: 'string' }, 'ks-alpha': { type: 'string' }, 'ks-consecutive': { type: 'string' },
     'drift-start': { type: 'string' }, json: { type: 'boolean' },
   },
@@ -35,7 +35,8 @@ const rule: DriftRule = {
   ksMinD: num(a['ks-min-d'], DEFAULT_DRIFT_RULE.ksMinD), ksAlpha: num(a['ks-alpha'], DEFAULT_DRIFT_RULE.ksAlpha), ksConsecutive: num(a['ks-consecutive'], DEFAULT_DRIFT_RULE.ksConsecutive),
 };
 const windowMs = Number(a['window-ms']);
-const monitor = new DriftMonitor(reference, { windowMs, minRecords: Number(a['min-records']), reservoirSize: 1_000 }, rule);
+const stepMs = a['step-ms'] === undefined ? windowMs : Number(a['step-ms']);
+const monitor = new DriftMonitor(reference, { windowMs, stepMs, minRecords: Number(a['min-records']), reservoirSize: 1_000 }, rule);
 const simStart = (JSON.parse(readFileSync(`${header.sim}/meta.json`, 'utf8')) as { options: { start: number } }).options.start;
 const driftAt = a['drift-start'] === undefined ? null : simStart + parseDuration('drift-start', a['drift-start']);
 
@@ -53,8 +54,8 @@ for (let r = 0; r < header.rows; r++) {
   values[PREDICTION] = table[o + width - 1];
   const report = monitor.observe(eventTime, values);
   if (!report) continue;
-  // Windows that began before the drift are stable windows; from the drift's start on they count towards detection.
-  const drifted = driftAt !== null && report.windowStart >= driftAt;
+  // Windows that end before the drift are stable windows; a window holding drifted records counts towards detection.
+  const drifted = driftAt !== null && report.windowEnd >= driftAt;
   if (!drifted) windows++;
   else windowsAfterDrift++;
   maxPsi.push(Math.max(...report.features.map((f) => f.psi)));
@@ -68,7 +69,7 @@ for (let r = 0; r < header.rows; r++) {
 maxPsi.sort((x, y) => x - y);
 const q = (p: number) => maxPsi[Math.min(maxPsi.length - 1, Math.floor(p * maxPsi.length))];
 const result = {
-  rows: header.rows, model: `${reference.model_name} ${reference.model_version}`, windowMs, minRecords: Number(a['min-records']), rule,
+  rows: header.rows, model: `${reference.model_name} ${reference.model_version}`, windowMs, stepMs, minRecords: Number(a['min-records']), rule,
   stableWindows: windows, stableWindowsWithAlarm: windowsRaised, falseAlarmRate: windows ? windowsRaised / windows : NaN,
   maxPsiPerWindow: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: maxPsi.at(-1) },
   raisedBy: Object.fromEntries([...raisedBy].sort((x, y) => y[1] - x[1]).slice(0, 15)),

@@ -22,6 +22,8 @@ export interface DriftDeclaration {
   references: ModelReference[];
   /** Event-time window length, or null for windows of `minRecords` records. */
   windowMs: number | null;
+  /** How often a window is judged (it slides by this much); windowMs by default. */
+  stepMs?: number;
   /** A window is judged only once it holds this many samples (a quiet window is merged into the next). */
   minRecords: number;
   reservoirSize?: number;
@@ -43,7 +45,7 @@ export class ProcessorDrift {
     this.processor = processor;
     this.metrics = metrics;
     const rule = { ...DEFAULT_DRIFT_RULE, ...declaration.rule };
-    const windowing = { windowMs: declaration.windowMs, minRecords: declaration.minRecords, reservoirSize: declaration.reservoirSize ?? 1_000 };
+    const windowing = { windowMs: declaration.windowMs, stepMs: declaration.stepMs, minRecords: declaration.minRecords, reservoirSize: declaration.reservoirSize ?? 1_000 };
     for (const ref of declaration.references) {
       const key = keyOf(ref.model_name, ref.model_version);
       if (this.monitors.has(key)) throw new Error(`processor ${processor}: two drift references for ${ref.model_name} ${ref.model_version}`);
