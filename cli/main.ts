@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   camera: { summary: 'simulate [--fps 30 --cameras 2 --data DIR --defect-rate R] | folder DIR [--fps F --loop]: inspection cameras -> vision.frames.v1', load: () => import('./camera.ts') },
   vision: { summary: 'inspect IMAGE... [--json] [--heatmaps DIR] [--model DIR]: VisionSpec PCB QC on image files, no stack | live [--port 8096]: the live QC web page', load: () => import('./vision.ts') },
   documents: { summary: 'extract FILE... [--json] [--ocr auto|always|never]: LexiScan entities from contract files, no stack | api [--port 8097]: upload API | search [...]: find documents by entities', load: () => import('./documents.ts') },
+  models: { summary: 'register KIND DIR | seed | promote NAME VERSION --to challenger|champion --reason R | list | show NAME | history NAME: MLflow model registry', load: () => import('./models.ts') },
   demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
 };
 

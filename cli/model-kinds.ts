@@ -191,7 +191,8 @@ export const churnKind: ModelKind = {
       kind: 'churn', processor: 'churn-score', name: meta.model_name as string, modelVersion: meta.model_version as string, meta, spec: null,
       signature: { inputs: cols, outputs: [{ name: 'churn_probability', type: 'double' }] },
       params: { ...flattenParams(meta.params, 'rf'), estimator: str(meta.estimator), threshold: str(meta.threshold), ...flattenParams(meta.split, 'split') },
-      metrics: flattenMetrics(meta.metrics, 'meta'),
+      // The chosen estimator's held-out numbers under one name, whichever estimator won (the policy metric).
+      metrics: { ...flattenMetrics(meta.metrics, 'meta'), ...flattenMetrics((meta.metrics as Record<string, Record<string, unknown>> | undefined)?.[str(meta.chosen)]?.heldout, 'chosen.heldout') },
       datasets: typeof data?.sha256 === 'string' ? [{ name: 'billing-lake', sha256: data.sha256, source: JSON.stringify({ lake: data.lake, files: data.files, through: data.through_event_date }), context: 'training' }] : [],
       datasetNote: typeof data?.sha256 === 'string' ? undefined : 'model-meta.json records no training_data.sha256',
       evalSet: `churn-heldout:${str((meta.split as Record<string, unknown> | undefined)?.by ?? '?')}/${str((meta.split as Record<string, unknown> | undefined)?.heldout_percent ?? '?')}%:${str(data?.sha256 ?? '?')}`,

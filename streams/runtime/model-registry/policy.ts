@@ -1,0 +1,77 @@
+// The promotion policy written in the repo (models/policy/policy.json): per registered model, the
+// metric that decides whether a candidate may replace its champion, how it is obtained, and the
+// margin it may fall short by; plus the rollout rules the serving side uses. Read and checked once;
+// every problem is named.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+export interface RolloutRules {
+  /** Sliding window per role, and the least records a window needs before a rule is judged. */
+  window_ms: number;
+  min_records: number;
+  /** Roll back when the challenger's error rate exceeds the champion's by more than this (0.01 = 1 pp). */
+  max_error_rate_increase: number;
+  /** Roll back when the challenger's p99 latency per record exceeds this multiple of the champion's. */
+  max_p99_latency_ratio: number;
+  /** Roll back when PSI(challenger scores, champion scores) exceeds this. */
+  max_score_psi: number;
+  canary_fraction: number;
+}
+
+export interface ModelPolicy {
+  metric: string;
+  /** higher: a candidate fails when metric < champion - margin; lower: when metric > champion + margin. */
+  direction: 'higher' | 'lower';
+  margin: number;
+  /** recomputed: evaluated here on eval_file; reported: the run's metric, accepted only for runs evaluated on eval_set. */
+  evaluation: 'recomputed' | 'reported';
+  eval_set: string;
+  /** Repository-relative file of the fixed evaluation set (recomputed only). */
+  eval_file?: string;
+  rollout: RolloutRules;
+}
+
+export interface Policy {
+  models: Record<string, ModelPolicy>;
+}
+
+const ROLLOUT_KEYS = ['window_ms', 'min_records', 'max_error_rate_increase', 'max_p99_latency_ratio', 'max_score_psi', 'canary_fraction'] as const;
+
+/** Parses a policy document; `baseDir` resolves eval_file. Throws one error listing every problem. */
+export function parsePolicy(raw: unknown, baseDir: string, source = 'policy'): Policy {
+  const problems: string[] = [];
+  const doc = raw as { models?: Record<string, Record<string, unknown>>; rollout_defaults?: Record<string, unknown> };
+  if (!doc || typeof doc.models !== 'object') throw new Error(`${source}: expected {"models": {NAME: {...}}, "rollout_defaults": {...}}`);
+  const models: Record<string, ModelPolicy> = {};
+  for (const [name, p] of Object.entries(doc.models)) {
+    const where = `${source}: models.${name}`;
+    const rollout = { ...(doc.rollout_defaults ?? {}), ...((p.rollout as Record<string, unknown> | undefined) ?? {}) };
+    if (typeof p.metric !== 'string' || p.metric === '') problems.push(`${where}.metric must name a run metric`);
+    if (p.direction !== 'higher' && p.direction !== 'lower') problems.push(`${where}.direction must be "higher" or "lower"`);
+    if (typeof p.margin !== 'number' || !(p.margin >= 0)) problems.push(`${where}.margin must be a number >= 0`);
+    if (p.evaluation !== 'recomputed' && p.evaluation !== 'reported') problems.push(`${where}.evaluation must be "recomputed" or "reported"`);
+    if (typeof p.eval_set !== 'string' || p.eval_set === '') problems.push(`${where}.eval_set must identify the evaluation data`);
+    if (p.evaluation === 'recomputed' && typeof p.eval_file !== 'string') problems.push(`${where}.eval_file is required when evaluation is "recomputed"`);
+    for (const key of ROLLOUT_KEYS) if (typeof rollout[key] !== 'number') problems.push(`${where}.rollout.${key} (or rollout_defaults.${key}) must be a number`);
+    const evalFile = typeof p.eval_file === 'string' ? (isAbsolute(p.eval_file) ? p.eval_file : join(baseDir, p.eval_file)) : undefined;
+    models[name] = { ...(p as unknown as ModelPolicy), eval_file: evalFile, rollout: rollout as unknown as RolloutRules };
+  }
+  if (problems.length) throw new Error(`invalid policy:\n  - ${problems.join('\n  - ')}`);
+  return { models };
+}
+
+export function loadPolicy(file: string, baseDir: string): Policy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read the policy ${file}: ${(err as Error).message}`);
+  }
+  return parsePolicy(raw, baseDir, file);
+}
+
+export function policyFor(policy: Policy, name: string, source: string): ModelPolicy {
+  const p = policy.models[name];
+  if (!p) throw new Error(`no policy for model ${name} in ${source} (models: ${Object.keys(policy.models).join(', ')}): a model is promoted only by gates written in the repo`);
+  return p;
+}
