@@ -24,7 +24,7 @@ export interface DriftDeclaration {
   windowMs: number | null;
   /** How often a window is judged (it slides by this much); windowMs by default. */
   stepMs?: number;
-  /** A window is judged only once it holds this many samples (a quiet window is merged into the next). */
+  /** A window is judged only if it holds this many samples; a thinner one is skipped (no state change). */
   minRecords: number;
   reservoirSize?: number;
   rule?: Partial<DriftRule>;
