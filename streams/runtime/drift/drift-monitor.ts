@@ -4,6 +4,7 @@
 // the rate. A window spans `windowMs` of event time and is judged every `stepMs` (sliding), once it
 // is full (the monitor has seen a whole window since it started) and holds minRecords; without
 // windowMs, every minRecords records make a window. The rule and its tuning: docs/models.md, "Drift".
+import { seededRandom } from '../../../connectors/random.ts';
 import { binIndex, ksTwoSample, psi } from './drift-stats.ts';
 import { PREDICTION, type FeatureReference, type ModelReference } from './reference.ts';
 
@@ -146,7 +147,8 @@ export class DriftMonitor {
     this.features = [...Object.entries(reference.features), [PREDICTION, reference.prediction] as const].map(([name, ref]) => ({ name, ref, psi: { streak: 0, raisedAt: null }, ks: { streak: 0, raisedAt: null } }));
     this.steps = windowMs === null ? 1 : windowMs / stepMs!;
     this.sliceReservoir = Math.ceil(reservoirSize / this.steps);
-    this.random = mulberry32(seed);
+    // Seeded: the reservoir, and so a window's KS, is the same on every run of the same records.
+    this.random = seededRandom(seed);
   }
 
   /** The monitored names: the reference's features and `prediction`. */
@@ -231,16 +233,4 @@ function step(e: Episode, holds: boolean, needed: number, windowStart: number): 
   if (e.raisedAt !== null || e.streak < needed) return null;
   e.raisedAt = windowStart;
   return { state: 'RAISED', episodeStart: windowStart };
-}
-
-/** A small seeded PRNG: the reservoir (and so a window's KS) is the same on every run of the same records. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
