@@ -28,6 +28,8 @@ export async function run(args: string[]): Promise<number> {
   const env = serviceEnv();
   const { created, subjects } = await applyTopics(env);
   say(`topics: ${created.length} created; ${subjects.size} schema subjects registered with BACKWARD compatibility`);
+  // Every shipped model in the MLflow registry (runs, versions, champion aliases), once per data dir.
+  await (await import('./models.ts')).seedAfterUp(say);
 
   const log = createLogger({ processor: sensorValidation.name }).child({}, { level: process.env.LOG_LEVEL ?? 'warn' });
   const options = { ...runtimeOptionsFromEnv({ ...env, METRICS_PORT: env.METRICS_PORT ?? '9464' }), logger: log };

@@ -5,7 +5,8 @@ import type { ServiceStatus } from '../infra/stack/stack.ts';
 const USAGE = `usage: streamscore infra <up | down | status [--json]>
 
   up      start Kafka, the schema registry and Redis on 127.0.0.1 (idempotent); services whose
-          KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL is set are used as they are
+          KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL is set are used as they are; then the
+          committed models are seeded into MLflow once (streamscore models seed)
   down    stop what \`infra up\` started
   status  one line per service; --json prints the array. Exit code 1 when any is unhealthy
 
@@ -28,6 +29,8 @@ export async function run(args: string[]): Promise<number> {
   }
   if (sub === 'up') {
     process.stdout.write(formatTable(await up()));
+    // The committed models become version 1 / champion in MLflow the first time (cli/models.ts).
+    await (await import('./models.ts')).seedAfterUp((line) => process.stdout.write(`${line}\n`));
     return 0;
   }
   if (sub === 'down') {
