@@ -109,7 +109,10 @@ export async function run(args: string[]): Promise<number> {
       if (values.grid) jobArgs.push('--grid', values.grid);
       if (values.out) jobArgs.push('--out', values.out);
       if (values.card) jobArgs.push('--card', values.card);
-      return runSparkJob('train.py', jobArgs, lakeDir);
+      const code = await runSparkJob('train.py', jobArgs, lakeDir);
+      // A new model version in MLflow when a tracking server answers (cli/models.ts), else one line.
+      if (code === 0) await (await import('./models.ts')).registerAfterTraining('churn', values.out ?? join(REPO_ROOT, 'models', 'churn', 'artifacts'));
+      return code;
     }
     case 'score': {
       const date = needDate();

@@ -1,5 +1,5 @@
 // `models register` and `models seed` against the real MLflow of the stack (MLFLOW_TRACKING_URI) and
-// Kafka (REGISTERED events): one version per distinct set of files, and a run that carries the
+// Kafka (REGISTERED events of the training hook): one version per distinct set of files, and a run that carries the
 // lineage (params, metrics, datasets, code version, data sha256), every file of the folder plus an
 // MLmodel with the signature. Model names are unique per run (fixture-dirs.ts).
 import assert from 'node:assert/strict';
@@ -14,7 +14,10 @@ import { seedModels } from '../streams/runtime/model-registry/seed.ts';
 import { codeVersionOf, failureKind, MODEL_KINDS } from './model-kinds.ts';
 import { registerAfterTraining } from './models.ts';
 import { fixtureCopy } from '../test/fixtures/model-registry/fixture-dirs.ts';
-import { mlflowTrackingUri, runId } from '../test/integration/helpers.ts';
+import { collect, mlflowTrackingUri, runId, testKafka } from '../test/integration/helpers.ts';
+import avro from 'avsc';
+import { TOPICS, loadSchema } from '../schemas/topics.ts';
+import type { ModelLifecycleEvent } from '../schemas/generated/types.ts';
 
 const client = new MlflowClient({ trackingUri: mlflowTrackingUri(), attempts: 2 });
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -96,16 +99,24 @@ describe('models seed', () => {
 });
 
 describe('training hooks', () => {
+  it('register the trained folder when MLflow answers, and send REGISTERED to models.lifecycle.v1', async () => {
+    const name = `${runId()}-trained`;
+    const dir = fixtureCopy('good', name);
+    const said: string[] = [];
+    await registerAfterTraining('failure', dir, (l) => said.push(l));
+    assert.deepEqual(said, [`registered ${name} version 1 (fixture.2-good): streamscore models promote ${name} 1 --to challenger --reason "..."`]);
+    const type = avro.Type.forSchema(loadSchema(TOPICS.modelLifecycle.schema) as avro.Schema);
+    const [event] = (await collect(testKafka(), [TOPICS.modelLifecycle.name], (m) => m.key === name, (all) => all.length >= 1, 30_000)).map((m) => type.fromBuffer(m.value.subarray(5)) as ModelLifecycleEvent);
+    assert.deepEqual([event.event, event.registry_version, event.model_version, event.event_id], ['REGISTERED', '1', 'fixture.2-good', `${name}/1/REGISTERED/1`]);
+  });
+
   it('say in one line that the model was not registered when no tracking server answers', async () => {
     const saved = process.env.MLFLOW_TRACKING_URI;
     const written: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
     process.env.MLFLOW_TRACKING_URI = 'http://127.0.0.1:9';
-    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
     try {
-      await registerAfterTraining('failure', '/tmp/some-model');
+      await registerAfterTraining('failure', '/tmp/some-model', (l) => written.push(l));
     } finally {
-      process.stdout.write = write;
       process.env.MLFLOW_TRACKING_URI = saved;
     }
     assert.equal(written.length, 1);

@@ -96,16 +96,16 @@ function operator(by?: string): string {
  * For `plant train` and `churn train`: registers the new folder when a tracking server answers;
  * otherwise one line says the model was not registered (the committed folder still serves).
  */
-export async function registerAfterTraining(kind: string, dir: string): Promise<void> {
+export async function registerAfterTraining(kind: string, dir: string, say: (line: string) => void = out): Promise<void> {
   const uri = serviceEnv().MLFLOW_TRACKING_URI;
   const mlflow = uri ? new MlflowClient({ trackingUri: uri, attempts: 1, requestTimeoutMs: 3_000 }) : null;
   const answers = mlflow !== null && (await mlflow.getExperimentByName('Default').then(() => true, () => false));
   if (!answers) {
-    out(`model in ${dir} not registered: no MLflow tracking server answers at ${uri ?? '(MLFLOW_TRACKING_URI unset)'} (streamscore infra up, then streamscore models register ${kind} ${dir})`);
+    say(`model in ${dir} not registered: no MLflow tracking server answers at ${uri ?? '(MLFLOW_TRACKING_URI unset)'} (streamscore infra up, then streamscore models register ${kind} ${dir})`);
     return;
   }
   const r = await registerFolder(kind, dir);
-  out(`registered ${r.name} version ${r.version} (${r.modelVersion})${r.created ? '' : ', already registered'}: streamscore models promote ${r.name} ${r.version} --to challenger --reason "..."`);
+  say(`registered ${r.name} version ${r.version} (${r.modelVersion})${r.created ? '' : ', already registered'}: streamscore models promote ${r.name} ${r.version} --to challenger --reason "..."`);
 }
 
 /**

@@ -164,7 +164,10 @@ export async function run(args: string[]): Promise<number> {
         }
         if (values.trials) trainerArgs.push('--trials', values.trials);
         if (values.artifacts) trainerArgs.push('--out', resolve(values.artifacts));
-        return await runTrainer(trainerArgs);
+        const code = await runTrainer(trainerArgs);
+        // A new model version in MLflow when a tracking server answers (cli/models.ts), else one line.
+        if (code === 0) await (await import('./models.ts')).registerAfterTraining('failure', resolve(values.artifacts ?? join(REPO_ROOT, plant.profile.model.artifacts)));
+        return code;
       }
       default:
         say(`unknown plant command ${JSON.stringify(command)}\n\n${USAGE}`);
