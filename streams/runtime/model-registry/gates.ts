@@ -24,7 +24,7 @@ export interface GateInput {
   kind: ModelKind;
   policy: ModelPolicy;
   candidate: { mv: ModelVersion; dir: string };
-  /** The current champion; null when there is none yet. `dir` is needed for a recomputed evaluation. */
+  /** The current champion (possibly the candidate itself); null when there is none yet. `dir` is needed for a recomputed evaluation. */
   champion: { mv: ModelVersion; dir?: string } | null;
 }
 
@@ -69,6 +69,7 @@ async function evaluationGate(i: GateInput, numbers: Record<string, number>): Pr
   numbers.margin = p.margin;
   const fmt = (v: number) => v.toFixed(4);
   if (!i.champion) return { name: 'evaluation', ok: true, detail: `${p.metric} ${fmt(candidate)} (${how}); no champion to compare with` };
+  if (i.champion.mv.version === i.candidate.mv.version) return { name: 'evaluation', ok: true, detail: `${p.metric} ${fmt(candidate)} (${how}); version ${i.candidate.mv.version} is the champion itself` };
   const champion = p.evaluation === 'recomputed' ? await recomputedMetric(i, i.champion.dir, i.champion.mv.version) : await reportedMetric(i, i.champion.mv);
   if (typeof champion === 'string') return { name: 'evaluation', ok: false, detail: `the champion (version ${i.champion.mv.version}) cannot be compared: ${champion}` };
   numbers.champion = champion;

@@ -74,9 +74,9 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   progress(`${o.name} version ${o.version}: downloading to check it`);
   const dir = await downloadVersion(o.client, mv, o.cacheDir, progress);
   const championMv = await o.client.getModelVersionByAlias(o.name, 'champion');
-  const comparable = championMv && championMv.version !== mv.version ? championMv : null;
-  const championDir = comparable && policy.evaluation === 'recomputed' ? await downloadVersion(o.client, comparable, o.cacheDir, progress) : undefined;
-  const { gates, numbers } = await runGates({ client: o.client, kind, policy, candidate: { mv, dir }, champion: comparable ? { mv: comparable, dir: championDir } : null });
+  const other = championMv && championMv.version !== mv.version;
+  const championDir = other && policy.evaluation === 'recomputed' ? await downloadVersion(o.client, championMv, o.cacheDir, progress) : undefined;
+  const { gates, numbers } = await runGates({ client: o.client, kind, policy, candidate: { mv, dir }, champion: championMv ? { mv: championMv, dir: championDir } : null });
   const passed = gates.every((g) => g.ok);
 
   const previous = await o.client.getModelVersionByAlias(o.name, o.to);
