@@ -24,7 +24,8 @@ export interface DriftRule {
 /**
  * The issue's rule with the KS floor tuned on simulated stable data only (loadtest/drift-false-alarms.ts;
  * docs/models.md, "Drift"): windows raising over 913 + 1,273 stable windows of two 200-arm plants were
- * 8 + 16 at D > 0.10, 0 + 16 at 0.12, 0 + 7 at 0.13, 0 + 2 at 0.15 and none at 0.17. The values of one
+ * 8 + 73 at D > 0.10, 0 + 16 at 0.12, 0 + 7 at 0.13, 0 + 2 at 0.15 and none at 0.17 (a third, held-out
+ * plant: none of 913 at 0.17). The values of one
  * arm are alike, so the p-value (which assumes independent records) alone overstates the evidence.
  */
 export const DEFAULT_DRIFT_RULE: DriftRule = { psiThreshold: 0.2, psiConsecutive: 2, ksAlpha: 0.001, ksMinD: 0.17, ksConsecutive: 1 };
