@@ -10,7 +10,7 @@ export interface EvalSet {
   labels: Uint8Array;
 }
 
-/** Reads `{"features": [...], "label": 0|1}` lines; every row must have the same width. */
+/** Reads `{"features": [...], "label": 0|1}` lines (null features are NaN); every row must have the same width. */
 export function readEvalSet(file: string): EvalSet {
   const raw = readFileSync(file);
   const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
@@ -20,15 +20,23 @@ export function readEvalSet(file: string): EvalSet {
   const labels = new Uint8Array(lines.length);
   let rows = new Float32Array(0);
   lines.forEach((line, i) => {
-    const row = JSON.parse(line) as { features?: unknown; label?: unknown };
-    if (!Array.isArray(row.features) || (row.label !== 0 && row.label !== 1)) throw new Error(`evaluation set ${file} line ${i + 1}: expected {"features": [numbers], "label": 0|1}`);
+    let row: { features?: unknown; label?: unknown };
+    try {
+      row = JSON.parse(line) as typeof row;
+    } catch (err) {
+      throw new Error(`evaluation set ${file} line ${i + 1}: not JSON (${(err as Error).message})`);
+    }
+    const valid = Array.isArray(row.features) && row.features.every((v) => v === null || typeof v === 'number') && (row.label === 0 || row.label === 1);
+    if (!valid) throw new Error(`evaluation set ${file} line ${i + 1}: expected {"features": [numbers or null], "label": 0|1}`);
+    const features = row.features as (number | null)[];
     if (width === -1) {
-      width = row.features.length;
+      width = features.length;
       rows = new Float32Array(lines.length * width);
     }
-    if (row.features.length !== width) throw new Error(`evaluation set ${file} line ${i + 1}: ${row.features.length} features, the first row has ${width}`);
-    rows.set(row.features as number[], i * width);
-    labels[i] = row.label;
+    if (features.length !== width) throw new Error(`evaluation set ${file} line ${i + 1}: ${features.length} features, the first row has ${width}`);
+    // null is a feature the stream could not compute (e.g. a lag at the start of a history): NaN, as the model sees it.
+    rows.set(features.map((v) => v ?? Number.NaN), i * width);
+    labels[i] = row.label as number;
   });
   return { rows, width, labels };
 }
