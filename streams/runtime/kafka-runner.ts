@@ -19,7 +19,7 @@ import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { describeTopology, type ProcessorDefinition } from './processor.ts';
 import type { BatchContext } from './batch.ts';
 import type { ModelSource } from './models.ts';
-import { ModelResolver } from './model-registry/resolver.ts';
+import { ModelResolver, servedAs } from './model-registry/resolver.ts';
 import { modelPollMsFromEnv, startModelWatcher, type ModelWatcher } from './model-registry/model-watcher.ts';
 import { fixedProcessor, isServedProcessor, type ServedProcessor } from './served-processor.ts';
 import { ServingSets, openServingSet } from './serving-set.ts';
@@ -104,6 +104,7 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
   const serving = { served, settings: options.workers ?? DEFAULT_WORKER_SETTINGS, log, source: options.modelSource, metrics: metrics.workerPool.forProcessor(served.name) };
   const first = await openServingSet(serving, await resolver.resolveAll(served.name, served.slots), 1);
   const sets = new ServingSets(first, log);
+  if (served.slots.length) log.info({ models: first.slots.map(servedAs), alias: resolver.alias, registry: resolver.hasRegistry, pollMs: resolver.hasRegistry ? pollMs : null }, 'serving models');
   const def = first.def;
   const topology = describeTopology(def);
   log.info({ topology }, 'starting processor');
