@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../infra/stack/config.ts';
 import { brokerList, createKafka } from '../streams/runtime/kafka-client.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
+import { DEFAULT_MODEL_CACHE_DIR } from '../streams/runtime/model-registry/artifact-cache.ts';
 import { kafkaLifecyclePublisher, lifecycleEvent, type LifecyclePublisher } from '../streams/runtime/model-registry/lifecycle-events.ts';
 import { MlflowClient, mlflowClientFromEnv } from '../streams/runtime/model-registry/mlflow-client.ts';
 import { kindByName } from '../streams/runtime/model-registry/model-kind.ts';
@@ -48,8 +49,8 @@ const OPTIONS = {
 } as const;
 
 export const POLICY_FILE = join(REPO_ROOT, 'models', 'policy', 'policy.json');
-/** Downloaded versions (checked against their sha256 tags), reused between commands. */
-export const MODEL_CACHE_DIR = join(REPO_ROOT, '.cache', 'models');
+/** Downloaded versions (checked against their sha256 tags): the runtime's cache, shared with the processors. */
+const modelCacheDir = () => process.env.STREAMSCORE_MODEL_CACHE_DIR?.trim() || DEFAULT_MODEL_CACHE_DIR;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -165,7 +166,7 @@ export async function run(args: string[]): Promise<number> {
       const policy = loadPolicy(policyFile, REPO_ROOT);
       const result = await withPublisher((publisher) => promote({
         client: client(), kinds: MODEL_KINDS, policy, policySource: policyFile, name: positionals[0], version: positionals[1], to: values.to as Alias,
-        reason: values.reason!, by: operator(values.by), cacheDir: MODEL_CACHE_DIR, publisher, progress: err,
+        reason: values.reason!, by: operator(values.by), cacheDir: modelCacheDir(), publisher, progress: err,
       }));
       if (values.json) out(JSON.stringify({ tag: result.tag, ...result.record, event_id: result.event.event_id }));
       else {

@@ -5,7 +5,7 @@
 // its feed, and an event that could not be sent is reported (the command fails) but never lost from
 // the registry.
 import type { ModelLifecycleEvent } from '../../../schemas/generated/types.ts';
-import { downloadVersion } from './download.ts';
+import { ArtifactCache } from './artifact-cache.ts';
 import { runGates, type GateResult } from './gates.ts';
 import { lifecycleEvent, type LifecyclePublisher } from './lifecycle-events.ts';
 import type { MlflowClient, ModelVersion } from './mlflow-client.ts';
@@ -71,11 +71,13 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   const kind = kindByName(o.kinds, kindName);
   const policy = policyFor(o.policy, o.name, o.policySource);
 
-  progress(`${o.name} version ${o.version}: downloading to check it`);
-  const dir = await downloadVersion(o.client, mv, o.cacheDir, progress);
+  progress(`${o.name} version ${o.version}: fetching it into ${o.cacheDir} to check it`);
+  // The serving side's cache: the same sha256-checked copy the runtime would load.
+  const cache = new ArtifactCache({ client: o.client, dir: o.cacheDir });
+  const dir = await cache.fetch(mv);
   const championMv = await o.client.getModelVersionByAlias(o.name, 'champion');
   const other = championMv && championMv.version !== mv.version;
-  const championDir = other && policy.evaluation === 'recomputed' ? await downloadVersion(o.client, championMv, o.cacheDir, progress) : undefined;
+  const championDir = other && policy.evaluation === 'recomputed' ? await cache.fetch(championMv) : undefined;
   const { gates, numbers } = await runGates({ client: o.client, kind, policy, candidate: { mv, dir }, champion: championMv ? { mv: championMv, dir: championDir } : null });
   const passed = gates.every((g) => g.ok);
 
