@@ -16,7 +16,7 @@ plant's profile (channels, operating settings, label and feature spec). Steps, e
    SMOTE data (training.py); each finished model's results are kept under the cache, so a rerun
    after a crash starts at the first unfinished model.
 5. The LightGBM model is exported (export.py) as ``<plant_id>-failure-lgbm`` into the profile's
-   ``model.artifacts`` (or --out), with model-meta.json, regimes.json, metrics.json, pr-curve.png.
+   ``model.artifacts`` (or --out), with model-meta.json, regimes.json, metrics.json, pr-curve.png, MODEL_CARD.md.
 """
 from __future__ import annotations
 
@@ -209,6 +209,9 @@ def main(argv=None) -> int:
     metrics["code_version"], metrics["created"] = meta["code_version"], meta["created"]
     metrics["seconds_total"] = time.perf_counter() - started
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n")
+    from plant_card import write_plant_card
+
+    write_plant_card(out)  # a card naming this version: `models promote` refuses a version without one
     log(f"wrote {where(out)}: {meta['model_name']} {meta['model_version']}; LightGBM test PR-AUC {prod['test_pr_auc']:.4f}"
         f" (CV {prod['val_pr_auc']:.4f}); beats both baselines: {metrics['lgbm_beats_baselines']}")
     return 0

@@ -38,6 +38,7 @@ def test_run_to_failure_plant_with_regimes_and_a_test_export(tmp_path, capsys, m
     assert metrics["class_balance"]["test"]["arms"] == 6
     for name in ("model.onnx", "model.txt", "model-dump.json", "pr-curve.png"):
         assert (out / name).stat().st_size > 0
+    assert meta["model_version"] in (out / "MODEL_CARD.md").read_text()
     capsys.readouterr()
     assert train_plant.main(args) == 0  # a rerun reuses the cached features and every finished model
     log = capsys.readouterr().out
