@@ -12,6 +12,7 @@ import type {
   ExtractedEntities,
   MaintenanceAlert,
   ModelLifecycleEvent,
+  ModelPerformance,
   MaintenancePrediction,
   QcResult,
   SensorReading,
@@ -234,5 +235,9 @@ export const SAMPLE_RECORDS: Record<string, object[]> = {
     { event_id: 'arm-failure-lgbm/3/PROMOTED/2', event: 'PROMOTED', model_name: 'arm-failure-lgbm', registry_version: '3', model_version: '2026.12.06-abc1234', alias: 'champion', previous_version: '1', actor: 'jdoe', reason: 'retrained on December readings', gates: [{ name: 'signature', ok: true, detail: 'matches the processor' }, { name: 'evaluation', ok: true, detail: 'pr_auc 0.86 >= 0.85 - 0.01' }, { name: 'card', ok: true, detail: 'MODEL_CARD.md names 2026.12.06-abc1234' }], rule: null, numbers: { candidate: 0.86, champion: 0.85, margin: 0.01 }, occurred_at: 1767225600000 },
     { event_id: 'arm-failure-lgbm/4/REGISTERED/1', event: 'REGISTERED', model_name: 'arm-failure-lgbm', registry_version: '4', model_version: null, alias: null, previous_version: null, actor: 'streamscore models register', reason: null, gates: [], rule: null, numbers: {}, occurred_at: 1767225600000 },
   ] satisfies ModelLifecycleEvent[],
+  'models/model-performance.avsc': [
+    { model_name: 'arm-failure-lgbm', model_version: '2026.12.01-abc1234', processor: 'maintenance-outcomes', day: '2026-01-01', label_source: 'factory.failure-events.v1', horizon_ms: 86_400_000, threshold: null, true_positives: 3, false_positives: 1, false_negatives: 1, labels_caught: 2, pending: 2, precision: 0.75, recall: 2 / 3, computed_at: 1767225600000 },
+    { model_name: 'churn-30d-rf', model_version: '2026.11.29-37ef010', processor: 'churn-evaluate', day: '2026-06-30', label_source: 'lake: BillingEvent CANCELLATION', horizon_ms: 30 * 86_400_000, threshold: 0.24, true_positives: 0, false_positives: 0, false_negatives: 0, labels_caught: 0, pending: 0, precision: null, recall: null, computed_at: 1767225600000 },
+  ] satisfies ModelPerformance[],
   'runtime/dead-letter.avsc': [sampleDeadLetter, { ...sampleDeadLetter, original_key: null, original_value: null, original_headers: {}, original_value_size: null, original_value_sha256: null } satisfies DeadLetter],
 };

@@ -200,6 +200,18 @@ export const TOPICS = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     doc: 'Audit trail of registered model versions: registered, promoted or refused (with the policy gate results), rolled out, rolled back, retrained.',
   },
+  modelPerformance: {
+    name: 'models.performance.v1',
+    schema: 'models/model-performance.avsc',
+    // Keyed by model: one model's tallies stay in order, so the latest per (version, day) is current.
+    key: 'model_name',
+    partitions: 1,
+    // Precision over time is compared across versions and with retraining: a year of daily tallies.
+    retentionMs: 365 * DAY_MS,
+    cleanupPolicy: 'delete',
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    doc: 'Precision and recall per model version per day, from delayed labels (failures, cancellations) joined to past predictions; the latest record per (version, day) is current.',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

@@ -403,6 +403,48 @@ export interface PolicyGateResult {
   detail: string;
 }
 
+// models/model-performance.avsc
+
+/**
+ * Precision and recall of one model version on one day (event time, UTC), from delayed labels joined to its past predictions: FactoryGuard alerts against the failures the plant reports later (streams/maintenance-outcomes/), churn predictions against the cancellations of the next 30 days (streamscore churn evaluate). A running tally: a day's counts are re-sent whenever a later label changes them, so the latest record per (model_name, model_version, day) is current.
+ * Avro record io.streamscore.models.ModelPerformance
+ */
+export interface ModelPerformance {
+  /** The model, as in its model-meta.json; the topic key. */
+  model_name: string;
+  /** The version whose predictions were judged. */
+  model_version: string;
+  /** What joined the labels: 'maintenance-outcomes' or 'churn-evaluate'. */
+  processor: string;
+  /** UTC day (YYYY-MM-DD) of the predictions' event time: when the alerts were raised (precision) and the failures happened (recall); for churn, the prediction day D-30. */
+  day: string;
+  /** Where the labels came from, e.g. 'factory.failure-events.v1' or 'lake: BillingEvent CANCELLATION'. */
+  label_source: string;
+  /** How long after a positive prediction a label counts for it (24 h for the arm model, 30 days for churn). */
+  horizon_ms: number;
+  /** The score threshold that made a prediction positive, when one threshold applies to the whole tally (churn); null for alerts, whose hysteresis rules are in the model meta. */
+  threshold: number | null;
+  /** Positive predictions (RAISED alerts, churners predicted) followed by a label within the horizon. */
+  true_positives: number;
+  /** Positive predictions with no label within the horizon (an alert counts once the arm's event time has passed its horizon plus the grace for late reports). */
+  false_positives: number;
+  /** Labels (failures, cancellations) with no positive prediction before them within the horizon. */
+  false_negatives: number;
+  /** Labels with at least one positive prediction before them within the horizon: recall = labels_caught / (labels_caught + false_negatives). Can differ from true_positives: two alerts before one failure are two true positives and one caught failure. */
+  labels_caught: number;
+  /** Positive predictions of the day still waiting for their horizon (and grace) to pass: not yet in precision. */
+  pending: number;
+  /** true_positives / (true_positives + false_positives); null when the day has no judged positive prediction. */
+  precision: number | null;
+  /** labels_caught / (labels_caught + false_negatives); null when the day has no label. */
+  recall: number | null;
+  /**
+   * Wall clock when this tally was computed.
+   * Unit: epoch milliseconds (timestamp-millis).
+   */
+  computed_at: number;
+}
+
 // runtime/dead-letter.avsc
 
 /**
