@@ -15,6 +15,14 @@ export const PROCESSORS: Record<string, { summary: string; load: () => Promise<S
     // The ONNX graphs are declared, not loaded here: the runtime loads them (and `--describe` lists them).
     load: async () => (await import('./maintenance/served.ts')).servedMaintenanceScorer(),
   },
+  'maintenance-outcomes': {
+    summary: 'maintenance alerts + predictions + failure events (delayed labels) -> TP/FP/FN per arm (Redis) -> models.performance.v1 precision/recall per model version per day, at-least-once',
+    // No model slot: it judges the versions the scorer served, by the names on their alerts.
+    load: async () => {
+      const { maintenanceOutcomes, outcomesOptionsFromEnv } = await import('./maintenance-outcomes/topology.ts');
+      return fixedProcessor(maintenanceOutcomes(outcomesOptionsFromEnv()));
+    },
+  },
   'vision-qc': {
     summary: 'vision.frames.v1 -> decode (sharp) -> PCB QC CNN + Grad-CAM (ONNX, worker pool) -> vision.qc-results.v1, at-least-once',
     load: async () => {

@@ -4,6 +4,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FailureStage } from './errors.ts';
 import { createWorkerPoolMetrics, type WorkerPoolMetrics } from './worker-pool-metrics.ts';
+import { modelPerformanceValues } from './model-performance-gauges.ts';
 
 export interface RuntimeMetrics {
   registry: Registry;
@@ -26,6 +27,9 @@ export interface RuntimeMetrics {
   driftKsD: Gauge<'processor' | 'model' | 'version' | 'feature'>;
   driftAlerting: Gauge<'processor' | 'model' | 'version' | 'feature' | 'statistic'>;
   driftWindows: Counter<'processor' | 'model' | 'version'>;
+  /** Precision and recall per model version from delayed labels, latest event-time day (model-performance-gauges.ts). */
+  modelPrecision: Gauge<'processor' | 'model' | 'version'>;
+  modelRecall: Gauge<'processor' | 'model' | 'version'>;
   recordFailed(processor: string, topic: string, stage: FailureStage): void;
 }
 
@@ -75,6 +79,8 @@ export function createRuntimeMetrics(options: { defaultMetrics?: boolean } = {})
     driftKsD: new Gauge({ name: 'streamscore_drift_ks_d', help: 'Two-sample KS D of the last closed drift window against the training reference sample, per feature (and prediction)', labelNames: ['processor', 'model', 'version', 'feature'] as const, registers }),
     driftAlerting: new Gauge({ name: 'streamscore_drift_alerting', help: '1 while the drift rule holds for the feature and statistic (a DriftAlert RAISED and not yet CLEARED)', labelNames: ['processor', 'model', 'version', 'feature', 'statistic'] as const, registers }),
     driftWindows: new Counter({ name: 'streamscore_drift_windows_total', help: 'Drift windows closed and judged, per model version', labelNames: ['processor', 'model', 'version'] as const, registers }),
+    modelPrecision: new Gauge({ name: 'streamscore_model_precision', help: 'Precision of the model version on its latest event-time day with judged positives, from delayed labels (models.performance.v1)', labelNames: ['processor', 'model', 'version'] as const, registers, collect() { for (const v of modelPerformanceValues()) if (v.precision !== null) this.set({ processor: v.processor, model: v.model, version: v.version }, v.precision); } }),
+    modelRecall: new Gauge({ name: 'streamscore_model_recall', help: 'Recall of the model version on its latest event-time day with labels, from delayed labels (models.performance.v1)', labelNames: ['processor', 'model', 'version'] as const, registers, collect() { for (const v of modelPerformanceValues()) if (v.recall !== null) this.set({ processor: v.processor, model: v.model, version: v.version }, v.recall); } }),
     processorUp: new Gauge({ name: 'streamscore_processor_up', help: '1 while the processor is a member of its consumer group', labelNames: ['processor'] as const, registers }),
     recordFailed(processor, topic, stage) {
       recordsFailed.inc({ processor, topic, stage });
