@@ -3,11 +3,11 @@
 // start of the read, one plant's only. A throwaway consumer group, read-committed: what the trainer
 // sees is what the scorer saw. History older than a topic's retention is gone (7 days of readings
 // by default): a longer history comes from the plant's files.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import type { FailureEvent, SensorReading } from '../../schemas/generated/types.ts';
 import { createKafka } from '../../streams/runtime/kafka-client.ts';
+import { readRanges } from '../../streams/runtime/range-reader.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import type { SourceItem } from '../gateway/sources.ts';
@@ -44,61 +44,32 @@ async function readToEnd<T>(o: TopicHistoryOptions, topic: string, schema: strin
   const kafka = createKafka('streamscore-plant-history', o.brokers, o.log);
   const admin = kafka.admin();
   await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
-  const pending = new Set(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => p.partition));
   const items: TopicRecord<T>[] = [];
-  if (pending.size === 0) {
-    await admin.disconnect();
-    return items;
-  }
-
-  const serde = new AvroSerde(new ConfluentSchemaStore(o.registryUrl));
-  serde.useReader(topic, loadSchema(schema));
-  const groupId = `plant-history-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let lastRecord = Date.now();
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch, resolveOffset }) => {
-        for (const m of batch.messages) {
-          lastRecord = Date.now();
-          const offset = BigInt(m.offset);
-          const end = ends.get(batch.partition) ?? 0n;
-          if (offset < end && m.value) {
-            try {
-              items.push({ value: (await serde.decode(topic, m.value)) as T, offset: Number(offset) });
-            } catch (err) {
-              items.push({ error: `partition ${batch.partition} offset ${offset}: ${(err as Error).message}`, offset: Number(offset) });
-            }
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const ranges = offsets.map((p) => ({ topic, partition: p.partition, start: Number(p.low), end: Number(p.high) }));
+    if (!ranges.some((r) => r.start < r.end)) return items;
+    const serde = new AvroSerde(new ConfluentSchemaStore(o.registryUrl));
+    serde.useReader(topic, loadSchema(schema));
+    // The same reader as the state rebuild and replay (throwaway group, deleted afterwards).
+    await readRanges({
+      kafka,
+      admin,
+      ranges,
+      groupPrefix: 'plant-history',
+      idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
+      onRecords: async ({ partition }, records) => {
+        for (const r of records) {
+          if (!r.value) continue;
+          try {
+            items.push({ value: (await serde.decode(topic, r.value)) as T, offset: Number(r.offset) });
+          } catch (err) {
+            items.push({ error: `partition ${partition} offset ${r.offset}: ${(err as Error).message}`, offset: Number(r.offset) });
           }
-          resolveOffset(m.offset);
-          if (offset + 1n >= end) pending.delete(batch.partition);
         }
-        // Transaction markers end a partition without a record at end - 1.
-        if (BigInt(batch.highWatermark) >= (ends.get(batch.partition) ?? 0n) && BigInt(batch.lastOffset()) + 1n >= (ends.get(batch.partition) ?? 0n)) pending.delete(batch.partition);
-        if (pending.size === 0) resolve();
       },
     });
-  });
-  const idle = o.idleTimeoutMs ?? 60_000;
-  const watchdog = new Promise<never>((_, reject) => {
-    const t = setInterval(() => {
-      if (pending.size === 0) clearInterval(t);
-      else if (Date.now() - lastRecord > idle) {
-        clearInterval(t);
-        reject(new Error(`${topic}: no record for ${idle / 1000} s with partitions ${[...pending].join(', ')} not read to their end`));
-      }
-    }, 1_000);
-  });
-  try {
-    await Promise.race([done, watchdog]);
   } finally {
-    await consumer.disconnect();
-    // The group was for this read only (as the state rebuild's is): leave no group behind.
-    await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
   return items;
