@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   vision: { summary: 'inspect IMAGE... [--json] [--heatmaps DIR] [--model DIR]: VisionSpec PCB QC on image files, no stack | live [--port 8096]: the live QC web page', load: () => import('./vision.ts') },
   documents: { summary: 'extract FILE... [--json] [--ocr auto|always|never]: LexiScan entities from contract files, no stack | api [--port 8097]: upload API | search [...]: find documents by entities', load: () => import('./documents.ts') },
   models: { summary: 'register KIND DIR | seed | promote NAME VERSION --to challenger|champion --reason R | list | show NAME | history NAME: MLflow model registry', load: () => import('./models.ts') },
+  replay: { summary: '<processor> --from T1 --to T2 [--model NAME@VERSION|alias] [--out FILE|NAME.replay] [--fail-on-diff]: re-run a time range, diff with the live outputs', load: () => import('./replay.ts') },
   demo: { summary: 'stack up, topics, sample readings through sensor-validation, where to look', load: () => import('./demo.ts') },
 };
 
