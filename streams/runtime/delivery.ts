@@ -117,20 +117,33 @@ async function deliverUnit(
   }
 }
 
+// A transactional producer has one transaction open at a time (kafkajs: "There is already an
+// ongoing transaction"), but with STREAMSCORE_PARTITION_CONCURRENCY > 1 chunks of several partitions
+// reach delivery together: their handling stays concurrent, their transactions take turns. Without
+// this the second chunk failed, the session restarted and was fenced by its own transactional id.
+const transactionQueues = new WeakMap<object, Promise<unknown>>();
+export function oneTransactionAtATime<T>(producer: object, work: () => Promise<T>): Promise<T> {
+  const turn = (transactionQueues.get(producer) ?? Promise.resolve()).then(work, work);
+  transactionQueues.set(producer, turn.catch(() => undefined));
+  return turn;
+}
+
 async function sendAndCommit(target: DeliveryTarget, source: DeliverySource, messages: EncodedMessage[], offset: string): Promise<void> {
   const topicMessages = toTopicMessages(messages);
   const metadata = source.commitMetadata ?? null;
   const offsets = [{ topic: source.topic, partitions: [{ partition: source.partition, offset, metadata }] }];
   if (target.semantics === 'exactly-once') {
-    const txn = await target.producer.transaction();
-    try {
-      if (topicMessages.length) await txn.sendBatch({ topicMessages, acks: -1 });
-      await txn.sendOffsets({ consumerGroupId: target.groupId, topics: offsets });
-      await txn.commit();
-    } catch (err) {
-      await txn.abort().catch(() => undefined);
-      throw err;
-    }
+    await oneTransactionAtATime(target.producer, async () => {
+      const txn = await target.producer.transaction();
+      try {
+        if (topicMessages.length) await txn.sendBatch({ topicMessages, acks: -1 });
+        await txn.sendOffsets({ consumerGroupId: target.groupId, topics: offsets });
+        await txn.commit();
+      } catch (err) {
+        await txn.abort().catch(() => undefined);
+        throw err;
+      }
+    });
     return;
   }
   if (topicMessages.length) await target.producer.sendBatch({ topicMessages, acks: -1 });
