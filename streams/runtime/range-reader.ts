@@ -124,7 +124,9 @@ export async function readRanges(o: ReadRangesOptions): Promise<number> {
 
 /**
  * Per partition of `topic`, the first offset whose record timestamp is at or after `timestamp`
- * (the partition's end when none is): Kafka's ListOffsets by time.
+ * (the partition's end when none is): Kafka's ListOffsets by time. Commit markers count as well,
+ * with the wall-clock time they were written: on a topic whose records carry older timestamps than
+ * their transactions' markers (backdated CreateTime), a marker can be the offset found.
  */
 export async function offsetsAtTime(admin: Admin, topic: string, timestamp: number, log?: Logger): Promise<Map<number, number>> {
   const found = await withRetry(() => admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, timestamp)), { what: `finding offsets by time on ${topic}`, log });

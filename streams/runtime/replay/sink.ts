@@ -28,12 +28,16 @@ export function parseReplayOut(out: string): ReplayOut {
   return out.endsWith('.replay') && TOPIC_NAME.test(out) && !out.includes('/') ? { kind: 'topic', name: out } : { kind: 'file', path: out };
 }
 
+/** Every topic the catalogue declares, with its dead-letter topic: never written by replay. */
+export function catalogueTopics(): Set<string> {
+  return new Set(Object.values(TOPICS).flatMap((t) => [t.name, dlqTopic(t.name)]));
+}
+
 /** The replay topic of each live output topic; throws when one would be a live topic. */
-export function replayTopics(out: string, outputs: TopicSpec[]): Map<string, string> {
+export function replayTopics(out: string, outputs: TopicSpec[], live: ReadonlySet<string> = catalogueTopics()): Map<string, string> {
   if (!out.endsWith('.replay') || !TOPIC_NAME.test(out)) throw new Error(`replay topic ${JSON.stringify(out)} must end in .replay and use only letters, digits, '.', '_' and '-'`);
   const stem = out.slice(0, -'.replay'.length);
   if (!stem) throw new Error('replay topic needs a name before .replay (e.g. incident-42.replay)');
-  const live = new Set(Object.values(TOPICS).flatMap((t) => [t.name, dlqTopic(t.name)]));
   const names = new Map(outputs.map((t) => [t.name, `${stem}.${t.name}.replay`]));
   for (const name of names.values()) {
     if (live.has(name)) throw new Error(`replay topic ${name} is a live topic of the catalogue (schemas/topics.ts): replay never writes live topics`);
