@@ -98,6 +98,7 @@ export function formatReport(r: ReplayReport): string {
   const lines = [
     `replay of ${r.processor}, input records from ${new Date(r.fromMs).toISOString()} to ${new Date(r.toMs).toISOString()}`,
     ...r.models.map((m) => `  model ${m.name}: ${m.version === null ? `directory ${m.dir}` : `registry version ${m.version}`} (${m.why})`),
+    ...(r.liveModelsNotServed.length ? [`  note: live outputs of the range name models this build of ${r.processor} does not serve (${r.liveModelsNotServed.join(', ')}): another build made them, so they differ`] : []),
     `  ${r.comparedRecords} records compared, ${r.warmRecords} warmed the state first; ${r.chunks.live} live chunks cut again, ${r.chunks.default} by default, ${r.chunks.warmUp} of warm-up only${r.chunks.conflicts ? `, ${r.chunks.conflicts} overlapping live chunks ignored` : ''}`,
     `  ${r.liveOutputs} live outputs, ${r.replayOutputs} replayed${r.rejected ? `, ${r.rejected} records rejected by the replay` : ''}${r.out.length ? `; written to ${r.out.join(', ')}` : ''} (${r.seconds.toFixed(1)} s)`,
     '',

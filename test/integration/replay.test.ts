@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
 import { HOUR_MS, PlantSimulator } from '../../connectors/plant-simulator.ts';
 import { startProcessor } from '../../streams/runtime/kafka-runner.ts';
@@ -55,6 +56,7 @@ test('replay of an hour of FactoryGuard: the live model reproduces every output 
   const resolver = new ModelResolver({ client, cache: new ArtifactCache({ client, dir: join(tmp, 'live-cache') }), log: quietLog });
   const scorer = await startProcessor(served, runtimeOptions({ modelResolver: resolver, maxBatchRecords: 150 }));
   const kafka = testKafka();
+  const scratch = new Redis(endpoints().redisUrl);
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -120,10 +122,16 @@ test('replay of an hour of FactoryGuard: the live model reproduces every output 
     assert.ok(second.diff.alerts.length > 0, 'alerts raised or cleared differently are listed');
     assert.ok(!second.diff.identical);
     assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, second.replayOutputs, 'every replayed output is in the file');
+    // Models that cannot be replayed are refused with the reason, and leave no scratch state behind.
+    await assert.rejects(replay({ ...options, fromMs: marks[0], toMs: marks[1], models: ['no-such-model@1'] }), /serves no model no-such-model/);
+    await assert.rejects(replay({ ...options, fromMs: marks[0], toMs: marks[1], models: [`${name}@no-such-alias`] }), /has no alias no-such-alias/);
+    const [, leftover] = await scratch.scan('0', 'MATCH', 'ss:maintenance-scorer~replay~*', 'COUNT', 10_000);
+    assert.deepEqual(leftover, [], 'no scratch key is left');
     t.diagnostic(`total ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     await admin.disconnect();
     await scorer.stop();
+    scratch.disconnect();
     rmSync(tmp, { recursive: true, force: true });
   }
 });

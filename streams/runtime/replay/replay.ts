@@ -55,6 +55,8 @@ export interface ReplayReport {
   fromMs: number;
   toMs: number;
   models: ReplayModel[];
+  /** `name@version` of live outputs in the range whose model this processor build has no slot for. */
+  liveModelsNotServed: string[];
   inputs: (InputRange & { readEnd: number })[];
   /** Input records run for warm-up (outputs discarded) and in the compared range (a chunk that straddles an edge counts where its records lie). */
   warmRecords: number;
@@ -99,7 +101,11 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     };
     const liveCompared = live.outputs.filter((x) => compared(x.source));
 
-    const models = await replayModels({ served: o.served, refs: o.models ?? [], liveModels: new Set(liveCompared.flatMap((x) => x.models)), client: mlflowClientOrNull(env), cacheDir: env.STREAMSCORE_MODEL_CACHE_DIR?.trim() || undefined, log });
+    const liveModels = new Set(liveCompared.flatMap((x) => x.models));
+    // Live outputs made by a model this build does not serve (another build ran live): said in the report.
+    const slotNames = new Set(o.served.slots.map((s) => s.name));
+    const liveModelsNotServed = [...liveModels].filter((m) => !slotNames.has(m.slice(0, m.lastIndexOf('@')))).sort();
+    const models = await replayModels({ served: o.served, refs: o.models ?? [], liveModels, client: mlflowClientOrNull(env), cacheDir: env.STREAMSCORE_MODEL_CACHE_DIR?.trim() || undefined, log });
     for (const m of models) log.info({ model: m.name, version: m.version, dir: m.dir, why: m.why }, 'replaying with');
     const def = o.served.build(Object.fromEntries(models.map((m) => [m.name, m.dir])));
     const opened = await openProcessorModels(def, o.workers ?? DEFAULT_WORKER_SETTINGS, log);
@@ -181,7 +187,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     const targets = sink?.targets ?? [];
     for (const close of closers.splice(0)) await close();
     return {
-      processor: def.name, fromMs: o.fromMs, toMs: o.toMs, models, inputs: ranges,
+      processor: def.name, fromMs: o.fromMs, toMs: o.toMs, models, liveModelsNotServed, inputs: ranges,
       warmRecords: counts.warm, comparedRecords: counts.compared,
       chunks: { live: counts.liveChunks, default: counts.defaultChunks, warmUp: counts.warmUpChunks, conflicts: live.plan.conflicts },
       liveOutputs: liveCompared.length, replayOutputs: counts.outputs, rejected: counts.rejected,

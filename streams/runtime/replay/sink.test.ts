@@ -10,6 +10,7 @@ test('--out: NAME.replay is a topic, anything else a file', () => {
   assert.deepEqual(parseReplayOut('incident-42.replay'), { kind: 'topic', name: 'incident-42.replay' });
   assert.deepEqual(parseReplayOut('out/incident.jsonl'), { kind: 'file', path: 'out/incident.jsonl' });
   assert.deepEqual(parseReplayOut('./x.replay'), { kind: 'file', path: './x.replay' });
+  assert.throws(() => parseReplayOut(TOPICS.maintenanceAlerts.name), /is a live topic: replay never writes live topics/);
 });
 
 test('replay topics: one per output topic, ending in .replay; never a catalogue topic', () => {

@@ -23,8 +23,9 @@ export interface ReplaySink {
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]+$/;
 
-/** `--out`: a topic when it ends in `.replay`, otherwise a file path. */
+/** `--out`: a topic when it ends in `.replay`, otherwise a file path; a live topic's name is refused (not taken for a file). */
 export function parseReplayOut(out: string): ReplayOut {
+  if (catalogueTopics().has(out)) throw new Error(`--out ${out} is a live topic: replay never writes live topics (name a file, or NAME.replay for replay topics)`);
   return out.endsWith('.replay') && TOPIC_NAME.test(out) && !out.includes('/') ? { kind: 'topic', name: out } : { kind: 'file', path: out };
 }
 
