@@ -45,6 +45,7 @@ export function maintenanceScorer(models: FailureModelDeclaration | PlantScoring
     return ref && ref.model_name === s.model.name && ref.model_version === s.model.version ? [ref] : [];
   });
   const byPlant = new Map(plan.scorings.map((s) => [s.plantId, s]));
+  const byModelName = new Map(plan.scorings.map((s) => [s.model.name, s]));
   const fallback = plan.scorings.find((s) => s.isDefault) ?? null;
   const unserved = new Map(plan.unserved.map((u) => [u.plantId, u.reason]));
   /** The entry that scores a plant: its own, the default for a plant without a profile, or none. */
@@ -66,6 +67,15 @@ export function maintenanceScorer(models: FailureModelDeclaration | PlantScoring
     state,
     // sensor-validation already applied these rules, but anyone who can write the validated topic
     // can break its contract, and one NaN would poison an arm's windows for hours: check again.
+    // A shadow challenger (runtime rollout/) agrees when it puts the arm on the same side of its
+    // plant's alert threshold, and when it makes the same alert transition.
+    compare: {
+      [TOPICS.maintenancePredictions.name]: (live: MaintenancePrediction, shadow: MaintenancePrediction) => {
+        const threshold = byModelName.get(live.model_name)?.rules.threshold ?? 0.5;
+        return { agree: (live.failure_probability >= threshold) === (shadow.failure_probability >= threshold), delta: Math.abs(live.failure_probability - shadow.failure_probability) };
+      },
+      [TOPICS.maintenanceAlerts.name]: (live: MaintenanceAlert, shadow: MaintenanceAlert) => ({ agree: live.state === shadow.state, delta: Math.abs(live.failure_probability - shadow.failure_probability) }),
+    },
     validate: (r: SensorReading, record) => validateReading(r, record.timestamp, registry.rulesFor(r.plant_id)),
     // Alert episodes are not rebuilt: after a Redis loss an ongoing episode is raised once more.
     rebuild: {

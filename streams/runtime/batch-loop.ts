@@ -18,6 +18,7 @@ import type { AvroSerde } from './serde.ts';
 import type { StateGuard } from './state-guard.ts';
 import type { DriftHook } from './drift/drift-publisher.ts';
 import type { ServingSets } from './serving-set.ts';
+import type { RolloutBatchResult, RolloutRunner } from './rollout/rollout-chunk.ts';
 import { loadSchema } from '../../schemas/topics.ts';
 
 /** Attempts of one chunk in place (backoff 250 ms doubling to 10 s: ~1.5 min) before the session restarts. */
@@ -46,6 +47,8 @@ export interface BatchLoopDeps {
    * its start, for every attempt, so a model swap falls between chunks. Without it, `def` and `ctx`.
    */
   serving?: ServingSets;
+  /** Runs a chunk with the set's challenger beside the champion (shadow or canary) and observes it once delivered (rollout/). */
+  rollout?: RolloutRunner | null;
 }
 
 export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) => Promise<void> {
@@ -98,13 +101,14 @@ export function createBatchLoop(d: BatchLoopDeps): (payload: EachBatchPayload) =
         metrics.recordsIn.inc(labels, raws.length);
         for (let attempt = 1; ; attempt++) {
           try {
-            const run = () => processBatch(served, { ...servedCtx, log: batchLog }, d.serde, raws);
+            const run = (): Promise<RolloutBatchResult> => (lease && d.rollout ? d.rollout.runChunk(lease.set, { ...servedCtx, log: batchLog }, d.serde, raws) : processBatch(served, { ...servedCtx, log: batchLog }, d.serde, raws));
             const result = d.guard ? await d.guard.run(tp, run) : await run();
             const messages = [...result.outputs, ...result.failures.map((f) => deadLetter(f))];
             const commitMetadata = JSON.stringify({ ts: Math.max(...raws.map((r) => r.timestamp)) });
             const report = await deliver({ ...d.target(), deadLetter }, { topic, partition, commitMetadata }, raws, messages);
             recordDelivery(report, result.failures, topic, batchLog);
             d.drift?.observe(result.drift);
+            d.rollout?.observe(result);
             break;
           } catch (err) {
             // Not the records' fault: run the chunk again here, after the state is rebuilt or the

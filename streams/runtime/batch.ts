@@ -50,6 +50,8 @@ export interface BatchResult {
   failures: Failure[];
   /** The outputs' drift samples, for the drift monitor once the chunk is delivered. */
   drift: DriftSample[];
+  /** The handler's outputs before encoding: a shadow run compares its values with the champion's (rollout/). */
+  handled?: OutputRecord[];
 }
 
 const MAX_ERROR_MESSAGE = 2_000;
@@ -105,7 +107,7 @@ export async function processBatch(
       failures.push({ record: byOffset.get(offset)!, error: asStreamError('produce', err) });
     }
   }
-  return { outputs: encoded, failures, drift: outputs.flatMap((o) => (o.drift ? [o.drift] : [])) };
+  return { outputs: encoded, failures, drift: outputs.flatMap((o) => (o.drift ? [o.drift] : [])), handled: outputs };
 }
 
 /** Where an output came from: its input record, and the chunk of that record's partition it was processed in. */
@@ -118,7 +120,7 @@ export const CHUNK_HEADER = 'streamscore-chunk';
  * outputs may depend on what it saw together: one prediction per arm per chunk), and replay diffs and
  * shadow comparisons match an output to the input that made it without decoding it.
  */
-function chunkHeaderValues(raws: readonly RawRecord[]): Map<string, string> {
+export function chunkHeaderValues(raws: readonly RawRecord[]): Map<string, string> {
   const bounds = new Map<string, [bigint, bigint]>();
   for (const r of raws) {
     const key = `${r.topic}/${r.partition}`;

@@ -31,6 +31,9 @@ import { ensureTopics } from './topics-admin.ts';
 import { StateGuard } from './state-guard.ts';
 import { startDriftPublisher } from './drift/drift-publisher.ts';
 import { errorLine, withRetry } from './retry.ts';
+import { withChallenger } from './rollout/challenger.ts';
+import { shadowSpec } from './rollout/rollout-state.ts';
+import { runnerRollout, type RolloutSettings } from './rollout/rollout-wiring.ts';
 
 /** Pause before restarting a crashed consumer session: doubling from 1 s, at most 30 s. */
 const SESSION_RESTART_MS = { initial: 1_000, max: 30_000 };
@@ -61,6 +64,8 @@ export interface RuntimeOptions {
   modelPollMs?: number;
   /** Where MLFLOW_TRACKING_URI, STREAMSCORE_MODEL_POLL_MS and STREAMSCORE_MODEL_CACHE_DIR are read; process.env by default. */
   modelEnv?: NodeJS.ProcessEnv;
+  /** Shadow and canary of a registry challenger (rollout/rollout-wiring.ts): rules, extra rules, the shadow's timeout per chunk. */
+  rollout?: RolloutSettings;
   logger?: Logger;
   now?: () => number;
 }
@@ -102,7 +107,12 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
   const pollMs = options.modelPollMs ?? modelPollMsFromEnv(modelEnv);
   // The models are resolved (and downloaded) before anything else: the definition is built from them.
   const serving = { served, settings: options.workers ?? DEFAULT_WORKER_SETTINGS, log, source: options.modelSource, metrics: metrics.workerPool.forProcessor(served.name) };
-  const first = await openServingSet(serving, await resolver.resolveAll(served.name, served.slots), 1);
+  // One Redis connection for the live state and a shadow challenger's (`${name}~shadow`) alike.
+  let redisState: RedisState | null = null;
+  const redisFor = () => (redisState ??= new RedisState(options.redisUrl));
+  const rollout = runnerRollout({ serving, resolver, settings: options.rollout, redis: redisFor, schemaRegistryUrl: options.schemaRegistryUrl, kafka: () => kafka, metrics, instanceId: options.instanceId, log });
+  const champion = await openServingSet(serving, await resolver.resolveAll(served.name, served.slots), 1);
+  const first = rollout ? await withChallenger(rollout.challengerOptions, champion, await rollout.wanted()) : champion;
   const sets = new ServingSets(first, log);
   if (served.slots.length) log.info({ models: first.slots.map(servedAs), alias: resolver.alias, registry: resolver.hasRegistry, pollMs: resolver.hasRegistry ? pollMs : null }, 'serving models');
   const def = first.def;
@@ -118,7 +128,7 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, [...def.inputs, ...def.outputs, ...inputDlqs], log);
+        await ensureTopics(admin, [...def.inputs, ...def.outputs, ...inputDlqs, ...(rollout ? def.outputs.map(shadowSpec) : [])], log);
       } finally {
         await admin.disconnect();
       }
@@ -128,7 +138,7 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
 
   const serde = new AvroSerde(new ConfluentSchemaStore(options.schemaRegistryUrl, { log }));
   await prepareSerde(def, serde);
-  const redis = def.state && Object.keys(def.state).length ? new RedisState(options.redisUrl) : null;
+  const redis = def.state && Object.keys(def.state).length ? redisFor() : null;
   if (redis) await withRetry(() => redis.connect(), { what: 'connecting to Redis', retriable: () => true, log });
   // Models and the worker pool loaded above, before the consumer joins: a missing file or a signature
   // mismatch stopped the processor there, with the reason, before it owned any partition.
@@ -167,7 +177,7 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
   );
   const drift = await withRetry(() => startDriftPublisher({ def, kafka, serde, metrics, log, now }), { what: `starting the drift monitor of ${def.name}`, log });
   const eachBatch = createBatchLoop({
-    def, ctx, serde, guard, metrics, log, now, gate, stalled, drift, serving: sets,
+    def, ctx, serde, guard, metrics, log, now, gate, stalled, drift, serving: sets, rollout: rollout?.runner,
     chunkSize: options.maxBatchRecords ?? 2_000,
     dlqMaxBytes: new Map(def.inputs.map((t, i) => [t.name, inputDlqs[i].maxMessageBytes])),
     target: () => ({ semantics: def.semantics, groupId: def.name, producer: session!.producer, consumer: session!.consumer, maxBytes }),
@@ -258,6 +268,7 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
       log.info('stopping: finishing the batch in hand, committing, leaving the group');
       if (session) await closeSession(session);
       await watcher?.stop();
+      await rollout?.close();
       await drift?.close();
       await sets.close();
       await redis?.close();
@@ -275,7 +286,11 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
   const watcher: ModelWatcher | null = served.slots.length && resolver.hasRegistry
     ? startModelWatcher({
       served, resolver, sets, pollMs, log,
-      open: (resolved, current) => openServingSet(serving, resolved, ++nextSetId, current.def),
+      open: async (resolved, current, challenger) => {
+        const next = await openServingSet(serving, resolved, ++nextSetId, current.def);
+        return rollout ? withChallenger(rollout.challengerOptions, next, challenger) : next;
+      },
+      challenger: rollout?.wanted,
       onSwap: (next) => drift?.track(next.def),
     })
     : null;

@@ -106,6 +106,12 @@ export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec
    * replay `lookbackMs` before the committed position through `apply`, which updates state only.
    */
   rebuild?: { lookbackMs: number; apply: (records: InputRecord<T>[], ctx: HandlerContext<StoresOf<D>>) => Promise<void> };
+  /**
+   * How a shadow challenger's output compares with the champion's for the same input, per output
+   * topic name (rollout/shadow-compare.ts): agreement (same alert state, same verdict) and the
+   * score difference. Topics without one are not compared.
+   */
+  compare?: Record<string, (live: any, shadow: any) => { agree: boolean; delta?: number }>;
   /** Semantic checks after decoding; return the reason a record is invalid, or null. */
   validate?: (value: T, record: InputRecord<T>) => string | null;
   /**

@@ -15,6 +15,7 @@ import { topologyChange, type ServedProcessor } from './served-processor.ts';
 import type { WorkerPool } from './worker-pool.ts';
 import type { PoolMetricsRecorder } from './worker-pool-metrics.ts';
 import type { WorkerSettings } from './kafka-runner.ts';
+import type { SetRollout } from './rollout/challenger.ts';
 
 export interface ServingSet {
   /** 1 for the set the processor started with, then one more per swap. */
@@ -24,6 +25,8 @@ export interface ServingSet {
   readonly pool: WorkerPool | null;
   /** The registry version (null: committed directory) and directory of each model slot. */
   readonly slots: readonly ResolvedSlot[];
+  /** The challenger the registry asks for (shadow or canary) and, if it could be opened, the one served with this set (rollout/). */
+  readonly rollout?: SetRollout;
   close(): Promise<void>;
 }
 

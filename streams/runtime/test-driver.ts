@@ -18,6 +18,9 @@ import { MemorySchemaStore } from './schema-store.ts';
 import { AvroSerde } from './serde.ts';
 import { openStores } from './state/state-spec.ts';
 import { ProcessorDrift } from './drift/processor-drift.ts';
+import { withChallenger } from './rollout/challenger.ts';
+import { RolloutRunner, type ChunkRollout } from './rollout/rollout-chunk.ts';
+import type { RolloutStage } from './rollout/rollout-state.ts';
 
 export interface DrivenRecord<T = any> {
   topic: string;
@@ -49,6 +52,9 @@ export class ProcessorTestDriver {
   private ready: Promise<void>;
   /** The processor's drift monitors; their alerts are read back with outputs(TOPICS.driftAlerts). */
   readonly drift: ProcessorDrift | null;
+  /** What champion and challenger did in each chunk of a rollout (startRollout), in order. */
+  readonly rolloutChunks: ChunkRollout[] = [];
+  private readonly rollout: RolloutRunner;
 
   constructor(processor: ProcessorDefinition | ServedProcessor, options: { startTime?: number; workers?: Partial<WorkerSettings> } = {}) {
     const served = isServedProcessor(processor) ? processor : fixedProcessor(processor);
@@ -74,6 +80,7 @@ export class ProcessorTestDriver {
     const serving: OpenServingOptions = { served, settings: { ...DEFAULT_WORKER_SETTINGS, ...options.workers }, log: ctx.log };
     this.serving = serving;
     this.drift = def.drift ? new ProcessorDrift(def.name, def.drift) : null;
+    this.rollout = new RolloutRunner({ processor: def.name, log: ctx.log, metrics: null, controller: { observe: (r) => void this.rolloutChunks.push(r) } });
     // A producer registers the input schemas; the processor registers what it writes.
     this.ready = (async () => {
       for (const t of def.inputs) await this.serde.useTopic(`${t.name}`, loadSchema(t.schema));
@@ -114,7 +121,8 @@ export class ProcessorTestDriver {
       const lease = this.sets!.acquire();
       let result;
       try {
-        result = await processBatch(lease.set.def, { ...this.ctx, models: lease.set.models, pool: lease.set.pool }, this.serde, raws);
+        result = await this.rollout.runChunk(lease.set, { ...this.ctx, models: lease.set.models, pool: lease.set.pool }, this.serde, raws);
+        this.rollout.observe(result);
       } finally {
         lease.release();
       }
@@ -159,6 +167,22 @@ export class ProcessorTestDriver {
     const next = await openServingSet(this.serving, resolved, current.id + 1, current.def);
     this.sets!.swap(next);
     this.drift?.track(next.def.drift?.references ?? []);
+    return next;
+  }
+
+  /**
+   * Serves `dir` as the challenger of model slot `slot` beside the current models, in shadow (its
+   * own in-memory state, outputs on <topic>.shadow) or canary (the keys hashed in), as the runner does
+   * for alias challenger + tag streamscore.rollout; `stage` null ends the rollout.
+   */
+  async startRollout(slot: string, dir: string, stage: RolloutStage | null): Promise<ServingSet> {
+    await this.ready;
+    const current = this.sets!.current();
+    const champion = await openServingSet(this.serving, current.slots, current.id + 1, current.def);
+    const options = { serving: this.serving, fetch: async () => dir, openState: (d: ProcessorDefinition, namespace: string) => openStores(d.state, { kind: 'memory' }, namespace) };
+    const next = await withChallenger(options, champion, stage ? { slot, version: dir, stage } : null);
+    if (stage && !next.rollout?.challenger) throw new Error(`challenger ${slot} from ${dir} could not be opened (the log says why)`);
+    this.sets!.swap(next);
     return next;
   }
 

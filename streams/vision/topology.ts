@@ -56,6 +56,8 @@ export function visionQc(model: VisionModelSpec, options: VisionQcOptions = DEFA
       'a result is a pure function of the frame and the model, so a frame re-delivered after a crash yields the same verdict, boxes and heatmap under the same frame_id, which consumers dedupe by; there is no state to count twice, and no per-batch transaction keeps frame-to-result latency low',
     models: [model],
     workers: { module: TASK_MODULE, recordDeadlineMs: options.recordDeadlineMs },
+    // A shadow challenger agrees when it gives the frame the same verdict (runtime rollout/).
+    compare: { [TOPICS.qcResults.name]: (live: { verdict: string; defect_probability: number }, shadow: { verdict: string; defect_probability: number }) => ({ agree: live.verdict === shadow.verdict, delta: Math.abs(live.defect_probability - shadow.defect_probability) }) },
     validate: (frame: CameraFrame) => idProblem('frame_id', frame.frame_id) ?? idProblem('camera_id', frame.camera_id),
     async handle(records: InputRecord<CameraFrame>[], ctx) {
       const jobs = records.map((record): OffloadJob<FrameJob> => {

@@ -13,6 +13,7 @@ import type { ServedProcessor } from '../served-processor.ts';
 import type { ServingSet, ServingSets } from '../serving-set.ts';
 import { MlflowError } from './mlflow-http.ts';
 import { servedAs, type ModelResolver, type ResolvedSlot } from './resolver.ts';
+import { wantedKey, type WantedChallenger } from '../rollout/challenger.ts';
 
 export const DEFAULT_MODEL_POLL_MS = 10_000;
 
@@ -29,8 +30,10 @@ export interface ModelWatcherOptions {
   served: ServedProcessor;
   resolver: ModelResolver;
   sets: ServingSets;
-  /** Opens the candidate set (openServingSet with the current definition to compare against). */
-  open(resolved: ResolvedSlot[], current: ServingSet): Promise<ServingSet>;
+  /** Opens the candidate set (openServingSet with the current definition to compare against), with the wanted challenger. */
+  open(resolved: ResolvedSlot[], current: ServingSet, challenger: WantedChallenger | null): Promise<ServingSet>;
+  /** Reads the challenger the registry asks for (rollout/challenger.ts); a change of it (alias or stage) also prepares a new set. */
+  challenger?: () => Promise<WantedChallenger | null>;
   /** Called after each swap, e.g. so the drift monitors know the new versions. */
   onSwap?(next: ServingSet, old: ServingSet): void;
   pollMs: number;
@@ -55,21 +58,24 @@ export function startModelWatcher(o: ModelWatcherOptions): ModelWatcher {
   const pollOnce = async (): Promise<void> => {
     const current = sets.current();
     const versions = new Map<string, string | null>();
+    let challenger: WantedChallenger | null = null;
     try {
       for (const slot of served.slots) versions.set(slot.name, await resolver.aliasVersion(slot.name));
+      challenger = (await o.challenger?.()) ?? null;
     } catch (err) {
       log.warn({ err: errorLine(err), retryInMs: o.pollMs }, 'reading the model registry failed; serving the current models and asking again at the next poll');
       return;
     }
     const moved = current.slots.filter((s) => versions.get(s.name) !== s.version);
-    const key = versionsKey(versions);
-    if (moved.length === 0 || refused.has(key) || stopped) return;
+    const rolloutMoved = o.challenger !== undefined && wantedKey(challenger) !== wantedKey(current.rollout?.wanted);
+    const key = versionsKey(versions) + wantedKey(challenger);
+    if ((moved.length === 0 && !rolloutMoved) || refused.has(key) || stopped) return;
     const changes = moved.map((s) => ({ model: s.name, alias: resolver.alias, from: s.version ?? 'committed', to: versions.get(s.name) ?? 'committed' }));
-    log.info({ changes }, 'model alias moved: preparing the next serving set');
+    log.info({ changes, ...(rolloutMoved ? { challenger: { from: current.rollout?.wanted ?? null, to: challenger } } : {}) }, 'model alias or rollout moved: preparing the next serving set');
     let next: ServingSet;
     try {
       const resolved = await resolver.resolveAll(served.name, served.slots, versions);
-      next = await o.open(resolved, current);
+      next = await o.open(resolved, current, challenger);
     } catch (err) {
       if (err instanceof MlflowError && err.retriable) {
         log.warn({ changes, err: errorLine(err) }, 'fetching the new model version failed; serving the current models and trying again at the next poll');

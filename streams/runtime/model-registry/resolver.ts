@@ -65,6 +65,11 @@ export class ModelResolver {
     return new ModelResolver({ client, cache: client ? new ArtifactCache({ client, dir: cacheDir || undefined }) : undefined, alias, log });
   }
 
+  /** The registry client, or null without one (the rollout reads the challenger and rolls it back through it). */
+  get registry(): MlflowClient | null {
+    return this.client;
+  }
+
   get hasRegistry(): boolean {
     return this.client !== null;
   }

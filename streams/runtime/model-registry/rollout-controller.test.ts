@@ -1,0 +1,78 @@
+// The rollout controller's rules on hand-made windows (pure logic; the integration test
+// test/integration/rollout-rollback.test.ts runs them on real chunks): a constant scorer breaks the
+// PSI rule, a slow one the p99 rule, a failing one the error rule; a challenger like its champion
+// breaks none; nothing is judged before the minimum sample or during the warm-up chunks; a breach
+// stops the challenger locally at once and asks for the registry rollback once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '../logger.ts';
+import type { Challenger } from '../rollout/challenger.ts';
+import type { ChunkRollout, RoleSample } from '../rollout/rollout-chunk.ts';
+import { RolloutController, WARMUP_CHUNKS, judge, policyRolloutRules, scorePsi, type RollbackRequest } from './rollout-controller.ts';
+import type { RolloutRules } from './policy.ts';
+
+const RULES: RolloutRules = { window_ms: 2_000, min_records: 200, max_error_rate_increase: 0.01, max_p99_latency_ratio: 2, max_score_psi: 0.25, canary_fraction: 0.1 };
+const log = createLogger({ test: true }).child({}, { level: 'silent' });
+/** Deterministic scores spread like a failure model's: mostly low, a tail. */
+const scores = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (((Math.sin(i * 12.9898 + seed) * 43758.5453) % 1) + 1) % 1 * 0.3);
+const role = (o: Partial<RoleSample> = {}, seed = 1): RoleSample => ({ records: 100, errors: 0, ms: 10, scores: scores(50, seed), ...o });
+
+function controller() {
+  let t = 0;
+  const requests: RollbackRequest[] = [];
+  const c = new RolloutController({ processor: 'p', rulesFor: () => RULES, rollBack: async (r) => void requests.push(r), log, now: () => (t += 100) });
+  const challenger = { slot: 'm', version: '2', stage: { stage: 'shadow' }, active: true } as unknown as Challenger;
+  const chunk = (ch: Partial<RoleSample>, seed: number): ChunkRollout => ({ challenger, champion: role({}, seed), challengerSample: role(ch, seed + 1000), compared: [] });
+  return { c, challenger, requests, chunk };
+}
+
+test('a challenger like its champion breaks no rule over many windows', () => {
+  const { c, challenger, requests, chunk } = controller();
+  for (let i = 0; i < 200; i++) c.observe(chunk({}, i));
+  assert.equal(challenger.active, true);
+  assert.equal(requests.length, 0);
+});
+
+test('a constant scorer is rolled back on score_psi once both roles have the minimum sample, after the warm-up chunks', () => {
+  const { c, challenger, requests, chunk } = controller();
+  const observed: number[] = [];
+  for (let i = 0; i < 20 && challenger.active; i++) {
+    c.observe(chunk({ scores: new Array(50).fill(0.5) }, i));
+    observed.push(i);
+  }
+  assert.equal(challenger.active, false, 'stopped locally at once');
+  // Warm-up chunks are skipped, then 2 chunks of 100 records reach min_records 200.
+  assert.equal(observed.length, WARMUP_CHUNKS + 2);
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0].rule, 'score_psi');
+  assert.ok(requests[0].numbers.score_psi > 1, `PSI ${requests[0].numbers.score_psi}`);
+  c.observe(chunk({ scores: new Array(50).fill(0.5) }, 99));
+  assert.equal(requests.length, 1, 'asked for once');
+  assert.equal(c.rolledBack('m', '2'), true);
+});
+
+test('slow (p99 per record over 2x) and failing (error rate over +1 pp) challengers are named by their rule', () => {
+  const slow = judge(stats({ ms: 0.1 }), stats({ ms: 1 }), RULES);
+  assert.equal(slow?.rule, 'p99_latency');
+  assert.equal(judge(stats({ ms: 0.1 }), stats({ ms: 0.19 }), RULES), null, 'under 2x is fine');
+  assert.equal(judge(stats({ errors: 0.01 }), stats({ errors: 0.03 }), RULES)?.rule, 'error_rate');
+  assert.equal(judge(stats({ errors: 0.01 }), stats({ errors: 0.019 }), RULES), null, 'within 1 pp is fine');
+});
+
+test('PSI: equal samples ~0, a constant against a spread >> 1, two constants equal 0; none without scores', () => {
+  assert.ok(scorePsi(scores(500, 1), scores(500, 2))! < 0.1);
+  assert.ok(scorePsi(scores(500, 1), new Array(100).fill(0.5))! > 1);
+  assert.equal(scorePsi(new Array(100).fill(0.2), new Array(100).fill(0.2)), 0);
+  assert.equal(scorePsi([], [1]), null);
+});
+
+test('the committed policy gives every model rules (defaults for a model without its own)', () => {
+  const rulesFor = policyRolloutRules();
+  assert.equal(rulesFor('arm-failure-lgbm').window_ms, 30_000);
+  assert.equal(rulesFor('churn-30d-rf').window_ms, 86_400_000);
+  assert.equal(rulesFor('a-test-model').max_score_psi, 0.25);
+});
+
+function stats(o: { ms?: number; errors?: number }) {
+  return { records: 1000, errors: Math.round((o.errors ?? 0) * 1000), errorRate: o.errors ?? 0, p99MsPerRecord: o.ms ?? 0.1, scores: scores(200, 3) };
+}

@@ -1,0 +1,198 @@
+// Automatic rollback of a challenger, per processor instance and in process: every delivered chunk
+// of a rollout adds what the champion and the challenger did (records, model errors, handle time,
+// the challenger slot's scores) to a sliding window of `window_ms`; once both roles hold
+// `min_records` in the window, the rules of models/policy/policy.json (`rollout`, per model over
+// rollout_defaults) are judged, and the first breach rolls the challenger back:
+//   error_rate   challenger error rate > champion's + max_error_rate_increase
+//   p99_latency  challenger p99 handle time per record > max_p99_latency_ratio x champion's
+//   score_psi    PSI(challenger scores in champion-decile bins) > max_score_psi
+//   + any pluggable rule (e.g. delayed-label precision; see precisionRule).
+// On a breach the challenger stops serving here at once (before the next chunk), then rollback.ts
+// deletes the alias, tags the version and publishes ROLLED_BACK; other instances drop it within one
+// poll of the watcher. Bound: a breach is acted on at the first chunk after both roles have
+// min_records in the window.
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../logger.ts';
+import { errorLine } from '../retry.ts';
+import { psi } from '../drift/drift-stats.ts';
+import type { ChunkRollout, RolloutObserver } from '../rollout/rollout-chunk.ts';
+import type { RolloutMetrics } from '../rollout/rollout-metrics.ts';
+import type { RolloutRules } from './policy.ts';
+
+export interface WindowStats {
+  records: number;
+  errors: number;
+  errorRate: number;
+  p99MsPerRecord: number;
+  scores: number[];
+}
+
+export interface Breach {
+  rule: string;
+  detail: string;
+  numbers: Record<string, number>;
+}
+
+/** A rule beyond the built-in three: judged on the window of both roles, null when it holds. */
+export type RolloutRule = (o: { model: string; version: string; champion: WindowStats; challenger: WindowStats; rules: RolloutRules }) => Breach | null;
+
+export interface RollbackRequest extends Breach {
+  model: string;
+  version: string;
+  stage: string;
+  detectedAt: number;
+}
+
+export interface RolloutControllerOptions {
+  processor: string;
+  rulesFor(model: string): RolloutRules;
+  /** Registry + audit (rollback.ts); its failure is logged, the local stop stays. */
+  rollBack(request: RollbackRequest): Promise<void>;
+  extraRules?: RolloutRule[];
+  metrics?: RolloutMetrics | null;
+  log: Logger;
+  now?: () => number;
+}
+
+interface Entry {
+  at: number;
+  role: 'champion' | 'challenger';
+  records: number;
+  errors: number;
+  msPerRecord: number;
+  scores: number[];
+}
+
+/** A challenger's first chunks are not judged: its sessions and code paths are cold (ONNX, JIT), which would read as latency. */
+export const WARMUP_CHUNKS = 3;
+
+export class RolloutController implements RolloutObserver {
+  private readonly windows = new Map<string, Entry[]>();
+  private readonly seen = new Map<string, number>();
+  private readonly stopped = new Set<string>();
+  /** Rollbacks in flight (tests and shutdown await them). */
+  readonly pending = new Set<Promise<void>>();
+  private readonly now: () => number;
+  private readonly o: RolloutControllerOptions;
+
+  constructor(o: RolloutControllerOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Whether this instance rolled the version back (the watcher does not serve it again). */
+  rolledBack(model: string, version: string): boolean {
+    return this.stopped.has(`${model}/${version}`);
+  }
+
+  observe(r: ChunkRollout): void {
+    const c = r.challenger;
+    const id = `${c.slot}/${c.version}`;
+    if (this.stopped.has(id) || !c.active) return;
+    const chunks = (this.seen.get(id) ?? 0) + 1;
+    this.seen.set(id, chunks);
+    if (chunks <= WARMUP_CHUNKS) return;
+    const rules = this.o.rulesFor(c.slot);
+    const at = this.now();
+    const entries = (this.windows.get(id) ?? []).filter((e) => e.at > at - rules.window_ms);
+    const push = (role: Entry['role'], s: ChunkRollout['champion']) => s.records > 0 && entries.push({ at, role, records: s.records, errors: s.errors, msPerRecord: s.ms / s.records, scores: s.scores });
+    push('champion', r.champion);
+    push('challenger', r.challengerSample);
+    this.windows.set(id, entries);
+    const champion = windowStats(entries.filter((e) => e.role === 'champion'));
+    const challenger = windowStats(entries.filter((e) => e.role === 'challenger'));
+    if (champion.records < rules.min_records || challenger.records < rules.min_records) return;
+    const breach = judge(champion, challenger, rules) ?? this.o.extraRules?.map((rule) => rule({ model: c.slot, version: c.version, champion, challenger, rules })).find((b) => b !== null) ?? null;
+    if (!breach) return;
+    // Stop here first: the next chunk is the champion's alone, whatever the registry answers.
+    c.active = false;
+    this.stopped.add(id);
+    this.windows.delete(id);
+    this.o.metrics?.rollbacks.inc({ processor: this.o.processor, model: c.slot, rule: breach.rule });
+    this.o.log.error({ model: c.slot, version: c.version, stage: c.stage.stage, rule: breach.rule, numbers: breach.numbers }, `ROLLBACK: challenger ${c.slot} version ${c.version} breached ${breach.rule} (${breach.detail}); the champion serves alone from the next chunk`);
+    const p = this.o.rollBack({ ...breach, model: c.slot, version: c.version, stage: c.stage.stage, detectedAt: at })
+      .catch((err: unknown) => this.o.log.error({ model: c.slot, version: c.version, err: errorLine(err) }, 'the rollback could not be recorded in the registry or the audit topic; this instance no longer serves the challenger'))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+}
+
+/** The three built-in rules, in order; the first breached one, or null. */
+export function judge(champion: WindowStats, challenger: WindowStats, rules: RolloutRules): Breach | null {
+  const numbers = {
+    champion_records: champion.records, challenger_records: challenger.records,
+    champion_error_rate: champion.errorRate, challenger_error_rate: challenger.errorRate,
+    champion_p99_ms_per_record: champion.p99MsPerRecord, challenger_p99_ms_per_record: challenger.p99MsPerRecord,
+  };
+  if (challenger.errorRate > champion.errorRate + rules.max_error_rate_increase) {
+    return { rule: 'error_rate', detail: `error rate ${pct(challenger.errorRate)} vs champion ${pct(champion.errorRate)} (+${pct(rules.max_error_rate_increase)} allowed)`, numbers };
+  }
+  if (champion.p99MsPerRecord > 0 && challenger.p99MsPerRecord > rules.max_p99_latency_ratio * champion.p99MsPerRecord) {
+    return { rule: 'p99_latency', detail: `p99 ${challenger.p99MsPerRecord.toFixed(3)} ms per record vs champion ${champion.p99MsPerRecord.toFixed(3)} ms (x${rules.max_p99_latency_ratio} allowed)`, numbers };
+  }
+  const shift = scorePsi(champion.scores, challenger.scores);
+  if (shift !== null && shift > rules.max_score_psi) {
+    return { rule: 'score_psi', detail: `PSI of the challenger's scores against the champion's ${shift.toFixed(3)} (> ${rules.max_score_psi})`, numbers: { ...numbers, score_psi: shift } };
+  }
+  return null;
+}
+
+/**
+ * PSI of the challenger's scores over the champion's decile bins (drift-stats.ts psi). Edges that
+ * repeat (many equal champion scores) are merged, so a constant champion has two bins, not ten empty
+ * ones. Null when either side has no score (a processor without a prediction in its drift samples).
+ */
+export function scorePsi(champion: readonly number[], challenger: readonly number[]): number | null {
+  if (champion.length === 0 || challenger.length === 0) return null;
+  const sorted = [...champion].sort((a, b) => a - b);
+  const edges = [...new Set([1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) => sorted[Math.min(sorted.length - 1, Math.floor((d / 10) * sorted.length))]))];
+  const bin = (v: number) => edges.filter((e) => e <= v).length;
+  const counts = (xs: readonly number[]) => xs.reduce((c, v) => (c[bin(v)]++, c), new Array<number>(edges.length + 1).fill(0));
+  const reference = counts(champion).map((n) => n / champion.length);
+  return psi(reference, counts(challenger));
+}
+
+function windowStats(entries: Entry[]): WindowStats {
+  const records = entries.reduce((n, e) => n + e.records, 0);
+  const errors = entries.reduce((n, e) => n + e.errors, 0);
+  // Per record, weighted: a chunk's time per record stands for each of its records.
+  const byLatency = [...entries].sort((a, b) => a.msPerRecord - b.msPerRecord);
+  let seen = 0;
+  let p99 = 0;
+  for (const e of byLatency) {
+    seen += e.records;
+    p99 = e.msPerRecord;
+    if (seen >= 0.99 * records) break;
+  }
+  return { records, errors, errorRate: records ? errors / records : 0, p99MsPerRecord: p99, scores: entries.flatMap((e) => e.scores) };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+
+/**
+ * The delayed-label rule: challenger precision < champion's - margin, from a lookup of precision per
+ * model version (models.performance.v1, written by the maintenance-outcomes processor). Not wired by
+ * the runner yet: precision arrives per event-time day, long after a rollout window, and its
+ * producer is not committed; a deployment that has it passes this in `extraRules`.
+ */
+export function precisionRule(precisionOf: (model: string, version: string | 'champion') => number | null, margin: number): RolloutRule {
+  return ({ model, version }) => {
+    const [challenger, champion] = [precisionOf(model, version), precisionOf(model, 'champion')];
+    if (challenger === null || champion === null || challenger >= champion - margin) return null;
+    return { rule: 'precision', detail: `delayed-label precision ${challenger.toFixed(3)} vs champion ${champion.toFixed(3)} (-${margin} allowed)`, numbers: { challenger_precision: challenger, champion_precision: champion, margin } };
+  };
+}
+
+const POLICY_FILE = new URL('../../../models/policy/policy.json', import.meta.url);
+
+/** The rollout rules of a model: policy.json's `rollout` over rollout_defaults (a model without a policy gets the defaults). */
+export function policyRolloutRules(file: URL | string = POLICY_FILE): (model: string) => RolloutRules {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { rollout_defaults?: Partial<RolloutRules>; models?: Record<string, { rollout?: Partial<RolloutRules> }> };
+  return (model) => {
+    const rules = { ...raw.rollout_defaults, ...raw.models?.[model]?.rollout } as RolloutRules;
+    for (const k of ['window_ms', 'min_records', 'max_error_rate_increase', 'max_p99_latency_ratio', 'max_score_psi'] as const) {
+      if (typeof rules[k] !== 'number') throw new Error(`${String(file)}: rollout rule ${k} of ${model} is not a number`);
+    }
+    return rules;
+  };
+}

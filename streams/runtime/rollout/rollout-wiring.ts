@@ -1,0 +1,83 @@
+// How the Kafka runner serves a registry challenger: the options to open one (its shadow stores on
+// the runner's Redis), the watcher's reading of the wanted challenger, the chunk runner and the
+// rollout controller whose rollback goes to the registry and models.lifecycle.v1. Only processors
+// with model slots and a registry have a rollout; the others get null.
+import { hostname } from 'node:os';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import type { RuntimeMetrics } from '../metrics.ts';
+import type { ProcessorDefinition } from '../processor.ts';
+import { ConfluentSchemaStore } from '../schema-store.ts';
+import type { OpenServingOptions } from '../serving-set.ts';
+import type { RedisState } from '../state/redis-state.ts';
+import { openStores } from '../state/state-spec.ts';
+import { kafkaLifecyclePublisher, type LifecyclePublisher } from '../model-registry/lifecycle-events.ts';
+import type { RolloutRules } from '../model-registry/policy.ts';
+import type { ModelResolver } from '../model-registry/resolver.ts';
+import { RolloutController, policyRolloutRules, type RolloutRule } from '../model-registry/rollout-controller.ts';
+import { rollBack } from '../model-registry/rollout.ts';
+import { readWantedChallenger, type OpenChallengerOptions, type WantedChallenger } from './challenger.ts';
+import { RolloutRunner } from './rollout-chunk.ts';
+import { createRolloutMetrics } from './rollout-metrics.ts';
+
+export interface RolloutSettings {
+  /** The rules per model: models/policy/policy.json's `rollout` over rollout_defaults by default. */
+  rulesFor?: (model: string) => RolloutRules;
+  /** Rules beyond the built-in three (e.g. controller precisionRule). */
+  extraRules?: RolloutRule[];
+  shadowTimeoutMs?: number;
+}
+
+export interface RunnerRollout {
+  challengerOptions: OpenChallengerOptions;
+  controller: RolloutController;
+  runner: RolloutRunner;
+  /** The challenger the registry asks for now, less the versions this instance rolled back. */
+  wanted(): Promise<WantedChallenger | null>;
+  close(): Promise<void>;
+}
+
+export function runnerRollout(o: {
+  serving: OpenServingOptions;
+  resolver: ModelResolver;
+  settings?: RolloutSettings;
+  /** The runner's Redis (one connection for the live and the shadow state; connected before the first chunk). */
+  redis: () => RedisState;
+  schemaRegistryUrl: string;
+  /** The processor's Kafka client (created after the first set is open, so asked for when a rollback happens). */
+  kafka: () => Kafka;
+  metrics: RuntimeMetrics;
+  instanceId?: string;
+  log: Logger;
+}): RunnerRollout | null {
+  const { serving, resolver, log } = o;
+  const client = resolver.registry;
+  if (!client || serving.served.slots.length === 0) return null;
+  const backendOf = (d: ProcessorDefinition) => (d.state && Object.keys(d.state).length ? { kind: 'redis' as const, redis: o.redis() } : { kind: 'memory' as const });
+  const metrics = createRolloutMetrics(o.metrics.registry);
+  let publisher: Promise<LifecyclePublisher> | null = null;
+  const actor = `rollout-controller/${serving.served.name}/${o.instanceId ?? hostname()}`;
+  const controller = new RolloutController({
+    processor: serving.served.name,
+    rulesFor: o.settings?.rulesFor ?? policyRolloutRules(),
+    extraRules: o.settings?.extraRules,
+    metrics,
+    log,
+    rollBack: async (r) => {
+      publisher ??= kafkaLifecyclePublisher({ kafka: o.kafka(), store: new ConfluentSchemaStore(o.schemaRegistryUrl, { log }), log });
+      publisher.catch(() => (publisher = null));
+      await rollBack({ client, publisher: await publisher, actor }, r);
+    },
+  });
+  return {
+    challengerOptions: { serving, fetch: async (w) => (await resolver.resolve({ name: w.slot, committedDir: '' }, w.version)).dir, openState: (d, namespace) => openStores(d.state, backendOf(d), namespace) },
+    controller,
+    runner: new RolloutRunner({ processor: serving.served.name, log, metrics, controller, shadowTimeoutMs: o.settings?.shadowTimeoutMs }),
+    wanted: () => readWantedChallenger(client, serving.served.slots, log, (slot, version) => controller.rolledBack(slot, version)),
+    async close() {
+      await Promise.all([...controller.pending]);
+      const p = await publisher?.catch(() => null);
+      await p?.close().catch(() => undefined);
+    },
+  };
+}
