@@ -23,6 +23,7 @@ describe('streamscore replay arguments', () => {
     [['maintenance-scorer', '--from', 'yesterday', '--to', '2026-01-02'], /--from "yesterday" is not a time/],
     [['maintenance-scorer', '--from', '2026-01-02', '--to', '2026-01-01'], /--from 2026-01-02 must be before --to 2026-01-01/],
     [['maintenance-scorer', '--from', '2026-01-01', '--to', '2026-01-02', '--live-lag', 'long'], /--live-lag "long" is not a duration/],
+    [['maintenance-scorer', '--from', '2026-01-01', '--to', '2026-01-02', '--warm-up', 'two days'], /--warm-up "two days" is not a duration/],
     [['maintenance-scorer', '--from', '2026-01-01', '--to', '2026-01-02', '--bogus'], /Unknown option '--bogus'/],
   ] as const) {
     it(`exits 2: ${args.join(' ') || '(no arguments)'}`, () => {

@@ -15,9 +15,9 @@ import { serviceEnv } from './env.ts';
 const USAGE = `usage: streamscore replay PROCESSOR --from T1 --to T2 [options]
 
 Runs PROCESSOR's handler again over the input records with timestamps in [T1, T2) (ISO 8601 or
-epoch ms), its state warmed from the processor's lookback before T1 in a scratch Redis namespace,
-cutting the chunks the live run cut, and compares the outputs with what the live processor
-published for those records.
+epoch ms; T2 may be \`now\`), its state warmed over the time before T1 in a scratch Redis
+namespace, cutting the chunks the live run cut, and compares the outputs with what the live
+processor published for those records.
 
 options:
   --model NAME@VERSION|NAME@alias  replay with this registered version (repeatable, one per model);
@@ -25,6 +25,8 @@ options:
   --out FILE | NAME.replay         also write the replayed outputs: a JSONL file, or the topics
                                    NAME.<output topic>.replay (live topics are refused)
   --fail-on-diff                   exit 3 when the replay differs from the live outputs
+  --warm-up DURATION               warm the state over this long before T1 (default: the processor's
+                                   rebuild lookback, which makes windows exact; 71h for the scorer)
   --live-lag DURATION              look for live outputs until this long after T2 (default 1h)
   --json                           print the report as JSON instead of text
 `;
@@ -36,6 +38,7 @@ const OPTIONS = {
   out: { type: 'string' },
   'fail-on-diff': { type: 'boolean' },
   'live-lag': { type: 'string' },
+  'warm-up': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -63,12 +66,13 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`streamscore replay: ${name ? (entry ? `unexpected ${extra.join(' ')}` : `unknown processor ${JSON.stringify(name)}`) : 'which processor?'} (processors: ${list})\n\n${USAGE}`);
     return 2;
   }
-  let fromMs: number, toMs: number, liveLagMs: number;
+  let fromMs: number, toMs: number, liveLagMs: number, warmUpMs: number | undefined;
   try {
     if (!v.from || !v.to) throw new OptionError('--from and --to are required');
-    [fromMs, toMs] = [parseTime('from', v.from), parseTime('to', v.to)];
+    [fromMs, toMs] = [parseTime('from', v.from), v.to === 'now' ? Date.now() : parseTime('to', v.to)];
     if (fromMs >= toMs) throw new OptionError(`--from ${v.from} must be before --to ${v.to}`);
     liveLagMs = v['live-lag'] ? parseDuration('live-lag', v['live-lag']) : DEFAULT_LIVE_LAG_MS;
+    warmUpMs = v['warm-up'] ? parseDuration('warm-up', v['warm-up']) : undefined;
   } catch (err) {
     if (!(err instanceof OptionError)) throw err;
     process.stderr.write(`streamscore replay: ${err.message}\n\n${USAGE}`);
@@ -78,7 +82,7 @@ export async function run(args: string[]): Promise<number> {
   const runtime = runtimeOptionsFromEnv(env);
   const report = await replay({
     served: await entry.load(),
-    fromMs, toMs, liveLagMs,
+    fromMs, toMs, liveLagMs, warmUpMs,
     models: v.model ?? [],
     out: v.out ?? null,
     kafkaBrokers: runtime.kafkaBrokers,
@@ -96,7 +100,7 @@ export async function run(args: string[]): Promise<number> {
 
 export function formatReport(r: ReplayReport): string {
   const lines = [
-    `replay of ${r.processor}, input records from ${new Date(r.fromMs).toISOString()} to ${new Date(r.toMs).toISOString()}`,
+    `replay of ${r.processor}, input records from ${new Date(r.fromMs).toISOString()} to ${new Date(r.toMs).toISOString()}, state warmed over the ${(r.warmUpMs / 3_600_000).toFixed(1)} h before`,
     ...r.models.map((m) => `  model ${m.name}: ${m.version === null ? `directory ${m.dir}` : `registry version ${m.version}`} (${m.why})`),
     ...(r.liveModelsNotServed.length ? [`  note: live outputs of the range name models this build of ${r.processor} does not serve (${r.liveModelsNotServed.join(', ')}): another build made them, so they differ`] : []),
     `  ${r.comparedRecords} records compared, ${r.warmRecords} warmed the state first; ${r.chunks.live} live chunks cut again, ${r.chunks.default} by default, ${r.chunks.warmUp} of warm-up only${r.chunks.conflicts ? `, ${r.chunks.conflicts} overlapping live chunks ignored` : ''}`,

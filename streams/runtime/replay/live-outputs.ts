@@ -38,7 +38,8 @@ export interface ReadLiveOptions {
   /** Reads the def's output topics (prepareSerde has set them up). */
   serde: AvroSerde;
   inputs: InputRange[];
-  fromMs: number;
+  /** The warm-up's start: live outputs from then on give its chunks. */
+  warmFromMs: number;
   toMs: number;
   liveLagMs: number;
   log: Logger;
@@ -46,10 +47,9 @@ export interface ReadLiveOptions {
 
 export async function readLiveOutputs(o: ReadLiveOptions): Promise<LiveOutputs> {
   const byInput = new Map(o.inputs.map((r) => [partitionKey(r.topic, r.partition), r]));
-  const warmFrom = o.fromMs - (o.def.rebuild?.lookbackMs ?? 0);
   const ranges = [];
   for (const t of o.def.outputs) {
-    const [start, end] = await Promise.all([offsetsAtTime(o.admin, t.name, warmFrom, o.log), offsetsAtTime(o.admin, t.name, o.toMs + o.liveLagMs, o.log)]);
+    const [start, end] = await Promise.all([offsetsAtTime(o.admin, t.name, o.warmFromMs, o.log), offsetsAtTime(o.admin, t.name, o.toMs + o.liveLagMs, o.log)]);
     for (const [partition, s] of start) ranges.push({ topic: t.name, partition, start: s, end: end.get(partition) ?? s });
   }
   const plan = new ChunkPlan();

@@ -43,6 +43,8 @@ export interface ReplayOptions {
   /** MLFLOW_TRACKING_URI and STREAMSCORE_MODEL_CACHE_DIR; process.env by default. */
   env?: NodeJS.ProcessEnv;
   liveLagMs?: number;
+  /** How far before fromMs the state is warmed; the processor's rebuild lookback by default (exact windows). */
+  warmUpMs?: number;
   /** Records per chunk where no live chunk says otherwise (the runner's STREAMSCORE_MAX_BATCH_RECORDS). */
   maxBatchRecords?: number;
   workers?: WorkerSettings;
@@ -54,13 +56,15 @@ export interface ReplayReport {
   processor: string;
   fromMs: number;
   toMs: number;
+  warmUpMs: number;
   models: ReplayModel[];
   /** `name@version` of live outputs in the range whose model this processor build has no slot for. */
   liveModelsNotServed: string[];
   inputs: (InputRange & { readEnd: number })[];
-  /** Input records run for warm-up (outputs discarded) and in the compared range (a chunk that straddles an edge counts where its records lie). */
+  /** Input records run before the range (warm-up), in it, and after it (the rest of a live chunk that straddles T2); only the range's outputs count. */
   warmRecords: number;
   comparedRecords: number;
+  pastEndRecords: number;
   /** Chunks holding compared records, cut as the live run cut them or by default; chunks of warm-up records only; overlapping live chunks ignored. */
   chunks: { live: number; default: number; warmUp: number; conflicts: number };
   liveOutputs: number;
@@ -79,7 +83,8 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
   const env = o.env ?? process.env;
   const log = o.log;
   const base = o.served.build(committedDirs(o.served));
-  const lookbackMs = base.rebuild?.lookbackMs ?? 0;
+  const warmUpMs = o.warmUpMs ?? base.rebuild?.lookbackMs ?? 0;
+  if (!(Number.isFinite(warmUpMs) && warmUpMs >= 0)) throw new Error(`replay warm-up must be a duration >= 0 (got ${warmUpMs})`);
   // The output names are checked before anything is read: a live topic is never written.
   const out = o.out ? parseReplayOut(o.out) : null;
   const kafka = createKafka(`${base.name}-replay`, o.kafkaBrokers, log);
@@ -87,10 +92,10 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
   await admin.connect();
   const closers: (() => Promise<unknown>)[] = [() => admin.disconnect()];
   try {
-    const inputs = await inputRanges(admin, base.inputs.map((t) => t.name), o.fromMs - lookbackMs, o.fromMs, o.toMs, log);
+    const inputs = await inputRanges(admin, base.inputs.map((t) => t.name), o.fromMs - warmUpMs, o.fromMs, o.toMs, log);
     const serde = new AvroSerde(new ConfluentSchemaStore(o.schemaRegistryUrl, { log }));
     await prepareSerde(base, serde);
-    const live = await readLiveOutputs({ kafka, admin, def: base, serde, inputs, fromMs: o.fromMs, toMs: o.toMs, liveLagMs: o.liveLagMs ?? DEFAULT_LIVE_LAG_MS, log });
+    const live = await readLiveOutputs({ kafka, admin, def: base, serde, inputs, warmFromMs: o.fromMs - warmUpMs, toMs: o.toMs, liveLagMs: o.liveLagMs ?? DEFAULT_LIVE_LAG_MS, log });
     // Read whole live chunks at both edges: a chunk cut short would score other records together.
     const ranges = inputs.map((r) => ({ ...r, warmStart: Math.min(r.warmStart, live.plan.chunkStart(r.topic, r.partition, r.compareStart)), readEnd: r.end > r.warmStart ? live.plan.chunkEnd(r.topic, r.partition, r.end - 1) + 1 : r.end }));
     const byInput = new Map(ranges.map((r) => [partitionKey(r.topic, r.partition), r]));
@@ -139,7 +144,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
         throw new Error('offload() is bound per batch by processBatch');
       },
     };
-    const counts = { warm: 0, compared: 0, liveChunks: 0, defaultChunks: 0, warmUpChunks: 0, outputs: 0, rejected: 0 };
+    const counts = { warm: 0, compared: 0, pastEnd: 0, liveChunks: 0, defaultChunks: 0, warmUpChunks: 0, outputs: 0, rejected: 0 };
     const replayed: ComparedOutput[] = [];
     const chunkers = new Map<string, PartitionChunker>();
     const total = ranges.reduce((n, r) => n + Math.max(0, r.readEnd - r.warmStart), 0);
@@ -148,9 +153,11 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       const r = byInput.get(partitionKey(chunk.records[0].topic, chunk.records[0].partition))!;
       // The live run's clock for a live chunk; the newest input's timestamp (as if on time) for another.
       chunkNow = chunk.live?.now ?? Math.max(...chunk.records.map((x) => x.timestamp));
+      const before = chunk.records.filter((x) => Number(x.offset) < r.compareStart).length;
       const inRange = chunk.records.filter((x) => Number(x.offset) >= r.compareStart && Number(x.offset) < r.end).length;
+      counts.warm += before;
       counts.compared += inRange;
-      counts.warm += chunk.records.length - inRange;
+      counts.pastEnd += chunk.records.length - before - inRange;
       if (inRange === 0) counts.warmUpChunks++;
       else if (chunk.live) counts.liveChunks++;
       else counts.defaultChunks++;
@@ -185,18 +192,28 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
 
     const diff = diffOutputs(liveCompared, replayed, def.outputs.map((t) => t.name));
     const targets = sink?.targets ?? [];
-    for (const close of closers.splice(0)) await close();
+    // Closed here, not in `finally`, so the sink's last flush and the scratch clean-up are reported (and a failure in them fails the replay).
+    await closeAll(closers.splice(0), (err) => {
+      throw err;
+    });
     return {
-      processor: def.name, fromMs: o.fromMs, toMs: o.toMs, models, liveModelsNotServed, inputs: ranges,
-      warmRecords: counts.warm, comparedRecords: counts.compared,
+      processor: def.name, fromMs: o.fromMs, toMs: o.toMs, warmUpMs, models, liveModelsNotServed, inputs: ranges,
+      warmRecords: counts.warm, comparedRecords: counts.compared, pastEndRecords: counts.pastEnd,
       chunks: { live: counts.liveChunks, default: counts.defaultChunks, warmUp: counts.warmUpChunks, conflicts: live.plan.conflicts },
       liveOutputs: liveCompared.length, replayOutputs: counts.outputs, rejected: counts.rejected,
       diff, out: targets, scratchKeysRemoved, seconds: (Date.now() - started) / 1000,
     };
   } finally {
     // On a failure: whatever was opened is closed, and the scratch keys removed, all the same.
-    for (const close of closers) await close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'closing after replay failed'));
+    await closeAll(closers, (err) => log.warn({ err: err.message }, 'closing after replay failed'));
   }
+}
+
+/** Runs every closer even when one fails; `onError` hears of the first failure once all have run. */
+async function closeAll(closers: (() => Promise<unknown>)[], onError: (err: Error) => void): Promise<void> {
+  const failed: { first?: Error } = {};
+  for (const close of closers) await close().catch((err: unknown) => void (failed.first ??= err instanceof Error ? err : new Error(String(err))));
+  if (failed.first) onError(failed.first);
 }
 
 /** Per input partition: offsets at the warm-up start, the range start and the range end. */
