@@ -1,4 +1,4 @@
-// `streamscore models register | seed | promote | list | show | history`: the MLflow model registry
+// `streamscore models register | seed | promote | rollout | list | show | history`: the MLflow model registry
 // of the project's models (docs/models.md "Registering and seeding", "Approvals"). Logic lives in
 // streams/runtime/model-registry/; this file reads arguments, picks the kinds (cli/model-kinds.ts)
 // and the services (MLFLOW_TRACKING_URI, Kafka for the audit topic) and prints.
@@ -17,6 +17,8 @@ import { loadPolicy } from '../streams/runtime/model-registry/policy.ts';
 import { ALIASES, promote, type Alias } from '../streams/runtime/model-registry/promote.ts';
 import { registerModel, type RegisterResult } from '../streams/runtime/model-registry/register.ts';
 import { seedModels } from '../streams/runtime/model-registry/seed.ts';
+import { startRollout } from '../streams/runtime/model-registry/rollout.ts';
+import { policyRolloutRules } from '../streams/runtime/model-registry/rollout-controller.ts';
 import { COMMITTED_MODELS, MODEL_KINDS, codeVersionOf } from './model-kinds.ts';
 import { printHistory, printList, printShow } from './models-print.ts';
 import { serviceEnv } from './env.ts';
@@ -31,6 +33,11 @@ const USAGE = `usage: streamscore models <command> [options]
                            runs the policy gates (signature, evaluation, card; models/policy/policy.json),
                            records them as tag streamscore.promotion.<n>, moves the alias only when all pass,
                            and sends PROMOTED or REFUSED to models.lifecycle.v1 (exit 3 when refused)
+  rollout NAME --stage shadow|canary|none [--fraction F] [--reason "..."] [--by WHO]
+                           serves NAME@challenger beside the champion: shadow (outputs to <topic>.shadow only) or
+                           canary (the entity keys hashed into fraction F, default the policy's); sets tag
+                           streamscore.rollout and sends SHADOW_STARTED / CANARY_STARTED; the runtime rolls back
+                           a challenger that breaches the policy's rollout rules
   list                     registered models and their aliases
   show NAME                every version: model version, aliases, run, code version, promotions
   history NAME             every promotion record: who, when, why, gate results
@@ -45,6 +52,8 @@ const OPTIONS = {
   reason: { type: 'string' },
   by: { type: 'string' },
   policy: { type: 'string' },
+  stage: { type: 'string' },
+  fraction: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -174,6 +183,19 @@ export async function run(args: string[]): Promise<number> {
         out(result.promoted ? `${positionals[0]}@${values.to} -> version ${positionals[1]} (recorded as ${result.tag}, event ${result.event.event_id})` : `REFUSED: ${positionals[0]}@${values.to} not moved (recorded as ${result.tag}, event ${result.event.event_id})`);
       }
       return result.promoted ? 0 : 3;
+    }
+    case 'rollout': {
+      if (!need(1, 'NAME')) return 2;
+      const stage = values.stage;
+      if (stage !== 'shadow' && stage !== 'canary' && stage !== 'none') {
+        err(`models rollout needs --stage shadow|canary|none\n\n${USAGE}`);
+        return 2;
+      }
+      const fraction = values.fraction === undefined ? policyRolloutRules(values.policy ? resolve(values.policy) : POLICY_FILE)(positionals[0]).canary_fraction : Number(values.fraction);
+      const r = await withPublisher((publisher) => startRollout({ client: client(), publisher, name: positionals[0], stage, fraction, by: operator(values.by), reason: values.reason }));
+      if (values.json) out(JSON.stringify({ version: r.version, rollout: r.stage, event_id: r.event?.event_id ?? null }));
+      else out(r.stage ? `${positionals[0]}@challenger (version ${r.version}) in ${r.stage.stage}${r.stage.stage === 'canary' ? ` for ${(r.stage.fraction * 100).toFixed(1)} % of keys (salt ${r.stage.salt})` : ''}; event ${r.event?.event_id}` : `${positionals[0]}: rollout stopped (the champion serves alone from the next poll)`);
+      return 0;
     }
     case 'list':
       if (!need(0, 'no arguments')) return 2;
