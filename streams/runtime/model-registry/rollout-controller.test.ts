@@ -17,11 +17,11 @@ const log = createLogger({ test: true }).child({}, { level: 'silent' });
 const scores = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (((Math.sin(i * 12.9898 + seed) * 43758.5453) % 1) + 1) % 1 * 0.3);
 const role = (o: Partial<RoleSample> = {}, seed = 1): RoleSample => ({ records: 100, errors: 0, ms: 10, scores: scores(50, seed), ...o });
 
-function controller() {
+function controller(coldUntil = 0) {
   let t = 0;
   const requests: RollbackRequest[] = [];
   const c = new RolloutController({ processor: 'p', rulesFor: () => RULES, rollBack: async (r) => void requests.push(r), log, now: () => (t += 100) });
-  const challenger = { slot: 'm', version: '2', stage: { stage: 'shadow' }, active: true } as unknown as Challenger;
+  const challenger = { slot: 'm', version: '2', stage: { stage: 'shadow' }, active: true, coldUntil } as unknown as Challenger;
   const chunk = (ch: Partial<RoleSample>, seed: number): ChunkRollout => ({ challenger, champion: role({}, seed), challengerSample: role(ch, seed + 1000), compared: [] });
   return { c, challenger, requests, chunk };
 }
@@ -49,6 +49,14 @@ test('a constant scorer is rolled back on score_psi once both roles have the min
   c.observe(chunk({ scores: new Array(50).fill(0.5) }, 99));
   assert.equal(requests.length, 1, 'asked for once');
   assert.equal(c.rolledBack('m', '2'), true);
+});
+
+test('a shadow whose own state is still filling is not judged on its score distribution, only on errors and latency', () => {
+  const { c, challenger, requests, chunk } = controller(Date.now() + 3_600_000);
+  for (let i = 0; i < 20; i++) c.observe(chunk({ scores: new Array(50).fill(0.5) }, i));
+  assert.equal(challenger.active, true);
+  c.observe(chunk({ ms: 100 }, 30));
+  assert.equal(requests[0]?.rule, 'p99_latency');
 });
 
 test('slow (p99 per record over 2x) and failing (error rate over +1 pp) challengers are named by their rule', () => {

@@ -5,7 +5,8 @@
 // rollout_defaults) are judged, and the first breach rolls the challenger back:
 //   error_rate   challenger error rate > champion's + max_error_rate_increase
 //   p99_latency  challenger p99 handle time per record > max_p99_latency_ratio x champion's
-//   score_psi    PSI(challenger scores in champion-decile bins) > max_score_psi
+//   score_psi    PSI(challenger scores in champion-decile bins) > max_score_psi (for a shadow,
+//                only once its own state is warm: Challenger.coldUntil)
 //   + any pluggable rule (e.g. delayed-label precision; see precisionRule).
 // On a breach the challenger stops serving here at once (before the next chunk), then rollback.ts
 // deletes the alias, tags the version and publishes ROLLED_BACK; other instances drop it within one
@@ -102,7 +103,8 @@ export class RolloutController implements RolloutObserver {
     const champion = windowStats(entries.filter((e) => e.role === 'champion'));
     const challenger = windowStats(entries.filter((e) => e.role === 'challenger'));
     if (champion.records < rules.min_records || challenger.records < rules.min_records) return;
-    const breach = judge(champion, challenger, rules) ?? this.o.extraRules?.map((rule) => rule({ model: c.slot, version: c.version, champion, challenger, rules })).find((b) => b !== null) ?? null;
+    // A shadow on state still filling scores other windows than the champion: its distribution is judged once warm.
+    const breach = judge(champion, challenger, rules, { scores: Date.now() >= c.coldUntil }) ?? this.o.extraRules?.map((rule) => rule({ model: c.slot, version: c.version, champion, challenger, rules })).find((b) => b !== null) ?? null;
     if (!breach) return;
     // Stop here first: the next chunk is the champion's alone, whatever the registry answers.
     c.active = false;
@@ -118,7 +120,7 @@ export class RolloutController implements RolloutObserver {
 }
 
 /** The three built-in rules, in order; the first breached one, or null. */
-export function judge(champion: WindowStats, challenger: WindowStats, rules: RolloutRules): Breach | null {
+export function judge(champion: WindowStats, challenger: WindowStats, rules: RolloutRules, o: { scores?: boolean } = {}): Breach | null {
   const numbers = {
     champion_records: champion.records, challenger_records: challenger.records,
     champion_error_rate: champion.errorRate, challenger_error_rate: challenger.errorRate,
@@ -130,7 +132,7 @@ export function judge(champion: WindowStats, challenger: WindowStats, rules: Rol
   if (champion.p99MsPerRecord > 0 && challenger.p99MsPerRecord > rules.max_p99_latency_ratio * champion.p99MsPerRecord) {
     return { rule: 'p99_latency', detail: `p99 ${challenger.p99MsPerRecord.toFixed(3)} ms per record vs champion ${champion.p99MsPerRecord.toFixed(3)} ms (x${rules.max_p99_latency_ratio} allowed)`, numbers };
   }
-  const shift = scorePsi(champion.scores, challenger.scores);
+  const shift = o.scores === false ? null : scorePsi(champion.scores, challenger.scores);
   if (shift !== null && shift > rules.max_score_psi) {
     return { rule: 'score_psi', detail: `PSI of the challenger's scores against the champion's ${shift.toFixed(3)} (> ${rules.max_score_psi})`, numbers: { ...numbers, score_psi: shift } };
   }

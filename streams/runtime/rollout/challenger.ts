@@ -31,6 +31,12 @@ export interface Challenger extends WantedChallenger {
   readonly state: unknown | null;
   /** Set false by the rollout controller on a breach: from the next chunk on, only the champion serves. */
   active: boolean;
+  /**
+   * Until this wall-clock time the shadow's own state is still filling from the live stream (it
+   * starts empty: `rebuild.lookbackMs` after opening, its windows are exact), so its scores are not
+   * compared in distribution with the champion's; 0 for a canary, which reads the live state.
+   */
+  readonly coldUntil: number;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,7 @@ export async function openChallenger(o: OpenChallengerOptions, champion: Serving
     pool: opened.pool,
     state: wanted.stage.stage === 'shadow' ? o.openState(def, `${def.name}~shadow`) : null,
     active: true,
+    coldUntil: wanted.stage.stage === 'shadow' ? Date.now() + (def.rebuild?.lookbackMs ?? 0) : 0,
     close: opened.close,
   };
 }
