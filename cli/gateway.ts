@@ -12,6 +12,7 @@ import { OptionError, parseDuration, parseNumber } from '../connectors/options.t
 import { brokerList } from '../streams/runtime/kafka-client.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { SIMULATOR_ARG_OPTIONS, simulatorOptionsFromArgs } from './simulate.ts';
+import { startFailureReporting, type FailureReporter } from '../connectors/failure-reporter.ts';
 import { serviceEnv } from './env.ts';
 
 const USAGE = `usage: streamscore gateway replay FILE|- [--mapping M.json] [--speed 1|60|max] [--rebase-time] [options]
@@ -22,7 +23,9 @@ const USAGE = `usage: streamscore gateway replay FILE|- [--mapping M.json] [--sp
                       simulator's readings.csv(.gz), or JSON lines (*.jsonl, - for stdin)
   --speed N|max       replay at N x recorded speed (default 1 for files, max for stdin)
   --rebase-time       shift event times so the first reading happens now
-  simulate            the plant simulator live, in real time (see streamscore simulate --help)
+  simulate            the plant simulator live, in real time (see streamscore simulate --help); its
+                      failures go to factory.failure-events.v1 as the plant's maintenance system reports them
+  --failure-report-delay 6h   simulate: report each failure this long after it happens (default 0)
 
 options:
   --gateway-id ID         this gateway (default gw-local); names its state dir
@@ -74,6 +77,7 @@ export async function run(args: string[]): Promise<number> {
         compression: { type: 'string' },
         'metrics-port': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'failure-report-delay': { type: 'string' },
       },
     });
   } catch (err) {
@@ -83,6 +87,7 @@ export async function run(args: string[]): Promise<number> {
   const { values: v, positionals } = parsed;
   const log = createLogger({ component: 'gateway' });
   let gateway: Gateway | null = null;
+  let failureReports: Awaited<ReturnType<typeof startFailureReporting>> | null = null;
   // SIGINT/SIGTERM: stop reading, put what is buffered in the spool, exit 0 (the next start sends it first).
   const abort = new AbortController();
   const stop = () => abort.abort();
@@ -99,7 +104,7 @@ export async function run(args: string[]): Promise<number> {
       if (!file || positionals.length > 1) throw new OptionError('replay takes one FILE (or - for stdin)');
       if (file !== '-' && !existsSync(file)) throw new OptionError(`${file}: no such file`);
       const mapping = v.mapping ? checkMappingAgainstRegistry(loadMapping(v.mapping), defaultPlantRegistry()) : undefined;
-      const simOnly = Object.keys(SIMULATOR_ARG_OPTIONS).filter((k) => k !== 'plant-id' && v[k as keyof typeof v] !== undefined);
+      const simOnly = [...Object.keys(SIMULATOR_ARG_OPTIONS), 'failure-report-delay'].filter((k) => k !== 'plant-id' && v[k as keyof typeof v] !== undefined);
       if (simOnly.length) throw new OptionError(`${simOnly.map((k) => `--${k}`).join(', ')}: only for gateway simulate`);
       const speed = v.speed === undefined ? (file === '-' ? Infinity : 1) : v.speed === 'max' ? Infinity : parseNumber('speed', v.speed, { min: 0.000001 });
       if (v['rebase-time'] && speed !== 1) throw new OptionError('--rebase-time needs --speed 1: a faster replay would put event times in the future, which validation rejects');
@@ -119,7 +124,9 @@ export async function run(args: string[]): Promise<number> {
       const intervalMs = sim.intervalMs ?? 100;
       const start = Math.floor(Date.now() / intervalMs) * intervalMs;
       const durationMs = v.duration !== undefined || v.days !== undefined ? sim.durationMs! : Infinity;
-      source = paced(simulatorSource({ ...sim, intervalMs, start, durationMs }), { speed: 1, origin: { eventTime: start, wallTime: start }, signal: abort.signal });
+      const delayMs = v['failure-report-delay'] === undefined ? 0 : parseDuration('failure-report-delay', v['failure-report-delay']);
+      failureReports = await startFailureReporting({ brokers: brokerList(env.KAFKA_BROKERS ?? ''), schemaRegistryUrl: env.SCHEMA_REGISTRY_URL ?? '', plantId: sim.plantId ?? v['plant-id'] ?? 'plant-01', delayMs, log });
+      source = reportingFailures(paced(simulatorSource({ ...sim, intervalMs, start, durationMs, onEvent: failureReports.reporter.onEvent }), { speed: 1, origin: { eventTime: start, wallTime: start }, signal: abort.signal }), failureReports.reporter);
     }
     const stateDir = v['state-dir'] ?? join(REPO_ROOT, '.data', 'gateway', gatewayId);
     gateway = await Gateway.start({
@@ -164,11 +171,14 @@ export async function run(args: string[]): Promise<number> {
     }
     const seconds = (Date.now() - started) / 1000;
     await g.close();
+    if (failureReports) log.info({ reported: failureReports.reporter.reported, notYetDue: failureReports.reporter.pending }, 'failure events reported');
+    await failureReports?.close();
     const s = await g.summary();
     process.stdout.write(`${JSON.stringify({ ...s, seconds: Math.round(seconds * 10) / 10, readingsPerSecond: Math.round(s.sent / seconds), rejectsFile: s.rejected ? g.rejectsPath : undefined })}\n`);
     return 0;
   } catch (err) {
     if (gateway) await gateway.close().catch(() => {});
+    await failureReports?.close().catch(() => {});
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (err instanceof OptionError || err instanceof MappingError) {
@@ -176,6 +186,14 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+}
+
+/** Releases the simulator's due failure reports as the paced readings pass their event time. */
+async function* reportingFailures(items: AsyncIterable<SourceItem>, reporter: FailureReporter): AsyncGenerator<SourceItem> {
+  for await (const item of items) {
+    if (item.kind === 'reading') await reporter.release(item.reading.event_time);
+    yield item;
   }
 }
 
