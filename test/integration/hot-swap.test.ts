@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
-import type { SensorReading } from '../../schemas/generated/types.ts';
 import { CHUNK_HEADER, SOURCE_HEADER } from '../../streams/runtime/batch.ts';
 import { startProcessor } from '../../streams/runtime/kafka-runner.ts';
 import { MODEL_HEADER } from '../../streams/runtime/models.ts';
@@ -26,25 +25,10 @@ import { writeModelVersion } from '../../streams/maintenance/test-model-version.
 import { waitUntil } from '../../infra/stack/process.ts';
 import { collect, endpoints, mlflowTrackingUri, quietLog, runId, runtimeOptions, testKafka, type Collected } from './helpers.ts';
 import { registerModelDir } from './registered-models.ts';
+import { armReadings } from './rollout-helpers.ts';
 
 const ARMS = 40;
 const MINUTES = 167; // x 40 arms x 3 sensors = 20,040 readings
-const MIN = 60_000;
-
-/** One reading per sensor per minute and arm, in event-time order (the scorer's windows need no lateness). */
-function readings(id: string, start: number): SensorReading[] {
-  const out: SensorReading[] = [];
-  for (let m = 0; m < MINUTES; m++) {
-    for (let a = 0; a < ARMS; a++) {
-      const wobble = Math.sin(m * 0.7 + a);
-      (['VIBRATION', 'TEMPERATURE', 'PRESSURE'] as const).forEach((sensor, s) => {
-        const [value, unit] = sensor === 'VIBRATION' ? [2.5 + wobble, 'mm/s'] : sensor === 'TEMPERATURE' ? [55 + 3 * wobble, 'degC'] : [6.2 - 0.2 * wobble, 'bar'];
-        out.push({ arm_id: `${id}-a${a}`, sensor, value, unit, event_time: start + m * MIN, gateway_id: id, plant_id: 'plant-it', sequence: m * 3 + s, quality: 'GOOD', channel: null, settings: null });
-      });
-    }
-  }
-  return out;
-}
 
 test('the champion alias moves from v1 to v2 under load: 0 input offsets lost or in two chunks, 0 duplicated outputs, versions monotone', { timeout: 180_000 }, async (t) => {
   const started = Date.now();
@@ -71,7 +55,7 @@ test('the champion alias moves from v1 to v2 under load: 0 input offsets lost or
     const startOffsets = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
     const serde = new AvroSerde(new ConfluentSchemaStore(endpoints().schemaRegistryUrl));
     await serde.useTopic(topic, loadSchema(TOPICS.sensorReadingsValidated.schema));
-    const all = readings(id, Date.now() - (MINUTES + 5) * MIN);
+    const all = armReadings(id, ARMS, MINUTES);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     // Load: five minutes of the plant (600 readings) per send, without waiting for the scorer.
