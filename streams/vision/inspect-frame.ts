@@ -21,6 +21,29 @@ export interface FrameInspection extends Inspection {
   latencyMs: number;
   /** Jet overlay of the heatmap on the frame; null when not asked for. */
   overlayPng: Buffer | null;
+  /** Mean and standard deviation of the model input's pixels (0..1): the drift monitor's view of lighting and exposure. */
+  brightness: BrightnessStats;
+}
+
+export interface BrightnessStats {
+  mean: number;
+  std: number;
+}
+
+/**
+ * Mean and population standard deviation of the model input. Computed on the tensor the model
+ * sees (not the raw frame), so a reference made from the training frames (models/vision/
+ * make_reference.py: pixel / 255 of the 640x640 frames) measures the same thing. One pass, ~1 ms.
+ */
+export function brightnessOf(input: Float32Array): BrightnessStats {
+  let sum = 0;
+  let sumSq = 0;
+  for (let k = 0; k < input.length; k++) {
+    sum += input[k];
+    sumSq += input[k] * input[k];
+  }
+  const mean = sum / input.length;
+  return { mean, std: Math.sqrt(Math.max(sumSq / input.length - mean * mean, 0)) };
 }
 
 /** Which frames get an overlay PNG: every frame, DEFECT frames only, or none. */
@@ -76,5 +99,5 @@ export async function inspectFrame(bytes: Uint8Array, declared: DeclaredFrame, m
   const inspection = postprocess(outputs, rulesOf(meta), frame);
   const overlay = options.overlay === 'all' || (options.overlay === 'defect' && inspection.verdict === 'DEFECT');
   const overlayPng = overlay ? await renderOverlayPng(frame, inspection.heatmap, outputs.rows, outputs.cols) : null;
-  return { ...inspection, width: frame.width, height: frame.height, encoding: frame.encoding, rows: outputs.rows, cols: outputs.cols, latencyMs, overlayPng };
+  return { ...inspection, width: frame.width, height: frame.height, encoding: frame.encoding, rows: outputs.rows, cols: outputs.cols, latencyMs, overlayPng, brightness: brightnessOf(input) };
 }

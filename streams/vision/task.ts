@@ -7,7 +7,7 @@ import type { DefectBox, ImageEncoding } from '../../schemas/generated/types.ts'
 import { RecordRejectedError } from '../runtime/record-rejected-error.ts';
 import type { TaskEnv } from '../runtime/worker-entry.ts';
 import { FrameRejectedError } from './frame-image.ts';
-import { inspectFrame, type OverlayPolicy } from './inspect-frame.ts';
+import { inspectFrame, type BrightnessStats, type OverlayPolicy } from './inspect-frame.ts';
 
 // libvips' own threads would compete with onnxruntime's, which the pool already sized to the
 // cores; and caching decoded inputs only holds memory, since every frame is new.
@@ -32,6 +32,8 @@ export interface FrameJobResult {
   overlayPng: Uint8Array | null;
   /** The model call alone. */
   latencyMs: number;
+  /** Of the model input, for the drift monitor (computed here, on the worker, where the pixels are). */
+  brightness: BrightnessStats;
 }
 
 export default async function inspectFrameTask(job: FrameJob, env: TaskEnv): Promise<FrameJobResult> {
@@ -39,7 +41,7 @@ export default async function inspectFrameTask(job: FrameJob, env: TaskEnv): Pro
   if (!model) throw new Error(`vision task: model ${job.model} is not loaded in this worker (loaded: ${Object.keys(env.models).join(', ') || 'none'})`);
   try {
     const r = await inspectFrame(job.image, { encoding: job.encoding, width: job.width, height: job.height }, model, { overlay: job.overlay });
-    return { verdict: r.verdict, defectProbability: r.defectProbability, boxes: r.boxes, peak: r.peak, overlayPng: r.overlayPng, latencyMs: r.latencyMs };
+    return { verdict: r.verdict, defectProbability: r.defectProbability, boxes: r.boxes, peak: r.peak, overlayPng: r.overlayPng, latencyMs: r.latencyMs, brightness: r.brightness };
   } catch (err) {
     if (err instanceof FrameRejectedError) throw new RecordRejectedError(err.message);
     throw err;

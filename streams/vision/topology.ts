@@ -11,6 +11,9 @@ import { DEFAULT_FRAME_LIMITS } from './frame-image.ts';
 import type { OverlayPolicy } from './inspect-frame.ts';
 import type { VisionModelSpec } from './model.ts';
 import type { FrameJob, FrameJobResult } from './task.ts';
+import { dirname } from 'node:path';
+import { PREDICTION, readModelReference } from '../runtime/drift/reference.ts';
+import type { DriftDeclaration } from '../runtime/drift/processor-drift.ts';
 
 const TASK_MODULE = fileURLToPath(new URL('./task.ts', import.meta.url));
 
@@ -38,6 +41,22 @@ export function visionQcOptionsFromEnv(env: Record<string, string | undefined> =
   return { ...DEFAULT_VISION_QC_OPTIONS, heatmaps };
 }
 
+/**
+ * Drift windows of the QC model: the last 10 minutes of frames by capture time, judged every minute,
+ * with at least 300 frames. An inspection line is lit and timed by the machine, so it has no daily
+ * cycle to span (unlike the plant's week): a lamp, exposure or supplier change is a step that stays,
+ * and a short window finds it within minutes. 300 frames (10 min at 0.5 fps, far below a line's
+ * rate) keep KS's chance threshold at p < 0.001/3 near D = 0.14, under the rule's 0.17 floor, so
+ * frame-to-frame noise does not raise; a camera slower than that is judged on fewer windows, not
+ * on noisier ones.
+ */
+export const VISION_DRIFT_WINDOWING = { windowMs: 10 * 60_000, stepMs: 60_000, minRecords: 300 };
+
+/** The drift sample of one frame: the model input's brightness and the model's defect probability. */
+export function visionDriftValues(r: Pick<FrameJobResult, 'brightness' | 'defectProbability'>): Record<string, number> {
+  return { brightness_mean: r.brightness.mean, brightness_std: r.brightness.std, [PREDICTION]: r.defectProbability };
+}
+
 /** Ids become keys and dedupe keys downstream: 1-128 printable characters without surrounding spaces. */
 function idProblem(name: string, id: string): string | null {
   if (id.length === 0 || id.length > 128) return `${name} must be 1-128 characters, got ${id.length}`;
@@ -45,7 +64,11 @@ function idProblem(name: string, id: string): string | null {
   return null;
 }
 
-export function visionQc(model: VisionModelSpec, options: VisionQcOptions = DEFAULT_VISION_QC_OPTIONS) {
+export function visionQc(model: VisionModelSpec, options: VisionQcOptions = DEFAULT_VISION_QC_OPTIONS, extra: { drift?: Partial<DriftDeclaration> } = {}) {
+  // The version's training reference (reference.json beside the graph); without one, or with one of
+  // another version, the model runs unmonitored and the runtime says so when it scores.
+  const ref = readModelReference(dirname(model.file));
+  const references = ref && ref.model_name === model.name && ref.model_version === model.version ? [ref] : [];
   return defineProcessor({
     name: 'vision-qc',
     description: `Inspects PCB camera frames with ${model.name} ${model.version}: PASS/DEFECT, defect boxes, Grad-CAM overlay (${options.heatmaps} frames) and peak.`,
@@ -56,6 +79,7 @@ export function visionQc(model: VisionModelSpec, options: VisionQcOptions = DEFA
       'a result is a pure function of the frame and the model, so a frame re-delivered after a crash yields the same verdict, boxes and heatmap under the same frame_id, which consumers dedupe by; there is no state to count twice, and no per-batch transaction keeps frame-to-result latency low',
     models: [model],
     workers: { module: TASK_MODULE, recordDeadlineMs: options.recordDeadlineMs },
+    drift: { references, ...VISION_DRIFT_WINDOWING, ...extra.drift },
     // A shadow challenger agrees when it gives the frame the same verdict (runtime rollout/).
     compare: { [TOPICS.qcResults.name]: (live: { verdict: string; defect_probability: number }, shadow: { verdict: string; defect_probability: number }) => ({ agree: live.verdict === shadow.verdict, delta: Math.abs(live.defect_probability - shadow.defect_probability) }) },
     validate: (frame: CameraFrame) => idProblem('frame_id', frame.frame_id) ?? idProblem('camera_id', frame.camera_id),
@@ -92,7 +116,10 @@ export function visionQc(model: VisionModelSpec, options: VisionQcOptions = DEFA
           model_version: model.version,
           latency_ms: r.latencyMs,
         };
-        outputs.push({ topic: TOPICS.qcResults, key: f.camera_id, value: result, source: records[i] });
+        outputs.push({
+          topic: TOPICS.qcResults, key: f.camera_id, value: result, source: records[i],
+          drift: { model: model.name, version: model.version, eventTime: f.captured_at, values: visionDriftValues(r) },
+        });
       });
       return outputs;
     },
