@@ -115,6 +115,9 @@ export function applyArmEvents(arm: string, state: ArmLabels, events: LabelEvent
         changed = true;
       }
       s.watermark = Math.max(s.watermark, e.eventTime);
+      // A failure read before any prediction of its arm (the failure-events partition ahead of the
+      // predictions one) is charged to the first model seen scoring the arm.
+      for (const f of s.failures) if (!f.model) setFailure(f, f.caught, e.model);
     } else if (e.kind === 'raised') {
       s.watermark = Math.max(s.watermark, e.eventTime);
       if (s.alerts.some((a) => a.id === e.alertId)) continue;

@@ -106,6 +106,16 @@ test('a RAISED alert read after its failure (alerts partition lagging) turns the
   assert.deepEqual(counts((await latest(driver)).get(`${V1} 2026-01-05`)), after);
 });
 
+test('a failure read before any prediction of its arm is charged to the first model that scores the arm', async () => {
+  const driver = new ProcessorTestDriver(maintenanceOutcomes({ graceMs: 0, horizons: new Map(), defaultHorizonMs: 24 * H }));
+  await driver.pipe(TOPICS.failureEvents, 'arm-f', failure('arm-f', T0 + 10 * H));
+  await driver.run();
+  assert.deepEqual(await driver.outputs(TOPICS.modelPerformance), [], 'no version to charge yet');
+  await driver.pipe(TOPICS.maintenancePredictions, 'arm-f', prediction('arm-f', T0 + 16 * H, V2));
+  await driver.run();
+  assert.deepEqual(counts((await latest(driver)).get(`${V2} 2026-01-05`)), { tp: 0, fp: 0, fn: 1, caught: 0, pending: 0, precision: null, recall: 0 });
+});
+
 test('bad configuration is refused with the reason', () => {
   assert.throws(() => maintenanceOutcomes({ graceMs: -1, horizons: new Map(), defaultHorizonMs: H }), /label grace must be a duration >= 0/);
 });

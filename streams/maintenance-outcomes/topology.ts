@@ -12,9 +12,9 @@ import { TOPICS } from '../../schemas/topics.ts';
 import type { FailureEvent, MaintenanceAlert, MaintenancePrediction } from '../../schemas/generated/types.ts';
 import { defaultPlantRegistry } from '../../schemas/factory/plant-registry.ts';
 import { OptionError, parseDuration } from '../../connectors/options.ts';
-import { defineProcessor, type InputRecord, type OutputRecord } from '../runtime/processor.ts';
-import { applyArmEvents, dayOf, emptyArm, type LabelEvent, type OutcomeChange } from './label-join.ts';
-import { outcomeTallies } from './outcome-store.ts';
+import { defineProcessor, type HandlerContext, type InputRecord, type OutputRecord } from '../runtime/processor.ts';
+import { applyArmEvents, dayOf, type ArmLabels, type LabelEvent, type OutcomeChange, type Tally } from './label-join.ts';
+import { outcomeTallies, type OutcomeStore } from './outcome-store.ts';
 import { performanceRecord } from './outputs.ts';
 import { reportModelPerformance } from '../runtime/model-performance-gauges.ts';
 
@@ -58,7 +58,7 @@ export function maintenanceOutcomes(o: OutcomesOptions) {
   const longestHorizon = Math.max(o.defaultHorizonMs, ...o.horizons.values());
   return defineProcessor({
     name: PROCESSOR_NAME,
-    description: `Joins the plant's failure events (delayed labels) to past RAISED alerts per arm: TP = failure within the horizon after an alert, FP = none by the arm's watermark + ${Math.round(o.graceMs / HOUR_MS)} h grace, FN = failure with no alert within the horizon before it; precision and recall per model version per day.`,
+    description: `Joins the plant's failure events (delayed labels) to past RAISED alerts per arm: TP = failure within the horizon after an alert, FP = no failure by the time the arm's event-time watermark passes the horizon + ${Math.round(o.graceMs / HOUR_MS)} h grace, FN = failure with no alert within the horizon before it; precision and recall per model version per day.`,
     inputs: [TOPICS.maintenanceAlerts, TOPICS.failureEvents, TOPICS.maintenancePredictions],
     outputs: [TOPICS.modelPerformance],
     semantics: 'at-least-once',
@@ -67,34 +67,14 @@ export function maintenanceOutcomes(o: OutcomesOptions) {
       // An arm idle for longer than twice (longest horizon + grace) has nothing left to judge.
       outcomes: outcomeTallies({ armTtlMs: 2 * (longestHorizon + o.graceMs) + DAY_MS, tallyTtlMs: 35 * DAY_MS }),
     },
+    // After Redis lost the state: the arms' open alerts and failures come back from the last
+    // 2 x (horizon + grace) of input (all that label-join.ts retains) plus a day, so a tally
+    // re-counted after a correction has all of its day's outcomes.
+    rebuild: { lookbackMs: 2 * (longestHorizon + o.graceMs) + DAY_MS, apply: async (records: LabelRecord[], ctx) => void (await joinBatch(records, ctx, o)) },
     async handle(records: LabelRecord[], ctx) {
-      const byArm = new Map<string, LabelEvent[]>();
-      for (const r of records) {
-        const e = labelEvent(r, o, ctx.log);
-        if (!e) continue;
-        const arm = (r.value as { arm_id: string }).arm_id;
-        byArm.set(arm, [...(byArm.get(arm) ?? []), e]);
-      }
-      const first = records[0];
-      const last = records[records.length - 1];
-      const partition = `${first.topic}/${first.partition}`;
-      const arms = [...byArm.keys()];
-      const { arms: stored, publication } = await ctx.state.outcomes.load(arms, partition);
-      const writes: { arm: string; rev: number; labels: ReturnType<typeof emptyArm> }[] = [];
-      const changes: OutcomeChange[] = [];
-      arms.forEach((arm, i) => {
-        const events = byArm.get(arm)!.map((e) => (e.kind === 'raised' ? { ...e, model: horizonFor(e.model, stored[i].labels) } : e));
-        const next = applyArmEvents(arm, stored[i].labels, events, { graceMs: o.graceMs });
-        if (next.changed) writes.push({ arm, rev: stored[i].rev, labels: next.state });
-        changes.push(...next.changes);
-      });
-      // A batch that starts at or before the offset the last one ended is a redelivery: what that
-      // one published may never have reached Kafka, so it is sent again with this batch's tallies.
-      const redelivered = publication !== null && publication.lastOffset >= Number(first.offset);
-      const buckets = redelivered ? publication.buckets : [];
-      if (writes.length === 0 && changes.length === 0 && buckets.length === 0) return [];
-      const tallies = await ctx.state.outcomes.save({ partition, arms: writes, changes, publication: { lastOffset: Number(last.offset), buckets } });
+      const tallies = await joinBatch(records, ctx, o);
       const now = ctx.now();
+      const last = records[records.length - 1];
       return tallies.map((t): OutputRecord => {
         const value = performanceRecord(t, o, now);
         reportModelPerformance({ processor: PROCESSOR_NAME, model: value.model_name, version: value.model_version, day: value.day, precision: value.precision, recall: value.recall });
@@ -102,6 +82,35 @@ export function maintenanceOutcomes(o: OutcomesOptions) {
       });
     },
   });
+}
+
+/** Applies one poll batch (one topic-partition) to the arms' label state; returns the tallies to publish. */
+async function joinBatch(records: LabelRecord[], ctx: HandlerContext<{ outcomes: OutcomeStore }>, o: OutcomesOptions): Promise<Tally[]> {
+  const byArm = new Map<string, LabelEvent[]>();
+  for (const r of records) {
+    const e = labelEvent(r, o, ctx.log);
+    if (!e) continue;
+    const arm = (r.value as { arm_id: string }).arm_id;
+    byArm.set(arm, [...(byArm.get(arm) ?? []), e]);
+  }
+  const first = records[0];
+  const partition = `${first.topic}/${first.partition}`;
+  const arms = [...byArm.keys()];
+  const { arms: stored, publication } = await ctx.state.outcomes.load(arms, partition);
+  const writes: { arm: string; rev: number; labels: ArmLabels }[] = [];
+  const changes: OutcomeChange[] = [];
+  arms.forEach((arm, i) => {
+    const events = byArm.get(arm)!.map((e) => (e.kind === 'raised' ? { ...e, model: horizonFor(e.model, stored[i].labels) } : e));
+    const next = applyArmEvents(arm, stored[i].labels, events, { graceMs: o.graceMs });
+    if (next.changed) writes.push({ arm, rev: stored[i].rev, labels: next.state });
+    changes.push(...next.changes);
+  });
+  // A batch that starts at or before the offset the last one ended is a redelivery: what that one
+  // published may never have reached Kafka, so it is sent again with this batch's tallies.
+  const redelivered = publication !== null && publication.lastOffset >= Number(first.offset);
+  const buckets = redelivered ? publication.buckets : [];
+  if (writes.length === 0 && changes.length === 0 && buckets.length === 0) return [];
+  return ctx.state.outcomes.save({ partition, arms: writes, changes, publication: { lastOffset: Number(records[records.length - 1].offset), buckets } });
 }
 
 /** The label event of one input record, or null for what the join ignores (CLEARED, MAINTENANCE). */
@@ -126,6 +135,6 @@ function labelEvent(r: LabelRecord, o: OutcomesOptions, log: { warn: (o: object,
 }
 
 /** An alert's horizon: what the arm's predictions of the same model say, else its plant profile's. */
-function horizonFor(model: { name: string; version: string; horizonMs: number }, arm: ReturnType<typeof emptyArm>) {
+function horizonFor(model: { name: string; version: string; horizonMs: number }, arm: ArmLabels) {
   return arm.model?.name === model.name ? { ...model, horizonMs: arm.model.horizonMs } : model;
 }

@@ -1,7 +1,7 @@
 // maintenance-outcomes on the real Kafka, registry and Redis: hand-built alerts, predictions and
 // failure reports give the expected tally on models.performance.v1, and the label state survives a
-// processor restart: an alert still waiting in Redis when the processor stops is judged a true
-// positive by a failure reported after the restart.
+// processor restart (an alert still waiting in Redis when the processor stops is judged a true
+// positive by a failure reported after the restart) and a loss of Redis (rebuilt from Kafka).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOPICS, loadSchema } from '../../schemas/topics.ts';
@@ -26,7 +26,7 @@ const prediction = (a: string, t: number): MaintenancePrediction => ({ arm_id: a
 const raised = (a: string, t: number): MaintenanceAlert => ({ alert_id: `${a}-${t}`, arm_id: a, raised_at: t, cleared_at: null, event_time: t, failure_probability: 0.6, threshold: 0.2, model_name: MODEL, model_version: id, state: 'RAISED', explanation: [], summary: 'it' });
 const failure = (a: string, t: number): FailureEvent => ({ arm_id: a, plant_id: 'plant-01', kind: 'FAILURE', failure_time: t, mode: 'seal-leak', repaired_at: null, source: 'integration-test' });
 
-test('tallies on models.performance.v1, and label state that survives a restart', { timeout: 150_000 }, async () => {
+test('tallies on models.performance.v1, and label state that survives a restart and a loss of Redis', { timeout: 240_000 }, async () => {
   const kafka = testKafka();
   const admin = kafka.admin();
   await admin.connect();
@@ -89,6 +89,35 @@ test('tallies on models.performance.v1, and label state that survives a restart'
     const metrics = await (await fetch(`http://127.0.0.1:${running.httpPort}/metrics`)).text();
     assert.match(metrics, new RegExp(`streamscore_model_precision\\{processor="maintenance-outcomes",model="${MODEL}",version="${id}"\\} 0\\.666`));
     assert.match(metrics, new RegExp(`streamscore_model_recall\\{processor="maintenance-outcomes",model="${MODEL}",version="${id}"\\} 0\\.666`));
+  } finally {
+    await running.stop();
+  }
+
+  // Redis loses the processor's state (its keys and state markers deleted, as a FLUSHALL would):
+  // the restart rebuilds the arms from Kafka, so y's alert, judged a false positive before, is there
+  // to be caught by y's failure, reported 17 h late (past the 2 h grace).
+  const keys: string[] = [];
+  for (let cursor = '0'; ; ) {
+    const [next, batch] = await redis().client.scan(cursor, 'MATCH', `ss:${processor.name}:*`, 'COUNT', 1000);
+    keys.push(...batch);
+    if ((cursor = next) === '0') break;
+  }
+  assert.ok(keys.length > 0, 'the processor kept state in Redis');
+  await redis().client.del(...keys);
+  running = await startProcessor(processor, runtimeOptions({ maxBatchRecords: 50 }));
+  try {
+    // Every input partition rebuilt (its marker ready) before the late report is sent.
+    const partitions = processor.inputs.reduce((n, t) => n + t.partitions, 0);
+    const rebuilt = Date.now() + 60_000;
+    while ((await redis().client.keys(`ss:${processor.name}:__state:*`)).length < partitions && Date.now() < rebuilt) await new Promise((r) => setTimeout(r, 500));
+    await send(TOPICS.failureEvents, arm('y'), failure(arm('y'), T0 + 20 * H));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      latest = await decodeLatest();
+      if (latest && latest.false_positives === 0) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    assert.deepEqual({ tp: latest!.true_positives, fp: latest!.false_positives, fn: latest!.false_negatives, caught: latest!.labels_caught, pending: latest!.pending, precision: latest!.precision, recall: latest!.recall }, { tp: 3, fp: 0, fn: 1, caught: 3, pending: 0, precision: 1, recall: 3 / 4 });
   } finally {
     await running.stop();
     await producer.disconnect();
