@@ -23,6 +23,11 @@ import { COMMITTED_MODELS, MODEL_KINDS, codeVersionOf } from './model-kinds.ts';
 import { printHistory, printList, printShow } from './models-print.ts';
 import { serviceEnv } from './env.ts';
 
+/** Kept here, not imported from models-steward.ts, which imports this file (no cycle at load). */
+const STEWARD_USAGE_LINE = `  steward [--debounce 6h] [--poll 5s] [--policy FILE] [--min-precision 0.5]
+                           the retraining loop: drift alerts and precision breaches retrain a champion, then walk
+                           the new version challenger -> shadow -> canary -> champion (details: models steward --help)`;
+
 const USAGE = `usage: streamscore models <command> [options]
 
   register KIND DIR        one MLflow run for the model folder DIR (params, metrics, data lineage, the folder
@@ -38,6 +43,7 @@ const USAGE = `usage: streamscore models <command> [options]
                            canary (the entity keys hashed into fraction F, default the policy's); sets tag
                            streamscore.rollout and sends SHADOW_STARTED / CANARY_STARTED; the runtime rolls back
                            a challenger that breaches the policy's rollout rules
+${STEWARD_USAGE_LINE}
   list                     registered models and their aliases
   show NAME                every version: model version, aliases, run, code version, promotions
   history NAME             every promotion record: who, when, why, gate results
@@ -137,6 +143,8 @@ export async function seedAfterUp(say: (line: string) => void): Promise<void> {
 
 export async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  // The steward has options of its own (durations, thresholds), parsed in models-steward.ts.
+  if (command === 'steward') return (await import('./models-steward.ts')).run(rest);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });

@@ -26,10 +26,12 @@ const USAGE = `usage: streamscore plant <command> [options]
          [--arm-prefix S] [--failures CSV | --failures-topic] [--end-rul FILE]
         the plant's history, checked against its profile, in the trainer's format
         (readings.csv.gz, failures.csv, maintenance.csv, end_rul.csv, rejects.jsonl, meta.json)
-  train --profile P --readings FILE --mapping M [--failures CSV | --failures-topic]
-        [--test-readings FILE --test-end-rul FILE] [--trials N] [--work DIR] [--artifacts DIR]
+  train --profile P (--readings FILE --mapping M | --from-topic [--topic T]) [--failures CSV | --failures-topic]
+        [--test-readings FILE --test-end-rul FILE] [--trials N] [--work DIR] [--artifacts DIR] [--model-name NAME]
         exports the history (and a held-out test history) and trains the plant's model
-        into the profile's model.artifacts, or --artifacts (models/maintenance/train_plant.py)
+        into the profile's model.artifacts, or --artifacts (models/maintenance/train_plant.py);
+        --model-name: the registered name (default <plant_id>-failure-lgbm; the retraining steward
+        passes arm-failure-lgbm for the simulator plant)
 
 --failures: arm_id,failure_time,mode,repaired_at[,kind] (epoch ms or ISO 8601; kind FAILURE, the
 default, or MAINTENANCE); --failures-topic reads the plant's events from factory.failure-events.v1.
@@ -53,6 +55,7 @@ const OPTIONS = {
   trials: { type: 'string' },
   work: { type: 'string' },
   artifacts: { type: 'string' },
+  'model-name': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -156,7 +159,11 @@ export async function run(args: string[]): Promise<number> {
         const plant = loadPlant(values.profile);
         // Absolute paths: the trainer runs in models/maintenance (its modules import each other by name).
         const work = resolve(values.work ?? join(REPO_ROOT, '.data', 'plants', plant.profile.plant_id));
-        await exportTo(join(work, 'train'), plant, mappedFile(values.readings, values.mapping, plant.profile), { failureEvents: await failureEventsOf(values, plant.profile.plant_id) });
+        // --from-topic: what the plant sent lately (the retraining steward's default), as `export --from-topic` reads it.
+        const history: HistorySource = values['from-topic']
+          ? { items: await topicReadings({ ...kafkaSource(plant.profile.plant_id), topic: values.topic }), source: `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}` }
+          : mappedFile(values.readings, values.mapping, plant.profile);
+        await exportTo(join(work, 'train'), plant, history, { failureEvents: await failureEventsOf(values, plant.profile.plant_id) });
         const trainerArgs = ['--profile', resolve(values.profile!), '--train', join(work, 'train')];
         if (values['test-readings']) {
           await exportTo(join(work, 'test'), plant, mappedFile(values['test-readings'], values.mapping, plant.profile), { armPrefix: 'test-', endRul: values['test-end-rul'] });
@@ -164,6 +171,7 @@ export async function run(args: string[]): Promise<number> {
         }
         if (values.trials) trainerArgs.push('--trials', values.trials);
         if (values.artifacts) trainerArgs.push('--out', resolve(values.artifacts));
+        if (values['model-name']) trainerArgs.push('--model-name', values['model-name']);
         const code = await runTrainer(trainerArgs);
         // A new model version in MLflow when a tracking server answers (cli/models.ts), else one line.
         if (code === 0) await (await import('./models.ts')).registerAfterTraining('failure', resolve(values.artifacts ?? join(REPO_ROOT, plant.profile.model.artifacts)));

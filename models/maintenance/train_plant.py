@@ -133,6 +133,7 @@ def main(argv=None) -> int:
     ap.add_argument("--train", type=Path, required=True, help="export directory of the training history")
     ap.add_argument("--test", type=Path, help="export directory used only for evaluation (default: hold out arms of --train)")
     ap.add_argument("--out", type=Path, help="artifacts directory (default: the profile's model.artifacts)")
+    ap.add_argument("--model-name", help="registered model name (default <plant_id>-failure-lgbm; the simulator plant's is arm-failure-lgbm)")
     add_tuning_options(ap)
     ap.add_argument("--folds", type=int, default=5, help="grouped cross-validation folds over training arms")
     ap.add_argument("--holdout-share", type=float, default=0.2, help="share of arms held out for evaluation without --test")
@@ -199,7 +200,7 @@ def main(argv=None) -> int:
         "clear_threshold_rule": f"{CLEAR_FACTOR} x threshold (as the simulator's model)", "clear_after": 3, "cooldown_ms": 30 * 60_000,
         "training_data": data["train"], "evaluation_data": data["evaluation"], "params": prod["params"], "best_iteration": prod["best_iteration"],
         "metrics": {"test_pr_auc": prod["test_pr_auc"], "test_at_threshold": prod["test_at_threshold"], "cv_pr_auc": prod["val_pr_auc"]},
-    }, REPO, model_name=f"{plant}-failure-lgbm", feature_names=names, spec=spec)
+    }, REPO, model_name=args.model_name or f"{plant}-failure-lgbm", feature_names=names, spec=spec)
     from make_references import write_model_reference
 
     # the drift monitor's reference (docs/models.md, Drift): the training arms' rows and their predictions

@@ -41,6 +41,8 @@ export interface PromoteOptions {
   publisher: LifecyclePublisher;
   progress?: (line: string) => void;
   now?: () => number;
+  /** The steward's automatic promotion after a clean canary is audited as AUTO_PROMOTED instead of PROMOTED (same gates). */
+  auditAs?: 'AUTO_PROMOTED';
 }
 
 export interface PromoteResult {
@@ -90,7 +92,7 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   if (passed) await o.client.setAlias(o.name, o.to, o.version);
 
   const event = lifecycleEvent({
-    event: passed ? 'PROMOTED' : 'REFUSED', n, model_name: o.name, registry_version: o.version, model_version: tagOf(mv.tags, TAG.modelVersion) ?? null,
+    event: passed ? (o.auditAs ?? 'PROMOTED') : 'REFUSED', n, model_name: o.name, registry_version: o.version, model_version: tagOf(mv.tags, TAG.modelVersion) ?? null,
     alias: o.to, previous_version: previous?.version ?? null, actor: o.by, reason: o.reason, gates, numbers, occurred_at: at,
     rule: passed ? null : gates.filter((g) => !g.ok).map((g) => g.name).join(','),
   });
