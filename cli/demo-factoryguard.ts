@@ -14,17 +14,24 @@ import { startProcessor, type RuntimeOptions } from '../streams/runtime/kafka-ru
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../streams/runtime/serde.ts';
 import { failureModelDeclaration } from '../streams/maintenance/model.ts';
-import { maintenanceScorer } from '../streams/maintenance/topology.ts';
+import { PROCESSORS } from '../streams/processors.ts';
 import { formatAlert } from './alerts.ts';
+import { serviceEnv } from './env.ts';
 
 const HOURS = 48;
 const ARMS = 24;
 
-export async function demoFactoryGuard(options: RuntimeOptions, say: (line: string) => void): Promise<void> {
-  // The declaration only: the runtime loads the ONNX graph for the processor (a session here would sit unused).
+/** The wall-clock range in which the scorer took in this run's readings (what `replay` reads again). */
+export interface ScoredRange { fromMs: number; toMs: number }
+
+export async function demoFactoryGuard(options: RuntimeOptions, say: (line: string) => void): Promise<ScoredRange> {
+  // The declaration only, for the threshold line: the processor serves `arm-failure-lgbm@champion`
+  // from the MLflow registry (seeded from the committed folder), or the committed folder without one.
   const model = failureModelDeclaration();
-  const scorer = await startProcessor(maintenanceScorer(model), { ...options, metricsPort: 0 });
-  say(`processor maintenance-scorer running (${model.name} ${model.version}, alert threshold ${model.meta.threshold.toFixed(3)}): http://127.0.0.1:${scorer.httpPort}/metrics`);
+  const env = serviceEnv();
+  const scorer = await startProcessor(await PROCESSORS['maintenance-scorer'].load(), { ...options, metricsPort: 0, modelEnv: env });
+  const served = env.MLFLOW_TRACKING_URI ? `${model.name}@champion from ${env.MLFLOW_TRACKING_URI}` : `${model.name} ${model.version}, committed`;
+  say(`processor maintenance-scorer running (${served}; alert threshold ${model.meta.threshold.toFixed(3)}): http://127.0.0.1:${scorer.httpPort}/metrics`);
   // Fresh arm ids per run, so this run's windows do not meet an earlier run's state in Redis.
   const firstArm = 1000 + randomInt(0, 8_000);
   const start = Math.floor((Date.now() - HOURS * HOUR_MS - 120_000) / 60_000) * 60_000;
@@ -33,6 +40,7 @@ export async function demoFactoryGuard(options: RuntimeOptions, say: (line: stri
   const stateDir = mkdtempSync(join(tmpdir(), 'streamscore-demo-gateway-'));
   const gateway = await Gateway.start({ gatewayId: 'gw-demo', plantId: 'plant-demo', brokers: options.kafkaBrokers, schemaRegistryUrl: options.schemaRegistryUrl, stateDir, spool: { policy: 'block' }, log: options.logger! });
   const t0 = Date.now();
+  const fromMs = t0 - 1_000;
   await gateway.run((function* () {
     for (const r of simulator.readings()) yield { kind: 'reading' as const, reading: r, line: 0 };
   })());
@@ -53,6 +61,7 @@ export async function demoFactoryGuard(options: RuntimeOptions, say: (line: stri
     if (scoredIn >= sent && scoredIn === previous) break;
     await new Promise((r) => setTimeout(r, 1_000));
   }
+  const toMs = Date.now();
   const kafka = createKafka('streamscore-demo-alerts', options.kafkaBrokers, options.logger!);
   const serde = new AvroSerde(new ConfluentSchemaStore(options.schemaRegistryUrl));
   serde.useReader(TOPICS.maintenanceAlerts.name, loadSchema(TOPICS.maintenanceAlerts.schema));
@@ -81,4 +90,5 @@ export async function demoFactoryGuard(options: RuntimeOptions, say: (line: stri
   say(`alerts on ${TOPICS.maintenanceAlerts.name} for this run's arms: ${alerts.length}`);
   for (const a of alerts.sort((x, y) => x.event_time - y.event_time)) say(formatAlert(a, process.stdout.isTTY));
   if (scoredIn < sent) say(`(the scorer had taken in ${scoredIn} of ${sent} readings when the demo stopped waiting)`);
+  return { fromMs, toMs };
 }

@@ -17,6 +17,7 @@ import { demoFactoryGuard } from './demo-factoryguard.ts';
 import { demoSparkScale } from './demo-sparkscale.ts';
 import { demoVision } from './demo-vision.ts';
 import { demoDocuments } from './demo-documents.ts';
+import { demoPromotion, demoReplay, DEMO_MODEL } from './demo-models.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -67,7 +68,9 @@ export async function run(args: string[]): Promise<number> {
   const dead = (await counter('streamscore_dlq_records_total').get()).values;
   say(`sensor-validation: ${out} readings validated -> ${TOPICS.sensorReadingsValidated.name}`);
   for (const d of dead) say(`  dead letters (${d.labels.stage}): ${d.value} -> ${dlqTopic(TOPICS.sensorReadings.name)}`);
-  await demoFactoryGuard(options, say);
+  const scored = await demoFactoryGuard(options, say);
+  await demoReplay(scored, say);
+  await demoPromotion(say);
   const sparkScaleOk = await demoSparkScale(options, say);
   const vision = await demoVision(options, say);
   const documents = await demoDocuments(options, say);
@@ -87,6 +90,8 @@ export async function run(args: string[]): Promise<number> {
   say(`  vision         npx streamscore run vision-qc   +   npx streamscore camera simulate --fps 5 --cameras 2   +   npx streamscore vision live   |   npx streamscore vision inspect IMAGE --json`);
   say(`  documents API  ${documents.apiUrl}/v1/documents  (while the demo runs)   |   npx streamscore run documents + npx streamscore documents api`);
   say(`  lexiscan       npx streamscore documents extract streams/documents/fixtures/*.pdf --json   |   npx streamscore documents search --law US-TX`);
+  if (env.MLFLOW_TRACKING_URI) say(`  models         MLflow UI ${env.MLFLOW_TRACKING_URI} (runs, versions, aliases, lineage of every model)   |   npx streamscore models list   |   npx streamscore models history ${DEMO_MODEL}`);
+  say(`  replay         npx streamscore replay maintenance-scorer --from <ISO time> --to now [--model NAME@VERSION] [--out replay.jsonl]`);
   say(`  stack          npx streamscore infra status   |   npx streamscore infra down   |   npx streamscore spark down`);
   if (follow) {
     say('following: the processor keeps running; Ctrl-C stops it');
