@@ -5,7 +5,7 @@
 // Each random process has its own seeded stream (failure, tool change, heavy job, recalibration,
 // sensor noise), so the times of events do not depend on how often the arm is sampled.
 import type { FailureMode, FailureRecord, PlantConditions, SimEvent } from './plant-simulator.ts';
-import { Rng, mixSeed } from './random.ts';
+import { Rng, mixSeed } from '../streams/runtime/random.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;

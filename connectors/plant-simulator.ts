@@ -11,7 +11,7 @@
 // 500 arms are simulated, and failure/disturbance times do not depend on the sample interval.
 import type { SensorReading } from '../schemas/generated/types.ts';
 import { arm, type ArmModel, type ArmSample } from './plant-arm.ts';
-import { Rng, mixSeed } from './random.ts';
+import { Rng, mixSeed } from '../streams/runtime/random.ts';
 import { applyDrift, driftProblems, type SimulatorDrift } from './simulator-drift.ts';
 
 export const HOUR_MS = 3_600_000;

@@ -2,7 +2,7 @@
 // around plausible operating points with noise. (The plant simulator with degradation and failures
 // is connectors/plant-simulator.ts; this is only enough data to show the path end to end.)
 import type { SensorReading } from '../schemas/generated/types.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../streams/runtime/random.ts';
 
 export { seededRandom };
 

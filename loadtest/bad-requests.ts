@@ -2,7 +2,7 @@
 // or an attacker sends. Shared by the fuzz test (streams/maintenance/scoring-api.test.ts) and the
 // bad-request storm benchmark (loadtest/api-bad-requests.ts). Every one of them must get a 4xx.
 import { Agent, request } from 'node:http';
-import { seededRandom } from '../connectors/random.ts';
+import { seededRandom } from '../streams/runtime/random.ts';
 
 export interface RawRequest {
   kind: string;

@@ -11,7 +11,7 @@
 // Every draw is seeded from the customer id (customerSeed), so a row gives the same events on every
 // run, and with the ibm-telco mapping exactly the events of telcoEvents (plus ACCOUNT_OPENED).
 import type { BillingEvent, BillingEventType } from '../../schemas/generated/types.ts';
-import { Rng, mixSeed } from '../random.ts';
+import { Rng, mixSeed } from '../../streams/runtime/random.ts';
 import { billingEvent, centsToAmount, compactDate } from './billing-events.ts';
 import type { CustomerMapping, UsagePeriod } from './customer-mapping.ts';
 import type { MappedCustomer } from './customer-rows.ts';

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../infra/stack/config.ts';
-import { Rng, mixSeed } from '../random.ts';
+import { Rng, mixSeed } from '../../streams/runtime/random.ts';
 import { poisson } from './subscriber-model.ts';
 
 export const BIGML_LAYOUT_SAMPLE = join(REPO_ROOT, 'connectors', 'samples', 'churn-bigml-layout-sample.csv');

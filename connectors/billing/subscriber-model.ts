@@ -12,7 +12,7 @@
 // State lives in typed arrays indexed by subscriber (Subscribers), ~70 bytes a subscriber, so
 // millions fit. Each subscriber's draws come from its own seeded stream per day, so subscriber k
 // behaves the same however many subscribers are simulated beside it.
-import { Rng, mixSeed } from '../random.ts';
+import { Rng, mixSeed } from '../../streams/runtime/random.ts';
 import { PAYMENT_METHODS } from './billing-events.ts';
 import { BILL, CANCELLATION, COMPLAINT, PAYMENT, PLAN_CHANGE, type EventBuffer } from './event-buffer.ts';
 

@@ -12,7 +12,7 @@
 // subscribers x 90 days = 35 M events in 38 s, ~3.9 events a subscriber-day), so 1 M subscribers
 // x 90 days (~350 M events) take about 6-7 minutes to generate.
 import type { BillingEvent } from '../../schemas/generated/types.ts';
-import { Rng, mixSeed } from '../random.ts';
+import { Rng, mixSeed } from '../../streams/runtime/random.ts';
 import { PAYMENT_METHODS, billingEvent, centsToAmount, compactDate } from './billing-events.ts';
 import { BILL, CALL, CANCELLATION, COMPLAINT, DATA_SESSION, EVENT_TYPES, EventBuffer, PAYMENT, PLAN_CHANGE, SMS } from './event-buffer.ts';
 import { COMPLAINT_CATEGORIES, DAY_MS, HOUR_MS, LATE_FLAG, PLANS, Subscribers, beginDay, initSubscriber, poisson } from './subscriber-model.ts';

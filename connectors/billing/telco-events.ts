@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { REPO_ROOT } from '../../infra/stack/config.ts';
 import type { BillingEvent } from '../../schemas/generated/types.ts';
-import { Rng, mixSeed } from '../random.ts';
+import { Rng, mixSeed } from '../../streams/runtime/random.ts';
 import { type PaymentMethod, billingEvent, centsToAmount, compactDate } from './billing-events.ts';
 import { poisson } from './subscriber-model.ts';
 

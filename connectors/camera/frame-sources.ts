@@ -6,7 +6,7 @@
 //   - FolderSequence: the files of a folder in order, sent as they are (JPEG/PNG) or converted to PNG.
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { Rng, mixSeed } from '../random.ts';
+import { Rng, mixSeed } from '../../streams/runtime/random.ts';
 import { CameraJitter, DEFAULT_JITTER, applyJitter, type JitterLimits, type RawImage } from './line-jitter.ts';
 import type { DeepPcbImage } from './image-files.ts';
 

@@ -5,7 +5,7 @@
 //   - position: the conveyor never stops a board at exactly the same place: a shift of a few pixels;
 //   - sensor noise: Gaussian read noise on every pixel.
 // Pure and seeded (connectors/random.ts): a camera's k-th frame is the same on every run.
-import { Rng, mixSeed } from '../random.ts';
+import { Rng, mixSeed } from '../../streams/runtime/random.ts';
 
 export interface JitterLimits {
   /** Largest shift in pixels, each axis (default 4). */

@@ -1,6 +1,6 @@
 // The runtime is a library every pipeline and edge uses: it must not reach into the dev stack
-// (infra/) or into one pipeline's folder, and the edges (connectors/) must not import a pipeline's
-// rules (shared rules live next to the schema they check, e.g. schemas/factory/sensor-reading-rules.ts).
+// (infra/), into the edges (connectors/ use the runtime, not the other way round) or into one
+// pipeline's folder, and the edges must not import a pipeline's rules (shared rules live next to the schema they check, e.g. schemas/factory/sensor-reading-rules.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -30,13 +30,13 @@ function pipelineFolders(): string[] {
     .map((e) => `streams/${e.name}/`);
 }
 
-test('streams/runtime imports nothing from infra/ or from a pipeline folder', () => {
+test('streams/runtime imports nothing from infra/, connectors/ or a pipeline folder', () => {
   const pipelines = pipelineFolders();
   assert.ok(pipelines.includes('streams/maintenance/') && pipelines.includes('streams/sensor-validation/'), `pipeline folders found: ${pipelines.join(', ')}`);
   const imports = importsUnder('streams/runtime');
   assert.ok(imports.length > 50, 'the scan found the runtime imports');
-  const offending = imports.filter(({ target }) => target.startsWith('infra/') || pipelines.some((p) => target.startsWith(p)));
-  assert.deepEqual(offending, [], 'the runtime must get what it needs through its config (env) or from schemas/, never from infra/ or a pipeline');
+  const offending = imports.filter(({ target }) => target.startsWith('infra/') || target.startsWith('connectors/') || pipelines.some((p) => target.startsWith(p)));
+  assert.deepEqual(offending, [], 'the runtime must get what it needs through its config (env) or from schemas/, never from infra/, an edge (connectors/) or a pipeline');
 });
 
 test("connectors/ import no pipeline's rules", () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { TOPICS, dlqSpec, dlqTopic, loadSchema } from '../../schemas/topics.ts';
-import { mixSeed, seededRandom } from '../../connectors/random.ts';
+import { mixSeed, seededRandom } from '../../streams/runtime/random.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { RedisState } from '../../streams/runtime/state/redis-state.ts';

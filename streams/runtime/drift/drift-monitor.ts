@@ -4,7 +4,7 @@
 // the rate. A window spans `windowMs` of event time and is judged every `stepMs` (sliding), once it
 // is full (the monitor has seen a whole window since it started) and holds minRecords; without
 // windowMs, every minRecords records make a window. The rule and its tuning: docs/models.md, "Drift".
-import { seededRandom } from '../../../connectors/random.ts';
+import { seededRandom } from '../random.ts';
 import { binIndex, ksTwoSample, psi } from './drift-stats.ts';
 import { PREDICTION, type FeatureReference, type ModelReference } from './reference.ts';
 

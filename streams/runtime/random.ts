@@ -1,4 +1,4 @@
-// Seeded randomness shared by the sample readings and the plant simulator: the same seed gives the
+// Seeded randomness shared by the simulators (readings, billing, camera) and the runtime (the drift reservoir): the same seed gives the
 // same numbers on every machine and Node version (no Math.random, no platform RNG).
 
 /** mulberry32: a tiny, well-known seeded PRNG returning uniforms in [0, 1). */
