@@ -16,6 +16,10 @@ export interface RolloutRules {
   /** Roll back when PSI(challenger scores, champion scores) exceeds this. */
   max_score_psi: number;
   canary_fraction: number;
+  /** Delayed labels (rollout/performance-feed.ts): roll back when the challenger's precision is below the champion's by more than this. */
+  precision_margin?: number;
+  /** ... once the challenger has at least this many judged alerts (true + false positives). */
+  min_judged_alerts?: number;
 }
 
 export interface ModelPolicy {

@@ -7,7 +7,8 @@
 //   p99_latency  challenger p99 handle time per record > max_p99_latency_ratio x champion's
 //   score_psi    PSI(challenger scores in champion-decile bins) > max_score_psi (for a shadow,
 //                only once its own state is warm: Challenger.coldUntil)
-//   + any pluggable rule (e.g. delayed-label precision; see precisionRule).
+//   precision    delayed-label precision below the champion's (rollout/performance-feed.ts, a rule
+//                passed in `extraRules`, as any further rule can be).
 // On a breach the challenger stops serving here at once (before the next chunk), then rollback.ts
 // deletes the alias, tags the version and publishes ROLLED_BACK; other instances drop it within one
 // poll of the watcher. Bound: a breach is acted on at the first chunk after both roles have
@@ -170,20 +171,6 @@ function windowStats(entries: Entry[]): WindowStats {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-
-/**
- * The delayed-label rule: challenger precision < champion's - margin, from a lookup of precision per
- * model version (models.performance.v1, written by the maintenance-outcomes processor). Not wired by
- * the runner yet: precision arrives per event-time day, long after a rollout window, and its
- * producer is not committed; a deployment that has it passes this in `extraRules`.
- */
-export function precisionRule(precisionOf: (model: string, version: string | 'champion') => number | null, margin: number): RolloutRule {
-  return ({ model, version }) => {
-    const [challenger, champion] = [precisionOf(model, version), precisionOf(model, 'champion')];
-    if (challenger === null || champion === null || challenger >= champion - margin) return null;
-    return { rule: 'precision', detail: `delayed-label precision ${challenger.toFixed(3)} vs champion ${champion.toFixed(3)} (-${margin} allowed)`, numbers: { challenger_precision: challenger, champion_precision: champion, margin } };
-  };
-}
 
 const POLICY_FILE = new URL('../../../models/policy/policy.json', import.meta.url);
 

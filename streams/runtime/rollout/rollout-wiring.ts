@@ -17,13 +17,14 @@ import type { ModelResolver } from '../model-registry/resolver.ts';
 import { RolloutController, policyRolloutRules, type RolloutRule } from '../model-registry/rollout-controller.ts';
 import { rollBack } from '../model-registry/rollout.ts';
 import { readWantedChallenger, type OpenChallengerOptions, type WantedChallenger } from './challenger.ts';
+import { PerformanceFeed, delayedLabelPrecisionRule } from './performance-feed.ts';
 import { RolloutRunner } from './rollout-chunk.ts';
 import { createRolloutMetrics } from './rollout-metrics.ts';
 
 export interface RolloutSettings {
   /** The rules per model: models/policy/policy.json's `rollout` over rollout_defaults by default. */
   rulesFor?: (model: string) => RolloutRules;
-  /** Rules beyond the built-in three (e.g. controller precisionRule). */
+  /** Rules beyond the built-in ones (the delayed-label precision rule is always added). */
   extraRules?: RolloutRule[];
   shadowTimeoutMs?: number;
 }
@@ -57,10 +58,19 @@ export function runnerRollout(o: {
   const metrics = createRolloutMetrics(o.metrics.registry);
   let publisher: Promise<LifecyclePublisher> | null = null;
   const actor = `rollout-controller/${serving.served.name}/${o.instanceId ?? hostname()}`;
+  // Delayed-label precision per version, read from models.performance.v1 once a challenger is served.
+  const performance = new PerformanceFeed({ client, log });
+  let performanceStarted: Promise<void> | null = null;
+  const startPerformanceFeed = () => {
+    performanceStarted ??= Promise.resolve().then(() => performance.start(o.kafka(), o.schemaRegistryUrl)).catch((err: unknown) => {
+      log.warn({ err: String(err) }, 'models.performance.v1 could not be read: the delayed-label precision rule waits for the next challenger poll');
+      performanceStarted = null;
+    });
+  };
   const controller = new RolloutController({
     processor: serving.served.name,
     rulesFor: o.settings?.rulesFor ?? policyRolloutRules(),
-    extraRules: o.settings?.extraRules,
+    extraRules: [...(o.settings?.extraRules ?? []), delayedLabelPrecisionRule(performance)],
     metrics,
     log,
     rollBack: async (r) => {
@@ -73,9 +83,15 @@ export function runnerRollout(o: {
     challengerOptions: { serving, fetch: async (w) => (await resolver.resolve({ name: w.slot, committedDir: '' }, w.version)).dir, openState: (d, namespace) => openStores(d.state, backendOf(d), namespace) },
     controller,
     runner: new RolloutRunner({ processor: serving.served.name, log, metrics, controller, shadowTimeoutMs: o.settings?.shadowTimeoutMs }),
-    wanted: () => readWantedChallenger(client, serving.served.slots, log, (slot, version) => controller.rolledBack(slot, version)),
+    async wanted() {
+      const w = await readWantedChallenger(client, serving.served.slots, log, (slot, version) => controller.rolledBack(slot, version));
+      if (w) startPerformanceFeed();
+      return w;
+    },
     async close() {
       await Promise.all([...controller.pending]);
+      await performanceStarted;
+      await performance.close();
       const p = await publisher?.catch(() => null);
       await p?.close().catch(() => undefined);
     },

@@ -1,0 +1,71 @@
+// Issue #12, the fourth rollback trigger: "worse precision on delayed labels". The champion v1 and a
+// canary challenger v2 serve the same model bytes (so error rate, latency and score PSI all hold);
+// models.performance.v1 says v2's alerts were mostly false (precision 0.2 on 25 judged alerts)
+// where v1's were right (0.9 on the same day). The rollout controller must roll v2 back on the
+// `precision` rule, audited like the others, and not before the challenger has enough judged alerts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelPerformance } from '../../schemas/generated/types.ts';
+import { publishPerformance } from '../../connectors/churn-publisher/performance.ts';
+import { startProcessor } from '../../streams/runtime/kafka-runner.ts';
+import { ArtifactCache } from '../../streams/runtime/model-registry/artifact-cache.ts';
+import { kafkaLifecyclePublisher } from '../../streams/runtime/model-registry/lifecycle-events.ts';
+import { policyRolloutRules } from '../../streams/runtime/model-registry/rollout-controller.ts';
+import { ModelResolver } from '../../streams/runtime/model-registry/resolver.ts';
+import { rollbacksOf, startRollout } from '../../streams/runtime/model-registry/rollout.ts';
+import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
+import { servedMaintenanceScorer } from '../../streams/maintenance/served.ts';
+import { waitUntil } from '../../infra/stack/process.ts';
+import { endpoints, quietLog, runId, runtimeOptions, testKafka } from './helpers.ts';
+import { armReadings, lifecycleEvents, produceReadings, registerPair } from './rollout-helpers.ts';
+
+// Score PSI is switched off here: canary arms are another set of keys than the champion's, and on 40
+// synthetic arms their score distributions differ by the arms alone (the rule is for a changed model).
+const rulesFor = (model: string) => ({ ...policyRolloutRules()(model), window_ms: 2_000, min_records: 300, max_score_psi: Number.MAX_VALUE, precision_margin: 0.1, min_judged_alerts: 20 });
+
+function tally(name: string, version: string, day: string, tp: number, fp: number): ModelPerformance {
+  return {
+    model_name: name, model_version: version, processor: 'maintenance-outcomes', day, label_source: 'factory.failure-events.v1', horizon_ms: 86_400_000,
+    threshold: null, true_positives: tp, false_positives: fp, false_negatives: 0, labels_caught: tp, pending: 0, precision: tp / (tp + fp), recall: 1, computed_at: Date.now(),
+  };
+}
+
+test('a canary challenger whose delayed labels show worse precision is rolled back on the precision rule, audited', { timeout: 120_000 }, async (t) => {
+  const id = runId();
+  const pair = await registerPair(id, 'labels');
+  const { name, client } = pair;
+  const kafka = testKafka();
+  const publisher = await kafkaLifecyclePublisher({ kafka, store: new ConfluentSchemaStore(endpoints().schemaRegistryUrl), log: quietLog });
+  await startRollout({ client, publisher, name, stage: 'canary', fraction: 0.5, by: 'ci', reason: 'precision test' }).finally(() => publisher.close());
+  const day = new Date().toISOString().slice(0, 10);
+  const o = { brokers: endpoints().kafkaBrokers, registryUrl: endpoints().schemaRegistryUrl, log: quietLog };
+  // Too few judged alerts for the challenger first: no rollback on 5 alerts, however bad.
+  await publishPerformance([tally(name, pair.champion.modelVersion, day, 18, 2), tally(name, pair.challenger.modelVersion, day, 1, 4)], o);
+  const resolver = new ModelResolver({ client, cache: new ArtifactCache({ client, dir: join(pair.tmp, 'cache') }), log: quietLog });
+  const scorer = await startProcessor(servedMaintenanceScorer(undefined, join(pair.tmp, 'v1')), runtimeOptions({ modelResolver: resolver, modelPollMs: 500, maxBatchRecords: 300, rollout: { rulesFor } }));
+  try {
+    await produceReadings(kafka, armReadings(id, 40, 30), 300, 100);
+    const early = (await client.getModelVersionByAlias(name, 'challenger')) === null ? await lifecycleEvents(kafka, name, (es) => es.some((e) => e.event === 'ROLLED_BACK')) : [];
+    assert.deepEqual(early.map((e) => `${e.event} ${e.rule ?? ''} ${e.reason}`), [], 'not rolled back on 5 judged alerts');
+    // The day's tally grows (a running tally: the latest record counts): 25 judged, precision 0.2.
+    await publishPerformance([tally(name, pair.challenger.modelVersion, day, 5, 20)], o);
+    const sentAt = Date.now();
+    const producing = produceReadings(kafka, armReadings(`${id}b`, 40, 30), 300, 100);
+    const gone = await waitUntil(async () => (await client.getModelVersionByAlias(name, 'challenger')) === null, 60_000, 200);
+    await producing;
+    assert.ok(gone, 'the challenger alias is deleted');
+    t.diagnostic(`rolled back ${Date.now() - sentAt} ms after the worse tally and new readings were sent`);
+    const events = await lifecycleEvents(kafka, name, (es) => es.some((e) => e.event === 'ROLLED_BACK'));
+    const event = events.find((e) => e.event === 'ROLLED_BACK')!;
+    assert.equal(event.rule, 'precision');
+    assert.equal(event.registry_version, pair.challenger.version);
+    assert.ok(Math.abs(event.numbers.challenger_precision - 0.2) < 1e-9 && Math.abs(event.numbers.champion_precision - 0.9) < 1e-9, JSON.stringify(event.numbers));
+    assert.equal(event.numbers.challenger_judged, 25);
+    assert.equal(rollbacksOf((await client.getModelVersion(name, pair.challenger.version))!)[0].record.rule, 'precision');
+  } finally {
+    await scorer.stop();
+    rmSync(pair.tmp, { recursive: true, force: true });
+  }
+});
