@@ -27,7 +27,7 @@ const USAGE = `usage: streamscore plant <command> [options]
         the plant's history, checked against its profile, in the trainer's format
         (readings.csv.gz, failures.csv, maintenance.csv, end_rul.csv, rejects.jsonl, meta.json)
   train --profile P (--readings FILE --mapping M | --from-topic [--topic T]) [--failures CSV | --failures-topic]
-        [--test-readings FILE --test-end-rul FILE] [--trials N] [--work DIR] [--artifacts DIR] [--model-name NAME]
+        [--test-readings FILE --test-end-rul FILE] [--trials N] [--smote-trials N] [--work DIR] [--artifacts DIR] [--model-name NAME]
         exports the history (and a held-out test history) and trains the plant's model
         into the profile's model.artifacts, or --artifacts (models/maintenance/train_plant.py);
         --model-name: the registered name (default <plant_id>-failure-lgbm; the retraining steward
@@ -53,6 +53,7 @@ const OPTIONS = {
   'test-readings': { type: 'string' },
   'test-end-rul': { type: 'string' },
   trials: { type: 'string' },
+  'smote-trials': { type: 'string' },
   work: { type: 'string' },
   artifacts: { type: 'string' },
   'model-name': { type: 'string' },
@@ -170,6 +171,7 @@ export async function run(args: string[]): Promise<number> {
           trainerArgs.push('--test', join(work, 'test'));
         }
         if (values.trials) trainerArgs.push('--trials', values.trials);
+        if (values['smote-trials']) trainerArgs.push('--smote-trials', values['smote-trials']);
         if (values.artifacts) trainerArgs.push('--out', resolve(values.artifacts));
         if (values['model-name']) trainerArgs.push('--model-name', values['model-name']);
         const code = await runTrainer(trainerArgs);
