@@ -4,7 +4,8 @@
 // `--local` runs them in-process on local[*] instead, as an explicit choice. `score` then publishes
 // the day's partition to telecom.churn-predictions.v1 (connectors/churn-publisher).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../infra/stack/config.ts';
@@ -17,6 +18,7 @@ import { serviceEnv } from './env.ts';
 import { describeResult, trainOnTable } from './churn-table.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { CustomerMappingError } from '../connectors/billing/customer-mapping.ts';
+import { describeChurnModel, publishBatchDrift, resolveChurnModel } from './churn-serving.ts';
 
 const USAGE = `usage: streamscore churn <command> [options]
 
@@ -29,7 +31,9 @@ const USAGE = `usage: streamscore churn <command> [options]
           AUC-ROC and AUC-PR and how many customers were scored or reported (docs/customer-tables.md)
   score   --date YYYY-MM-DD [--model-dir DIR] [--no-publish] [--force]
           the daily batch: scores the day's active subscribers into
-          <lake>/telecom/churn_predictions/score_date=DATE/, then publishes them to the topic
+          <lake>/telecom/churn_predictions/score_date=DATE/, then publishes them to the topic;
+          the model is --model-dir, else churn-30d-rf@champion from MLflow (else the committed one),
+          and the batch's drift against its reference.json goes to models.drift-alerts.v1
   publish --date YYYY-MM-DD [--force]
           publishes an already scored day (skipped when that exact content was published before)
   evaluate --date D [--model-dir DIR] [--threshold T] [--no-publish]
@@ -123,10 +127,15 @@ export async function run(args: string[]): Promise<number> {
       const date = needDate();
       if (!date) return 2;
       const master = await masterFor(values.local);
-      const jobArgs = ['--master', master, '--lake', lakeDir, '--date', date];
-      if (values['model-dir']) jobArgs.push('--model-dir', values['model-dir']);
+      // The registry's champion (or the committed model) unless --model-dir names one; drift alerts from the summary.
+      const log = createLogger({ component: 'churn-score' });
+      const model = values['model-dir'] ? null : await resolveChurnModel(serviceEnv(), process.env, log);
+      if (model) process.stdout.write(`${describeChurnModel(model)}\n`);
+      const summaryFile = join(mkdtempSync(join(tmpdir(), 'churn-score-')), 'summary.json');
+      const jobArgs = ['--master', master, '--lake', lakeDir, '--date', date, '--model-dir', values['model-dir'] ?? model!.slot.dir, '--summary-out', summaryFile];
       const code = await runSparkJob('score.py', jobArgs, lakeDir);
       if (code !== 0 || values['no-publish']) return code;
+      await publishBatchDrift(summaryFile, serviceEnv(), log, (line) => process.stdout.write(`${line}\n`));
       return publish(date);
     }
     case 'publish': {

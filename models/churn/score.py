@@ -26,6 +26,8 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from batch_drift import DEFAULT_MIN_RECORDS, batch_drift, read_reference
+from drift import PREDICTION
 from features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, event_counts, features_as_of, lake_root, read_billing_events
 from modeling import churn_probability
 from reasons import HIGH_VALUE_SHARE, high_value, segment, top_reasons
@@ -66,7 +68,7 @@ def load_model(model_dir: Path) -> tuple[PipelineModel, dict]:
 
 
 def score_day(spark: SparkSession, lake: Path, day: date, model_dir: Path, *, allow_stale_lake: bool = False,
-              predictions_lake: Path | None = None) -> dict:
+              predictions_lake: Path | None = None, drift_min_records: int = DEFAULT_MIN_RECORDS) -> dict:
     """Scores ``day`` and writes its partition under ``predictions_lake`` (default: ``lake``; the
     benchmark writes elsewhere). Returns the summary."""
     started, timings = time.perf_counter(), {}
@@ -101,12 +103,23 @@ def score_day(spark: SparkSession, lake: Path, day: date, model_dir: Path, *, al
         unscored_users(events, table).coalesce(1).write.mode("overwrite").parquet(str(unscored_path))
         by_reason = {r["reason"]: r["n"] for r in spark.read.parquet(str(unscored_path)).groupBy("reason")
                      .agg(F.count(F.lit(1)).alias("n")).collect()}
+    # The batch against the version's training reference (batch_drift.py); a model without one is not monitored.
+    reference = read_reference(model_dir)
+    drift = None
+    if reference is not None:
+        with stage("drift", timings):
+            drift = batch_drift(scored.select(*reference["features"], churn_probability(scored).alias(PREDICTION)), reference,
+                                predictions_lake or lake, day, min_records=drift_min_records)
+        for a in drift["alerts"]:
+            log(f"drift {a['state']}: {a['feature']} {a['statistic']} {a['value']:.3f} (threshold {a['threshold']})")
+    else:
+        log(f"no reference.json in {model_dir}: the batch is not checked for drift")
     table.unpersist()
     return {"score_date": day.isoformat(), "users_scored": written["n"], "users_unscored": sum(by_reason.values()),
             "unscored_by_reason": by_reason, "unscored_output": str(unscored_path), "mean_probability": written["mean"],
             "high_value": written["high_value"], "output": str(path), "model_name": meta["model_name"],
             "model_version": meta["model_version"], "events_read": counts["rows"], "timings_s": timings,
-            "seconds": round(time.perf_counter() - started, 3)}
+            "seconds": round(time.perf_counter() - started, 3), "drift": drift}
 
 
 def main(argv=None) -> int:
@@ -119,9 +132,12 @@ def main(argv=None) -> int:
     ap.add_argument("--driver-memory", default="2g")
     ap.add_argument("--no-ui", action="store_true", help="no Spark UI (tests)")
     ap.add_argument("--summary-out", type=Path, help="also write the summary JSON to this file")
+    ap.add_argument("--drift-min-records", type=int, default=DEFAULT_MIN_RECORDS,
+                    help="a batch with fewer scored users is not judged for drift (default %(default)s)")
     args = ap.parse_args(argv)
     with spark_job("churn-score", args.master, ui=not args.no_ui, driver_memory=args.driver_memory) as spark:
-        summary = score_day(spark, lake_root(args.lake), args.date, args.model_dir, allow_stale_lake=args.allow_stale_lake)
+        summary = score_day(spark, lake_root(args.lake), args.date, args.model_dir, allow_stale_lake=args.allow_stale_lake,
+                            drift_min_records=args.drift_min_records)
     if args.summary_out:
         args.summary_out.write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary), flush=True)

@@ -24,6 +24,7 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from make_reference import write_training_reference
 from features import (CATEGORICAL_FEATURES, LABEL, LABEL_HORIZON_DAYS, NUMERIC_FEATURES, billing_events_dir, event_counts,
                       features_as_of, lake_root, read_billing_events)
 from modeling import (GRIDS, HELDOUT_PERCENT, MODEL_KINDS, best_index, best_params, choose_threshold, evaluate, evaluator, out_of_fold,
@@ -187,6 +188,9 @@ def train_model(spark, args, timings: dict | None = None) -> dict:
     meta["physical_plan"]["profile_s"] = profile
     meta["bottleneck"] = bottleneck(facts, profile, timings, meta["training_data"])
     write_meta(args.out / "model-meta.json", meta)
+    # The version's training distributions, for the daily batch's drift check (batch_drift.py)
+    write_training_reference(models[chosen], train, args.out, meta["model_name"], meta["model_version"],
+                             source=f"training rows at cut-off(s) {', '.join(meta['cutoffs'])} (not held out)")
     args.card.write_text(model_card(meta))
     log(f"chose {MODEL_KINDS[chosen]}; wrote {model_dir}, {args.out / 'model-meta.json'}, {args.card}")
     log(f"bottleneck: {meta['bottleneck']}")

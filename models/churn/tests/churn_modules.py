@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 CHURN_DIR = Path(__file__).resolve().parents[1]
-NAMES = ("spark_session", "features", "modeling", "reasons", "report", "train", "score", "devlake", "bench")
+NAMES = ("spark_session", "features", "modeling", "reasons", "report", "drift", "batch_drift", "make_reference", "train", "score",
+         "devlake", "bench")
 
 
 def _load() -> dict:
@@ -36,3 +37,5 @@ train = _modules["train"]
 score = _modules["score"]
 devlake = _modules["devlake"]
 bench = _modules["bench"]
+drift = _modules["drift"]
+batch_drift = _modules["batch_drift"]
