@@ -11,6 +11,7 @@ import { FileModelSource, type LoadedModel } from '../runtime/models.ts';
 import { analyzePages } from './analyze.ts';
 import { extractDocument, OCR_MODES, type Extraction, type ExtractionSteps, type OcrMode } from './extract.ts';
 import { DEFAULT_NER_MODEL_DIR, nerModelSpec, type NerModelSpec } from './ner/model.ts';
+import { documentDriftValues } from './drift.ts';
 import { closeTesseract, DEFAULT_DOCUMENT_LIMITS, DocumentRejectedError, ocrImage, ocrPdfPage, readPdfPages } from './pages/index.ts';
 
 export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--json] [--ocr auto|always|never] [--model DIR] [--pages-out DIR]
@@ -42,6 +43,8 @@ export function reportOf(file: string, r: Extraction, spec: NerModelSpec, ms: nu
     model_name: spec.name,
     model_version: spec.version,
     ner_tokens: r.nerTokens,
+    // The processor's drift sample of this document (drift.ts; NaN is written as null): what a reference is made of.
+    drift: documentDriftValues(r),
     elapsed_ms: Math.round(ms),
   };
 }

@@ -16,6 +16,10 @@ import { extractDocument, type ExtractionSteps } from './extract.ts';
 import type { NerModelSpec } from './ner/model.ts';
 import { DocumentRejectedError, type PageText, type PdfPages } from './pages/index.ts';
 import type { DocumentJob } from './task.ts';
+import { dirname } from 'node:path';
+import { readModelReference } from '../runtime/drift/reference.ts';
+import type { DriftDeclaration } from '../runtime/drift/processor-drift.ts';
+import { documentDriftValues } from './drift.ts';
 
 const TASK_MODULE = fileURLToPath(new URL('./task.ts', import.meta.url));
 
@@ -27,6 +31,17 @@ export interface DocumentsOptions {
 // A 300 dpi page OCRs in 3-6 s on one core and a 100-page contract's NER takes ~20 s; two minutes
 // is a step that will not finish (a pathological page), not a slow one.
 export const DEFAULT_DOCUMENTS_OPTIONS: DocumentsOptions = { stepDeadlineMs: 120_000 };
+
+/**
+ * Drift windows of the NER model: every 150 documents, whenever they come. A legal team sends tens
+ * of contracts a day, unevenly (none at weekends, many at a quarter's end), and a document's
+ * features do not follow the clock as a plant's temperatures do, so a window counts documents, not
+ * hours: then each window has the same power. 150, because PSI's sampling noise over 10 bins is
+ * about 9/n per side: on uploads drawn from the reference itself, windows of 60 documents (a week
+ * at 12 a day) reached PSI 0.8 (99th percentile), of 150 0.17. docs/models.md "Drift" has
+ * the reference's size and what that means for small shifts.
+ */
+export const DOCUMENTS_DRIFT_WINDOWING = { windowMs: null, minRecords: 150 };
 
 class UploadProblem extends Error {}
 
@@ -81,7 +96,10 @@ function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: Ner
   };
 }
 
-export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, options: DocumentsOptions = DEFAULT_DOCUMENTS_OPTIONS) {
+export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, options: DocumentsOptions = DEFAULT_DOCUMENTS_OPTIONS, extra: { drift?: Partial<DriftDeclaration> } = {}) {
+  // The version's reference.json (models/documents/make_reference.py), when it is this version's.
+  const ref = readModelReference(dirname(model.file));
+  const references = ref && ref.model_name === model.name && ref.model_version === model.version ? [ref] : [];
   return defineProcessor({
     name: 'documents',
     description: `Extracts parties, dates, amounts, governing law and termination clauses from contracts (PDF text layer or OCR per page) with ${model.name} ${model.version}, validated by rules; results needing a person also go to the review topic.`,
@@ -92,6 +110,7 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
       'a result is a pure function of the document and the model, keyed by document_id: a document re-delivered after a crash yields the same entities, which the index and the API upsert by document_id; OCR of a scan takes seconds per page, so a transaction per batch would only add latency',
     models: [model],
     workers: { module: TASK_MODULE, recordDeadlineMs: options.stepDeadlineMs },
+    drift: { references, ...DOCUMENTS_DRIFT_WINDOWING, ...extra.drift },
     validate: (upload: DocumentUpload) => documentIdProblem(upload.document_id),
     async handle(records: InputRecord<DocumentUpload>[], ctx) {
       const perRecord: OutputRecord[][] = records.map(() => []);
@@ -126,7 +145,9 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
             sha256: upload.sha256.toLowerCase(),
             text_blob_uri: texts.uri,
           };
-          perRecord[i].push({ topic: TOPICS.documentEntities, key: upload.document_id, value, source: record });
+          // The upload time dates the windows (they count documents): when it came, not when its OCR finished.
+          const drift = { model: model.name, version: model.version, eventTime: upload.uploaded_at, values: documentDriftValues(result) };
+          perRecord[i].push({ topic: TOPICS.documentEntities, key: upload.document_id, value, source: record, drift });
           if (value.needs_review) perRecord[i].push({ topic: TOPICS.documentReview, key: upload.document_id, value, source: record });
         }),
       );
