@@ -8,24 +8,18 @@
 // population: loadtest/drift-false-alarms.ts measures that reference on 200 held-out arms instead.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DAY_MS, HOUR_MS, PlantSimulator } from '../../connectors/plant-simulator.ts';
 import type { SimulatorDrift } from '../../connectors/simulator-drift.ts';
 import { TOPICS } from '../../schemas/topics.ts';
 import type { DriftAlert } from '../../schemas/generated/types.ts';
 import { DriftMonitor } from '../runtime/drift/drift-monitor.ts';
 import type { DriftDeclaration, DriftSample } from '../runtime/drift/processor-drift.ts';
-import { PREDICTION, parseModelReference, type ModelReference } from '../runtime/drift/reference.ts';
+import type { ModelReference } from '../runtime/drift/reference.ts';
+import { noPythonReference, pythonReference } from '../runtime/drift/python-reference.ts';
 import { ProcessorTestDriver } from '../runtime/test-driver.ts';
 import { failureModelDeclaration } from './model.ts';
 import { MAINTENANCE_DRIFT_WINDOWING, maintenanceScorer } from './topology.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const PYTHON = join(REPO, '.venv', 'bin', 'python');
 const START = Date.UTC(2025, 0, 6); // a Monday
 const ARMS = 40;
 /** One reading per sensor per 10 minutes (the scorer's bucket) keeps the run short; lag features are then NaN, and not monitored. */
@@ -70,35 +64,14 @@ async function score(o: { days: number; drift: SimulatorDrift[]; driftDeclaratio
   }
 }
 
-/** reference.json of the samples' finite features, written by models/common/reference.py (the trainers' writer). */
-function pythonReference(samples: DriftSample[], model: { name: string; version: string }): ModelReference {
-  const names = Object.keys(samples[0].values).filter((n) => n !== PREDICTION && samples.some((s) => Number.isFinite(s.values[n])));
-  const dir = mkdtempSync(join(tmpdir(), 'drift-ref-'));
-  try {
-    const table = new Float64Array(samples.length * (names.length + 1));
-    samples.forEach((s, i) => [...names, PREDICTION].forEach((n, j) => (table[i * (names.length + 1) + j] = s.values[n])));
-    writeFileSync(join(dir, 'rows.f64'), table);
-    const script = `import sys, json, numpy as np; sys.path.insert(0, ${JSON.stringify(join(REPO, 'models', 'common'))})
-from reference import write_reference
-names = ${JSON.stringify(names)}
-t = np.fromfile(${JSON.stringify(join(dir, 'rows.f64'))}).reshape(-1, len(names) + 1)
-write_reference(${JSON.stringify(dir)}, ${JSON.stringify(model.name)}, ${JSON.stringify(model.version)}, {n: t[:, i] for i, n in enumerate(names)}, t[:, -1], source="drift.test.ts: first simulated week")`;
-    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `reference.py failed: ${r.stderr}`);
-    return parseModelReference(JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')), 'test reference');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const noPython = !existsSync(PYTHON) && 'CI .venv (numpy) missing: infra/bootstrap.sh';
+const noPython = noPythonReference;
 let reference: ModelReference | null = null;
 
 test('maintenance drift: a stable run raises nothing over >= 100 windows; +4 degC on temperature raises within 144 hourly windows, and nothing else', { skip: noPython }, async () => {
   const run = await score({ days: DAYS, drift: [DRIFT] });
   const week = run.samples.filter((s) => s.eventTime >= REFERENCE_WEEK.from && s.eventTime < REFERENCE_WEEK.to);
   assert.ok(week.length > 15_000, `${week.length} predictions in the reference week`);
-  reference = pythonReference(week, run.model);
+  reference = pythonReference(week, run.model, 'drift.test.ts: first simulated week');
   // The runtime's monitor with the scorer's own windows (7 days, judged hourly), after the reference week.
   const monitor = new DriftMonitor(reference, { ...MAINTENANCE_DRIFT_WINDOWING, reservoirSize: 1_000 });
   const driftAt = START + DRIFT.startAtMs;

@@ -8,24 +8,17 @@
 // every 20 s with at least 150 frames, where the processor's own are 10 min, 1 min and 300 frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { seededRandom } from '../../connectors/random.ts';
+import { seededRandom } from '../runtime/random.ts';
 import { TOPICS } from '../../schemas/topics.ts';
 import type { DriftAlert } from '../../schemas/generated/types.ts';
 import type { DriftDeclaration, DriftSample } from '../runtime/drift/processor-drift.ts';
-import { PREDICTION, parseModelReference, type ModelReference } from '../runtime/drift/reference.ts';
+import { noPythonReference, pythonReference } from '../runtime/drift/python-reference.ts';
 import { ProcessorTestDriver } from '../runtime/test-driver.ts';
 import { visionModelSpec } from './model.ts';
 import { DEFAULT_VISION_QC_OPTIONS, visionQc } from './topology.ts';
 import { boardPixels, frame } from './test-frames.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const PYTHON = join(REPO, '.venv', 'bin', 'python');
 const START = Date.UTC(2026, 11, 6, 8);
 const SIZE = 640;
 const WINDOWING = { windowMs: 200_000, stepMs: 20_000, minRecords: 150 };
@@ -71,26 +64,6 @@ async function inspect(o: { first: number; count: number; offsetFrom?: number; d
   }
 }
 
-/** reference.json of the samples, written by models/common/reference.py (the trainers' writer). */
-function pythonReference(samples: DriftSample[], model: { name: string; version: string }): ModelReference {
-  const names = Object.keys(samples[0].values).filter((n) => n !== PREDICTION);
-  const dir = mkdtempSync(join(tmpdir(), 'vision-drift-ref-'));
-  try {
-    writeFileSync(join(dir, 'rows.f64'), Float64Array.from(samples.flatMap((s) => [...names, PREDICTION].map((n) => s.values[n]))));
-    const script = `import sys, numpy as np; sys.path.insert(0, ${JSON.stringify(join(REPO, 'models', 'common'))})
-from reference import write_reference
-names = ${JSON.stringify(names)}
-t = np.fromfile(${JSON.stringify(join(dir, 'rows.f64'))}).reshape(-1, len(names) + 1)
-write_reference(${JSON.stringify(dir)}, ${JSON.stringify(model.name)}, ${JSON.stringify(model.version)}, {n: t[:, i] for i, n in enumerate(names)}, t[:, -1], source="vision drift.test.ts: reference frames")`;
-    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `reference.py failed: ${r.stderr}`);
-    return parseModelReference(JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')), 'test reference');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const noPython = !existsSync(PYTHON) && 'CI .venv (numpy) missing: infra/bootstrap.sh';
 
 test('vision-qc declares drift with the committed model\'s reference (brightness mean and std, defect probability)', () => {
   const spec = visionModelSpec();
@@ -101,12 +74,12 @@ test('vision-qc declares drift with the committed model\'s reference (brightness
   assert.deepEqual(Object.keys(drift.references[0].features).sort(), ['brightness_mean', 'brightness_std']);
 });
 
-test('vision drift: stable frames raise nothing; a brighter lamp raises brightness within 5 steps, as DriftAlerts on the topic', { skip: noPython, timeout: 240_000 }, async () => {
+test('vision drift: stable frames raise nothing; a brighter lamp raises brightness within 5 steps, as DriftAlerts on the topic', { skip: noPythonReference, timeout: 240_000 }, async () => {
   // 200 frames make the reference: PSI's sampling noise over 10 bins is then ~9/200 + 9/150 = 0.1, half the threshold.
   const first = await inspect({ first: 0, count: REFERENCE_FRAMES, drift: { references: [] } });
   assert.equal(first.samples.length, REFERENCE_FRAMES, 'every frame scored with a drift sample');
   assert.ok(first.samples.every((s) => s.values.brightness_mean > 0.3 && s.values.brightness_mean < 1 && s.values.brightness_std > 0), 'brightness of the model input, 0..1');
-  const reference = pythonReference(first.samples, first.spec);
+  const reference = pythonReference(first.samples, first.spec, 'vision drift.test.ts: reference frames');
   // 340 stable frames (the first full window, then 7 judged), then the lamp: 100 frames 50 grey levels brighter.
   const shiftAt = REFERENCE_FRAMES + 340;
   const run = await inspect({ first: REFERENCE_FRAMES, count: 440, offsetFrom: shiftAt, drift: { references: [reference], ...WINDOWING } });
