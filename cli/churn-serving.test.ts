@@ -43,9 +43,14 @@ test('a summary without drift (no reference.json) is said so, and nothing is sen
     // No KAFKA_BROKERS: sending anything would throw.
     await publishBatchDrift(file, {}, log, (l) => lines.push(l));
     assert.deepEqual(lines, ['churn score: drift not checked (the model has no reference.json)']);
-    writeFileSync(file, JSON.stringify({ drift: { features: [{}, {}], alerts: [], report: '/lake/telecom/churn_drift/score_date=2026-07-01/drift.json' } }));
+    writeFileSync(file, JSON.stringify({ drift: { features_judged: 2, alerts: [], report: '/lake/telecom/churn_drift/score_date=2026-07-01/drift.json' } }));
     await publishBatchDrift(file, {}, log, (l) => lines.push(l));
     assert.match(lines[1], /drift of 2 features judged \(.*drift\.json\): no alert$/);
+    // --no-publish: the alerts are named, not sent (no Kafka here: a send would fail)
+    const alert = { state: 'RAISED', statistic: 'KS', feature: 'calls_30d' };
+    writeFileSync(file, JSON.stringify({ drift: { features_judged: 17, alerts: [alert], report: 'r.json' } }));
+    await publishBatchDrift(file, null, log, (l) => lines.push(l));
+    assert.equal(lines[2], 'churn score: drift of 17 features judged (r.json): RAISED KS calls_30d (not sent: --no-publish)');
     assert.deepEqual(driftAlertsOf({ drift: null }), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });

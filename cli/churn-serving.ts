@@ -58,17 +58,18 @@ export function driftAlertsOf(summary: { drift?: { alerts?: DriftAlert[] } | nul
   return summary.drift?.alerts ?? [];
 }
 
-/** After `churn score`: one line on the batch's drift, and its alerts sent (score.py's --summary-out file). */
-export async function publishBatchDrift(summaryFile: string, env: NodeJS.ProcessEnv, log: Logger, say: (line: string) => void): Promise<void> {
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { drift?: { features?: unknown[]; alerts?: DriftAlert[]; report?: string } | null };
+/** After `churn score`: one line on the batch's drift, and its alerts sent unless `env` is null (--no-publish). */
+export async function publishBatchDrift(summaryFile: string, env: NodeJS.ProcessEnv | null, log: Logger, say: (line: string) => void): Promise<void> {
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { drift?: { features_judged?: number; alerts?: DriftAlert[]; report?: string } | null };
   if (!summary.drift) {
     say('churn score: drift not checked (the model has no reference.json)');
     return;
   }
   const alerts = driftAlertsOf(summary);
-  await publishDriftAlerts(alerts, env, log);
+  if (env) await publishDriftAlerts(alerts, env, log);
   const what = alerts.map((a) => `${a.state} ${a.statistic} ${a.feature}`).join(', ');
-  say(`churn score: drift of ${summary.drift.features?.length ?? 0} features judged (${summary.drift.report}): ${alerts.length ? `${what} -> ${TOPICS.driftAlerts.name}` : 'no alert'}`);
+  const where = env ? `-> ${TOPICS.driftAlerts.name}` : '(not sent: --no-publish)';
+  say(`churn score: drift of ${summary.drift.features_judged ?? 0} features judged (${summary.drift.report}): ${alerts.length ? `${what} ${where}` : 'no alert'}`);
 }
 
 /** Sends the alerts to models.drift-alerts.v1, keyed by model, in order (RAISED before its CLEARED). */

@@ -134,9 +134,9 @@ export async function run(args: string[]): Promise<number> {
       const summaryFile = join(mkdtempSync(join(tmpdir(), 'churn-score-')), 'summary.json');
       const jobArgs = ['--master', master, '--lake', lakeDir, '--date', date, '--model-dir', values['model-dir'] ?? model!.slot.dir, '--summary-out', summaryFile];
       const code = await runSparkJob('score.py', jobArgs, lakeDir);
-      if (code !== 0 || values['no-publish']) return code;
-      await publishBatchDrift(summaryFile, serviceEnv(), log, (line) => process.stdout.write(`${line}\n`));
-      return publish(date);
+      if (code !== 0) return code;
+      await publishBatchDrift(summaryFile, values['no-publish'] ? null : serviceEnv(), log, (line) => process.stdout.write(`${line}\n`));
+      return values['no-publish'] ? code : publish(date);
     }
     case 'publish': {
       const date = needDate();
