@@ -25,6 +25,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { serviceEnv } from '../cli/env.ts';
+import { applyTopics } from '../cli/topics.ts';
 import { failureKind } from '../cli/model-kinds.ts';
 import { durationMs, retrainPlanner } from '../cli/models-steward.ts';
 import { POLICY_FILE } from '../cli/models.ts';
@@ -60,6 +61,7 @@ const timeoutMs = durationMs(arg('timeout', '40m'), 'timeout');
 const out = arg('out', `loadtest/results/retrain-loop-${new Date().toISOString().slice(0, 10)}.json`);
 
 const env = serviceEnv();
+await applyTopics(env);
 const log = createLogger({ component: 'retrain-loop' }).child({}, { level: 'warn' });
 const t0 = Date.now();
 const timeline: { s: number; what: string }[] = [];
@@ -97,27 +99,21 @@ function child(name: string, args: string[], extraEnv: Record<string, string>, r
   });
 }
 
-// -- watch the lifecycle and drift topics (from their ends)
+// -- watch the lifecycle topic (the drift alerts are read once at the end, see driftAlertsSince)
 const kafka = createKafka('retrain-loop', brokerList(env.KAFKA_BROKERS!), log);
 const lifecycleType = avro.Type.forSchema(loadSchema(TOPICS.modelLifecycle.schema) as avro.Schema);
 const driftType = avro.Type.forSchema(loadSchema(TOPICS.driftAlerts.schema) as avro.Schema);
 const events: ModelLifecycleEvent[] = [];
-const alerts: DriftAlert[] = [];
 let finished: ModelLifecycleEvent | null = null;
-const watcher = kafka.consumer({ groupId: `retrain-loop-${t0}` });
+const watcher = kafka.consumer({ groupId: `retrain-loop-watch-${t0}` });
 await watcher.connect();
-await watcher.subscribe({ topics: [TOPICS.modelLifecycle.name, TOPICS.driftAlerts.name], fromBeginning: false });
+await watcher.subscribe({ topics: [TOPICS.modelLifecycle.name], fromBeginning: true });
 const joined = new Promise<void>((r) => watcher.on(watcher.events.GROUP_JOIN, () => r()));
 await watcher.run({
-  eachMessage: async ({ topic, message }) => {
+  eachMessage: async ({ message }) => {
     if (message.key?.toString() !== MODEL || !message.value) return;
-    if (topic === TOPICS.driftAlerts.name) {
-      const a = driftType.fromBuffer(message.value.subarray(5)) as DriftAlert;
-      alerts.push(a);
-      if (alerts.length <= 3) mark(`DriftAlert ${a.state} ${a.statistic} ${a.value.toFixed(3)} on ${a.feature} (window ending ${new Date(a.window_end).toISOString()}, ${a.window_records} records)`);
-      return;
-    }
     const e = lifecycleType.fromBuffer(message.value.subarray(5)) as ModelLifecycleEvent;
+    if (e.occurred_at < t0) return;
     events.push(e);
     mark(`${e.event}${e.alias ? ` ${e.alias}` : ''} version ${e.registry_version}${e.rule ? ` rule ${e.rule}` : ''}${e.reason ? `: ${e.reason.slice(0, 160)}` : ''}`);
     if (e.event === 'AUTO_PROMOTED' || e.event === 'RETRAIN_FAILED') finished = e;
@@ -130,7 +126,7 @@ const champion = await client.getModelVersionByAlias(MODEL, 'champion');
 if (!champion) throw new Error(`${MODEL} has no champion: streamscore models seed first`);
 mark(`${MODEL}@champion is version ${champion.version}; starting the scorer and the steward`);
 const scorer = await child('scorer', ['run', 'maintenance-scorer'], { STREAMSCORE_MODEL_POLL_MS: '2000' }, 'joined consumer group');
-const steward = await child('steward', ['models', 'steward', '--debounce', '6h', '--poll', '2s', '--policy', policyFile, '--group', `retrain-loop-${t0}`], {}, 'models steward: watching');
+const steward = await child('steward', ['models', 'steward', '--debounce', '6h', '--poll', '2s', '--policy', policyFile, '--group', `retrain-loop-steward-${t0}`], {}, 'models steward: watching');
 mark('scorer and steward up');
 
 // -- the plant: backlog as fast as it goes, then live
@@ -184,6 +180,32 @@ for (const c of [steward, scorer]) {
   c.kill('SIGTERM');
   await exited;
 }
-writeResults(out, { arms, days, mtbfDays, drift, windowMs, readingsSent: sent, failuresReported: failures.reporter.reported, driftAlerts: alerts.length, outcome: (finished as ModelLifecycleEvent | null)?.event ?? 'timeout', timeline, events, repoGates, logs: work });
+const alerts = await driftAlertsSince(t0);
+for (const a of alerts) mark(`(drift alert detected at ${((a.detected_at - t0) / 1000).toFixed(1)} s) ${a.state} ${a.statistic} ${a.value.toFixed(3)} on ${a.feature}, window ${new Date(a.window_start).toISOString()}..${new Date(a.window_end).toISOString()} (${a.window_records} records)`);
+writeResults(out, { arms, days, mtbfDays, drift, windowMs, readingsSent: sent, failuresReported: failures.reporter.reported, driftAlerts: alerts.map((a) => ({ s: (a.detected_at - t0) / 1000, state: a.state, statistic: a.statistic, feature: a.feature, value: a.value })), outcome: (finished as ModelLifecycleEvent | null)?.event ?? 'timeout', timeline, events, repoGates, logs: work });
 mark(`results in ${out}; logs in ${work}`);
+/** The model's drift alerts detected since `since`, read to the topic's end by a fresh group. */
+async function driftAlertsSince(since: number): Promise<DriftAlert[]> {
+  const topic = TOPICS.driftAlerts.name;
+  const a = kafka.admin();
+  await a.connect();
+  const [{ high }] = await a.fetchTopicOffsets(topic);
+  await a.disconnect();
+  const found: DriftAlert[] = [];
+  const reader = kafka.consumer({ groupId: `retrain-loop-drift-${Date.now()}` });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  const done = new Promise<void>((resolve) => {
+    void reader.run({ eachMessage: async ({ message }) => {
+      const alert = driftType.fromBuffer(message.value!.subarray(5)) as DriftAlert;
+      if (alert.model_name === MODEL && alert.detected_at >= since) found.push(alert);
+      if (++seen >= Number(high)) resolve();
+    } });
+  });
+  if (Number(high) > 0) await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  await reader.disconnect();
+  return found;
+}
+
 process.exit(finished && (finished as ModelLifecycleEvent).event === 'AUTO_PROMOTED' ? 0 : 1);
