@@ -84,3 +84,16 @@ test('the committed policy gives every model rules (defaults for a model without
 function stats(o: { ms?: number; errors?: number }) {
   return { records: 1000, errors: Math.round((o.errors ?? 0) * 1000), errorRate: o.errors ?? 0, p99MsPerRecord: o.ms ?? 0.1, scores: scores(200, 3) };
 }
+
+test('a canary is judged on its own window, not on the scores its version made in a cold shadow', () => {
+  const { c, challenger, requests, chunk } = controller(Date.now() + 3_600_000);
+  // Shadow on a cold state: constant scores, not judged on PSI (cold), and nothing else breached.
+  for (let i = 0; i < 10; i++) c.observe(chunk({ scores: new Array(50).fill(0.5) }, i));
+  assert.equal(requests.length, 0);
+  // The same version moves to canary (stage changes on the same challenger) and scores like the champion.
+  (challenger as unknown as { stage: { stage: string }; coldUntil: number }).stage = { stage: 'canary' };
+  (challenger as unknown as { coldUntil: number }).coldUntil = 0;
+  for (let i = 0; i < 40; i++) c.observe(chunk({}, 100 + i));
+  assert.equal(requests.length, 0, `rolled back on ${requests[0]?.rule}: the shadow's scores leaked into the canary's window`);
+  assert.equal(challenger.active, true);
+});

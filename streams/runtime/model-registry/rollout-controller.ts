@@ -91,16 +91,19 @@ export class RolloutController implements RolloutObserver {
     const c = r.challenger;
     const id = `${c.slot}/${c.version}`;
     if (this.stopped.has(id) || !c.active) return;
-    const chunks = (this.seen.get(id) ?? 0) + 1;
-    this.seen.set(id, chunks);
+    // Windows and warm-up are per stage: a canary is not judged on what the version did in shadow
+    // (whose scores came from a cold shadow state, which the shadow stage itself does not judge).
+    const windowId = `${id}/${c.stage.stage}`;
+    const chunks = (this.seen.get(windowId) ?? 0) + 1;
+    this.seen.set(windowId, chunks);
     if (chunks <= WARMUP_CHUNKS) return;
     const rules = this.o.rulesFor(c.slot);
     const at = this.now();
-    const entries = (this.windows.get(id) ?? []).filter((e) => e.at > at - rules.window_ms);
+    const entries = (this.windows.get(windowId) ?? []).filter((e) => e.at > at - rules.window_ms);
     const push = (role: Entry['role'], s: ChunkRollout['champion']) => s.records > 0 && entries.push({ at, role, records: s.records, errors: s.errors, msPerRecord: s.ms / s.records, scores: s.scores });
     push('champion', r.champion);
     push('challenger', r.challengerSample);
-    this.windows.set(id, entries);
+    this.windows.set(windowId, entries);
     const champion = windowStats(entries.filter((e) => e.role === 'champion'));
     const challenger = windowStats(entries.filter((e) => e.role === 'challenger'));
     if (champion.records < rules.min_records || challenger.records < rules.min_records) return;
@@ -110,7 +113,7 @@ export class RolloutController implements RolloutObserver {
     // Stop here first: the next chunk is the champion's alone, whatever the registry answers.
     c.active = false;
     this.stopped.add(id);
-    this.windows.delete(id);
+    this.windows.delete(windowId);
     this.o.metrics?.rollbacks.inc({ processor: this.o.processor, model: c.slot, rule: breach.rule });
     this.o.log.error({ model: c.slot, version: c.version, stage: c.stage.stage, rule: breach.rule, numbers: breach.numbers }, `ROLLBACK: challenger ${c.slot} version ${c.version} breached ${breach.rule} (${breach.detail}); the champion serves alone from the next chunk`);
     const p = this.o.rollBack({ ...breach, model: c.slot, version: c.version, stage: c.stage.stage, detectedAt: at })
