@@ -258,7 +258,12 @@ test('the same flow on the PostgreSQL index (DATABASE_URL; pg over the wire to P
     const done = await waiting;
     assert.equal(done.body.status, 'done');
     assert.equal(done.body.content_type, 'text/plain; charset=utf-8');
-    const found = await json(await fetch(`${url}/v1/search?party=initech&law=GB&q=${id.replaceAll('-', ' ')}`));
+    // The index is written beside the status (not before it): look until it has the document.
+    let found = await json(await fetch(`${url}/v1/search?party=initech&law=GB&q=${id.replaceAll('-', ' ')}`));
+    for (let i = 0; i < 50 && found.body.documents.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      found = await json(await fetch(`${url}/v1/search?party=initech&law=GB&q=${id.replaceAll('-', ' ')}`));
+    }
     assert.deepEqual(found.body.documents.map((d: { document_id: string }) => d.document_id), [documentId]);
     assert.match(found.body.documents[0].snippet, /\[/);
   } finally {
