@@ -22,41 +22,32 @@ export const MIN_PAGE_OCR_CONFIDENCE = 0.7;
 /** Below this probability the contract type is flagged for review (the classifier is calibrated on validation). */
 export const MIN_CONTRACT_TYPE_CONFIDENCE = 0.5;
 
+/** A companion model of the NER graph, read from the graph's artifacts folder once per thread and folder. */
+function besideGraph<T>(load: (dir: string) => T): (spec: NerModelSpec) => T {
+  const byFolder = new Map<string, T>();
+  return (spec) => {
+    const dir = dirname(spec.file);
+    if (!byFolder.has(dir)) byFolder.set(dir, load(dir));
+    return byFolder.get(dir)!;
+  };
+}
+
 // The contract-type classifier (TF-IDF + logistic regression, models/documents/contract_type.py)
 // sits beside the NER graph in the same artifacts folder; it replaced the NER graph's own type head,
-// which reached 0.21 validation accuracy against its 0.70. Loaded once per thread and folder.
-const typeModels = new Map<string, ContractTypeModel>();
-function contractTypeModelBeside(spec: NerModelSpec): ContractTypeModel {
-  const dir = dirname(spec.file);
-  let model = typeModels.get(dir);
-  if (!model) {
-    model = loadContractTypeModel(dir);
-    typeModels.set(dir, model);
-  }
-  return model;
-}
+// which reached 0.21 validation accuracy against its 0.70.
+const contractTypeModelBeside = besideGraph<ContractTypeModel>(loadContractTypeModel);
 
 // The date ranker (ner/date-ranker.ts) beside the graph decides the agreement and effective dates
 // among the calendar dates of the text (validation value F1 0.92 / 0.87 against the tagger's 0.58 /
 // 0.50). Where it finds none, the tagger's entities of that label stay if they hold no calendar
 // date: a blank template "____ day of ______, 2013" is CUAD's answer for unsigned contracts, and
 // no candidate can be it. A folder without a ranker (older models) keeps the tagger's dates.
-const dateRankers = new Map<string, DateRankerModel | null>();
-function dateRankerBeside(spec: NerModelSpec): DateRankerModel | null {
-  const dir = dirname(spec.file);
-  if (!dateRankers.has(dir)) dateRankers.set(dir, loadDateRanker(dir));
-  return dateRankers.get(dir)!;
-}
+const dateRankerBeside = besideGraph<DateRankerModel | null>(loadDateRanker);
 
 // The party ranker (ner/party-ranker.ts) beside the graph decides which of the tagger's PARTY
 // entities, the defined terms and the legal names of the opening pages are the parties (validation,
 // out of fold: document F1 0.78 against the tagger's 0.66). A folder without one keeps the tagger's.
-const partyRankers = new Map<string, PartyRankerModel | null>();
-function partyRankerBeside(spec: NerModelSpec): PartyRankerModel | null {
-  const dir = dirname(spec.file);
-  if (!partyRankers.has(dir)) partyRankers.set(dir, loadPartyRanker(dir));
-  return partyRankers.get(dir)!;
-}
+const partyRankerBeside = besideGraph<PartyRankerModel | null>(loadPartyRanker);
 
 export function withRankedDates(tagged: readonly NerEntity[], ranked: readonly NerEntity[], rankedLabels: readonly string[]): NerEntity[] {
   const kept = tagged.filter((e) => !rankedLabels.includes(e.label)

@@ -6,7 +6,7 @@
 //   node streams/documents/ner/date-ranker-data.ts SPANS.jsonl SPLITS.json > date-candidates.jsonl
 import { readFileSync } from 'node:fs';
 import { cleanPageTexts } from '../pages/index.ts';
-import { goldValues } from '../rules/gold-values.ts';
+import { goldValues, readJsonLines, type DoccanoDoc } from '../rules/gold-values.ts';
 import { dateCandidates } from './date-ranker.ts';
 
 const LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE', 'EXPIRATION_DATE'];
@@ -22,9 +22,7 @@ function main(): void {
     for (const id of ids) splitOf.set(id, split);
   }
   let n = 0;
-  for (const line of readFileSync(spansPath, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const doc = JSON.parse(line);
+  for (const doc of readJsonLines<DoccanoDoc>(spansPath)) {
     const gold = goldValues(doc);
     const values: Record<string, string[]> = {};
     for (const label of LABELS) {

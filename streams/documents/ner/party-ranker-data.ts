@@ -4,9 +4,9 @@
 // (one page each, so their offsets index the cleaned text this script rebuilds).
 //
 //   node streams/documents/ner/party-ranker-data.ts SPANS.jsonl EXTRACT.jsonl > party-candidates.jsonl
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { cleanPageTexts } from '../pages/index.ts';
+import { goldEntities, readJsonLines, type DoccanoDoc } from '../rules/gold-values.ts';
 import { mentionKey } from './mentions.ts';
 import type { NerEntity } from './ner.ts';
 import { partyCandidates } from './party-ranker.ts';
@@ -17,18 +17,17 @@ export function normalisedStem(fileName: string): string {
   return name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
-const jsonLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-
 function main(): void {
   const [spansPath, extractPath] = process.argv.slice(2);
   if (!spansPath || !extractPath) {
     process.stderr.write('usage: party-ranker-data.ts SPANS.jsonl EXTRACT.jsonl\n');
     process.exit(2);
   }
-  const extracted = new Map<string, { entities: { label: string; text: string; confidence: number; page: number; start_offset: number; end_offset: number }[] }>();
-  for (const r of jsonLines(extractPath)) extracted.set(normalisedStem(basename(r.file)), r);
+  type Extracted = { file: string; entities: { label: string; text: string; confidence: number; page: number; start_offset: number; end_offset: number }[] };
+  const extracted = new Map<string, Extracted>();
+  for (const r of readJsonLines<Extracted>(extractPath)) extracted.set(normalisedStem(basename(r.file)), r);
   let written = 0;
-  for (const doc of jsonLines(spansPath)) {
+  for (const doc of readJsonLines<DoccanoDoc>(spansPath)) {
     const result = extracted.get(doc.id);
     if (!result) continue;
     const [page] = cleanPageTexts([{ page: 1, text: doc.text, source: 'text-file', ocrConfidence: null }]);
@@ -36,8 +35,7 @@ function main(): void {
       if (page.text.slice(e.start_offset, e.end_offset) !== e.text) throw new Error(`${doc.id}: entity '${e.text}' is not at ${e.start_offset} of the cleaned text`);
       return { label: 'PARTY', start: e.start_offset, end: e.end_offset, text: e.text, confidence: e.confidence };
     });
-    const points = Array.from(doc.text as string);
-    const gold = new Set((doc.label as [number, number, string][]).filter(([, , l]) => l === 'PARTY').map(([s, e]) => mentionKey('PARTY', points.slice(s, e).join(''))));
+    const gold = new Set(goldEntities(doc).filter((e) => e.label === 'PARTY').map((e) => mentionKey('PARTY', e.text)));
     gold.delete(mentionKey('PARTY', ''));
     const candidates = partyCandidates(page.text, tagged).map((c) => ({ text: c.text, features: c.features, gold: gold.has(c.key) }));
     process.stdout.write(JSON.stringify({ id: doc.id, gold: gold.size, candidates }) + '\n');

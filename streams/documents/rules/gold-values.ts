@@ -10,7 +10,15 @@ import { readFileSync } from 'node:fs';
 import { validateDocument } from './validate.ts';
 import type { NerEntity } from './types.ts';
 
-interface DoccanoDoc { id: string; text: string; label: [number, number, string][] }
+export interface DoccanoDoc { id: string; text: string; label: [number, number, string][] }
+
+/**
+ * The records of a JSON lines file. Split on '\n' only: contract texts hold raw U+2028 and lone
+ * CRs, which line readers also split on.
+ */
+export function readJsonLines<T = unknown>(path: string): T[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+}
 
 /** Doccano offsets are code points (Python); JS strings index UTF-16 units. */
 function utf16Offsets(text: string): (cp: number) => number {
@@ -20,13 +28,17 @@ function utf16Offsets(text: string): (cp: number) => number {
   return (cp) => map[cp];
 }
 
-export function goldValues(doc: DoccanoDoc): { id: string; entities: { label: string; text: string; normalized: string | null }[] } {
+/** A gold document's spans as entities of its text (UTF-16 offsets), in text order. */
+export function goldEntities(doc: DoccanoDoc): NerEntity[] {
   const at = utf16Offsets(doc.text);
-  const entities: NerEntity[] = doc.label.map(([s, e, label]) => {
+  return doc.label.map(([s, e, label]) => {
     const start = at(s), end = at(e);
     return { label, start, end, text: doc.text.slice(start, end), confidence: 1 };
   }).sort((a, b) => a.start - b.start);
-  const { entities: checked } = validateDocument(entities, doc.text);
+}
+
+export function goldValues(doc: DoccanoDoc): { id: string; entities: { label: string; text: string; normalized: string | null }[] } {
+  const { entities: checked } = validateDocument(goldEntities(doc), doc.text);
   return { id: doc.id, entities: checked.map((c) => ({ label: c.label, text: c.text, normalized: c.normalized })) };
 }
 
@@ -39,10 +51,7 @@ function main(): void {
   const wanted = new Set<string>(JSON.parse(readFileSync(splitsPath, 'utf8'))[split] ?? []);
   if (wanted.size === 0) throw new Error(`split ${split} is empty or missing in ${splitsPath}`);
   let written = 0;
-  // Split on '\n' only: contract texts hold raw U+2028 and lone CRs, which line readers also split on.
-  for (const line of readFileSync(spansPath, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const doc = JSON.parse(line) as DoccanoDoc;
+  for (const doc of readJsonLines<DoccanoDoc>(spansPath)) {
     if (!wanted.has(doc.id)) continue;
     process.stdout.write(JSON.stringify(goldValues(doc)) + '\n');
     written++;
