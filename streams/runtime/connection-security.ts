@@ -13,14 +13,22 @@ export class ConnectionConfigError extends Error {
   override name = 'ConnectionConfigError';
 }
 
+/**
+ * An Authorization header from a service's credential variables: Bearer from the token variable, or
+ * Basic from the user and password variables; none when neither is set, refused when both are.
+ */
+export function bearerOrBasicAuth(env: NodeJS.ProcessEnv, vars: { token: string; user: string; password: string }): Record<string, string> {
+  const token = env[vars.token];
+  const user = env[vars.user];
+  if (token && user) throw new ConnectionConfigError(`set either ${vars.token} or ${vars.user}/${vars.password}, not both`);
+  if (token) return { authorization: `Bearer ${token}` };
+  if (user) return { authorization: `Basic ${Buffer.from(`${user}:${env[vars.password] ?? ''}`).toString('base64')}` };
+  return {};
+}
+
 /** Headers every schema-registry request carries: Basic (SCHEMA_REGISTRY_USER/_PASSWORD) or Bearer (SCHEMA_REGISTRY_TOKEN). */
 export function registryAuthHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const token = env.SCHEMA_REGISTRY_TOKEN;
-  const user = env.SCHEMA_REGISTRY_USER;
-  if (token && user) throw new ConnectionConfigError('set either SCHEMA_REGISTRY_TOKEN or SCHEMA_REGISTRY_USER/SCHEMA_REGISTRY_PASSWORD, not both');
-  if (token) return { authorization: `Bearer ${token}` };
-  if (user) return { authorization: `Basic ${Buffer.from(`${user}:${env.SCHEMA_REGISTRY_PASSWORD ?? ''}`).toString('base64')}` };
-  return {};
+  return bearerOrBasicAuth(env, { token: 'SCHEMA_REGISTRY_TOKEN', user: 'SCHEMA_REGISTRY_USER', password: 'SCHEMA_REGISTRY_PASSWORD' });
 }
 
 export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;

@@ -2,6 +2,7 @@
 // authenticate (MLflow's own env names), and how an answer that is not a success becomes one
 // MlflowError that says whether retrying can help. Requests are retried through the runtime's one
 // retry policy (retry.ts), like the schema registry's.
+import { bearerOrBasicAuth } from '../connection-security.ts';
 import type { Logger } from '../logger.ts';
 import { RetriesExhaustedError, errorLine, withRetry } from '../retry.ts';
 
@@ -70,12 +71,7 @@ export function mlflowErrorOf(status: number, body: string, request: string): Ml
 
 /** The Authorization header MLflow's clients send: Bearer MLFLOW_TRACKING_TOKEN, or Basic from _USERNAME/_PASSWORD. */
 export function mlflowAuthHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const token = env.MLFLOW_TRACKING_TOKEN;
-  const user = env.MLFLOW_TRACKING_USERNAME;
-  if (token && user) throw new Error('set either MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD, not both');
-  if (token) return { authorization: `Bearer ${token}` };
-  if (user) return { authorization: `Basic ${Buffer.from(`${user}:${env.MLFLOW_TRACKING_PASSWORD ?? ''}`).toString('base64')}` };
-  return {};
+  return bearerOrBasicAuth(env, { token: 'MLFLOW_TRACKING_TOKEN', user: 'MLFLOW_TRACKING_USERNAME', password: 'MLFLOW_TRACKING_PASSWORD' });
 }
 
 /**
