@@ -17,6 +17,7 @@ import type { Worker } from 'tesseract.js';
 import { cleanUpImage, decodeToGray, speckleShare, type CleanupStep } from '../streams/documents/pages/image-cleanup.ts';
 import { createTesseractWorker, DEFAULT_CLEANUP, recognizeGray, type TesseractModel } from '../streams/documents/pages/ocr.ts';
 import { renderPdfPage, type GrayImage } from '../streams/documents/pages/render.ts';
+import { seededRandom } from '../streams/runtime/random.ts';
 
 const { values: args } = parseArgs({
   options: { pages: { type: 'string', default: '24' }, 'speed-pages': { type: 'string', default: '12' }, out: { type: 'string' }, 'skip-speed': { type: 'boolean', default: false }, 'skip-cer': { type: 'boolean', default: false }, variant: { type: 'string', multiple: true } },
@@ -51,20 +52,10 @@ interface EvalPage {
   reference: string;
 }
 
-/** A fixed pseudo-random sequence (mulberry32), so the "scanned" pages are the same every run. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** What a flatbed does to a page: a small turn, some blur, speckle and sensor noise, JPEG at quality 50. */
 async function scannedLook(image: GrayImage, index: number): Promise<GrayImage> {
-  const random = prng(1000 + index);
+  // A fixed pseudo-random sequence, so the "scanned" pages are the same every run.
+  const random = seededRandom(1000 + index);
   const degrees = (index % 2 ? -1 : 1) * (1 + (index % 5) * 0.5);
   const turned = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 1 } })
     .rotate(degrees, { background: { r: 255, g: 255, b: 255 } })
