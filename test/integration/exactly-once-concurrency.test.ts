@@ -6,10 +6,10 @@
 // must still be running.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOPICS, loadSchema } from '../../schemas/topics.ts';
+import { TOPICS } from '../../schemas/topics.ts';
 import { startProcessor, type RunningProcessor } from '../../streams/runtime/kafka-runner.ts';
 import { sensorValidation } from '../../streams/sensor-validation/topology.ts';
-import { collect, reading, readingMessage, readingSerde, runId, runtimeOptions, testKafka } from './helpers.ts';
+import { assertEachReadingOnce, collect, reading, readingMessage, readingSerde, runId, runtimeOptions, testKafka } from './helpers.ts';
 
 let processor: RunningProcessor;
 before(async () => {
@@ -33,14 +33,6 @@ test('exactly-once with three partitions consumed concurrently: every record onc
   await producer.disconnect();
 
   const out = await collect(kafka, [TOPICS.sensorReadingsValidated.name], (m) => m.value.includes(Buffer.from(id)), (seen) => seen.length >= all.length, 150_000, 3_000);
-  serde.useReader(TOPICS.sensorReadingsValidated.name, loadSchema(TOPICS.sensorReadingsValidated.schema));
-  const keys = await Promise.all(out.map(async (m) => {
-    const r = (await serde.decode(TOPICS.sensorReadingsValidated.name, m.value)) as { arm_id: string; sequence: number };
-    return `${r.arm_id}/${r.sequence}`;
-  }));
-  const got = new Set(keys);
-  const missing = all.map((r) => `${r.arm_id}/${r.sequence}`).filter((k) => !got.has(k));
-  assert.deepEqual(missing, [], `${missing.length} records lost`);
-  assert.equal(keys.length, all.length, `${keys.length - got.size} duplicates`);
+  await assertEachReadingOnce(serde, out, all);
   assert.equal(processor.isReady(), true, 'the processor is still a member of its group');
 });

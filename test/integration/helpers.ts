@@ -1,6 +1,7 @@
 // Shared plumbing of the integration tests: they talk to the real Kafka, registry and Redis whose
 // endpoints test/run.ts (or the user) puts in KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL
 // (and MLFLOW_TRACKING_URI).
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before } from 'node:test';
@@ -136,4 +137,20 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((r) => server.close(r));
   return port;
+}
+
+/**
+ * Every sent reading came out on the validated topic exactly once: none lost (listed by arm/sequence),
+ * none duplicated (counted). `out` are the collected validated records of this run.
+ */
+export async function assertEachReadingOnce(serde: AvroSerde, out: Collected[], sent: SensorReading[]): Promise<void> {
+  serde.useReader(TOPICS.sensorReadingsValidated.name, loadSchema(TOPICS.sensorReadingsValidated.schema));
+  const keys = await Promise.all(out.map(async (m) => {
+    const r = (await serde.decode(TOPICS.sensorReadingsValidated.name, m.value)) as { arm_id: string; sequence: number };
+    return `${r.arm_id}/${r.sequence}`;
+  }));
+  const got = new Set(keys);
+  const missing = sent.map((r) => `${r.arm_id}/${r.sequence}`).filter((k) => !got.has(k));
+  assert.deepEqual(missing, [], `${missing.length} records lost`);
+  assert.equal(keys.length, sent.length, `${keys.length - got.size} duplicates`);
 }

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { TOPICS, loadSchema } from '../../schemas/topics.ts';
-import { collect, reading, readingMessage, readingSerde, runId, testKafka } from './helpers.ts';
+import { TOPICS } from '../../schemas/topics.ts';
+import { assertEachReadingOnce, collect, reading, readingMessage, readingSerde, runId, testKafka } from './helpers.ts';
 
 const CLI = new URL('../../bin/streamscore.mjs', import.meta.url).pathname;
 
@@ -59,15 +59,7 @@ test('SIGKILL mid-stream, restart: every input record comes out exactly once', {
 
   // Keeps reading 3 s after the count is reached, so a duplicate would be counted too.
   const out = await collect(kafka, [TOPICS.sensorReadingsValidated.name], (m) => m.value.includes(Buffer.from(id)), (seen) => seen.length >= all.length, 150_000, 3_000);
-  serde.useReader(TOPICS.sensorReadingsValidated.name, loadSchema(TOPICS.sensorReadingsValidated.schema));
-  const keys = await Promise.all(out.map(async (m) => {
-    const r = (await serde.decode(TOPICS.sensorReadingsValidated.name, m.value)) as { arm_id: string; sequence: number };
-    return `${r.arm_id}/${r.sequence}`;
-  }));
-  const expected = all.map((r) => `${r.arm_id}/${r.sequence}`);
-  const missing = expected.filter((k) => !new Set(keys).has(k));
-  assert.deepEqual(missing, [], `${missing.length} records lost`);
-  assert.equal(keys.length, expected.length, `${keys.length - new Set(keys).size} duplicates`);
+  await assertEachReadingOnce(serde, out, all);
 
   child.proc.kill('SIGTERM');
   assert.equal(await child.exited, 0, 'SIGTERM is a graceful shutdown (exit 0)');
