@@ -38,9 +38,10 @@ export class PerformanceFeed {
   private readonly mappings = new Map<string, { at: number; value: string | null }>();
   private readonly refreshing = new Set<string>();
   private consumer: Consumer | null = null;
-  private readonly o: { client: MlflowClient; log: Logger; now?: () => number };
+  private readonly o: { client: MlflowClient; log: Logger; now?: () => number; onFirstUse?: () => void };
 
-  constructor(o: { client: MlflowClient; log: Logger; now?: () => number }) {
+  /** `onFirstUse` starts reading the topic when a rule first asks (chunks flow, so the runner's Kafka client exists). */
+  constructor(o: { client: MlflowClient; log: Logger; now?: () => number; onFirstUse?: () => void }) {
     this.o = o;
   }
 
@@ -83,6 +84,7 @@ export class PerformanceFeed {
    * on; null until both have judged alerts on those days (or the registry lookups are not cached yet).
    */
   compare(model: string, registryVersion: string): PrecisionComparison | null {
+    this.o.onFirstUse?.();
     const challengerVersion = this.mapped(`${model}\u0000${registryVersion}`, async () => tagOf((await this.o.client.getModelVersion(model, registryVersion))?.tags, TAG.modelVersion) ?? null);
     const championVersion = this.mapped(`${model}\u0000@champion`, async () => tagOf((await this.o.client.getModelVersionByAlias(model, 'champion'))?.tags, TAG.modelVersion) ?? null);
     if (!challengerVersion || !championVersion || challengerVersion === championVersion) return null;

@@ -58,15 +58,17 @@ export function runnerRollout(o: {
   const metrics = createRolloutMetrics(o.metrics.registry);
   let publisher: Promise<LifecyclePublisher> | null = null;
   const actor = `rollout-controller/${serving.served.name}/${o.instanceId ?? hostname()}`;
-  // Delayed-label precision per version, read from models.performance.v1 once a challenger is served.
-  const performance = new PerformanceFeed({ client, log });
+  // Delayed-label precision per version, read from models.performance.v1 once the rule is first judged.
   let performanceStarted: Promise<void> | null = null;
-  const startPerformanceFeed = () => {
-    performanceStarted ??= Promise.resolve().then(() => performance.start(o.kafka(), o.schemaRegistryUrl)).catch((err: unknown) => {
-      log.warn({ err: String(err) }, 'models.performance.v1 could not be read: the delayed-label precision rule waits for the next challenger poll');
-      performanceStarted = null;
-    });
-  };
+  const performance: PerformanceFeed = new PerformanceFeed({
+    client, log,
+    onFirstUse: () => {
+      performanceStarted ??= Promise.resolve().then(() => performance.start(o.kafka(), o.schemaRegistryUrl)).catch((err: unknown) => {
+        log.warn({ err: String(err) }, 'models.performance.v1 could not be read: the delayed-label precision rule asks again at the next judged chunk');
+        performanceStarted = null;
+      });
+    },
+  });
   const controller = new RolloutController({
     processor: serving.served.name,
     rulesFor: o.settings?.rulesFor ?? policyRolloutRules(),
@@ -83,11 +85,7 @@ export function runnerRollout(o: {
     challengerOptions: { serving, fetch: async (w) => (await resolver.resolve({ name: w.slot, committedDir: '' }, w.version)).dir, openState: (d, namespace) => openStores(d.state, backendOf(d), namespace) },
     controller,
     runner: new RolloutRunner({ processor: serving.served.name, log, metrics, controller, shadowTimeoutMs: o.settings?.shadowTimeoutMs }),
-    async wanted() {
-      const w = await readWantedChallenger(client, serving.served.slots, log, (slot, version) => controller.rolledBack(slot, version));
-      if (w) startPerformanceFeed();
-      return w;
-    },
+    wanted: () => readWantedChallenger(client, serving.served.slots, log, (slot, version) => controller.rolledBack(slot, version)),
     async close() {
       await Promise.all([...controller.pending]);
       await performanceStarted;
