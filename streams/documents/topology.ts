@@ -20,6 +20,8 @@ import { dirname } from 'node:path';
 import { readModelReference } from '../runtime/drift/reference.ts';
 import type { DriftDeclaration } from '../runtime/drift/processor-drift.ts';
 import { documentDriftValues } from './drift.ts';
+import { ocrPageKey, sharedPageMemo, type PageTextMemo } from './page-memo.ts';
+import { compareEntities, compareReview } from './shadow-compare.ts';
 
 const TASK_MODULE = fileURLToPath(new URL('./task.ts', import.meta.url));
 
@@ -75,10 +77,14 @@ async function documentBytes(upload: DocumentUpload, blobs: BlobStore): Promise<
   return bytes;
 }
 
-/** Each step of one record's extraction as one job on the pool; null when the runtime dead-lettered the record. */
-function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: NerModelSpec): ExtractionSteps {
+/**
+ * Each step of one record's extraction as one job on the pool; null when the runtime dead-lettered the
+ * record. OCR goes through the page memo (page-memo.ts) under the document's checked sha256.
+ */
+function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: NerModelSpec, sha256: string, memo: PageTextMemo | null): ExtractionSteps {
   const run = async <R>(input: DocumentJob, bytes: number): Promise<R | null> => (await ctx.offload<DocumentJob, R>([{ record, input, bytes }]))[0];
   // Every page job of a document reads the same PDF: share one copy instead of cloning it per page.
+  const memoized = (key: string, read: () => Promise<PageText | null>) => (memo ? memo.through(key, read) : read());
   let shared: Uint8Array | null = null;
   const sharedBytes = (bytes: Uint8Array) => {
     if (!shared) {
@@ -90,13 +96,18 @@ function poolSteps(ctx: HandlerContext<unknown>, record: InputRecord, model: Ner
   return {
     readPdf: (bytes, ocr) => run<PdfPages>({ kind: 'read-pdf', bytes: sharedBytes(bytes), ocr }, bytes.byteLength * 4),
     // A 300 dpi letter page is ~8.7 Mpx: the render, its cleaned copy and tesseract's own.
-    ocrPdfPage: (bytes, page) => run<PageText>({ kind: 'ocr-page', bytes: sharedBytes(bytes), page }, 3 * 9_000_000),
-    ocrImage: (bytes) => run<PageText>({ kind: 'ocr-image', bytes }, bytes.byteLength + 3 * 9_000_000),
+    ocrPdfPage: (bytes, page) => memoized(ocrPageKey(sha256, page), () => run<PageText>({ kind: 'ocr-page', bytes: sharedBytes(bytes), page }, 3 * 9_000_000)),
+    ocrImage: (bytes) => memoized(ocrPageKey(sha256, 'image'), () => run<PageText>({ kind: 'ocr-image', bytes }, bytes.byteLength + 3 * 9_000_000)),
     analyze: (pages) => run<DocumentAnalysis>({ kind: 'analyze', model: model.name, pages }, pages.reduce((n, p) => n + p.text.length * 2, 0) * 4),
   };
 }
 
-export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, options: DocumentsOptions = DEFAULT_DOCUMENTS_OPTIONS, extra: { drift?: Partial<DriftDeclaration> } = {}) {
+/**
+ * `extra.pageMemo`: the OCR'd pages memo; default the process's shared one (sharedPageMemo), which the
+ * champion's and a shadow challenger's definitions then share; null reads every page again.
+ */
+export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, options: DocumentsOptions = DEFAULT_DOCUMENTS_OPTIONS, extra: { drift?: Partial<DriftDeclaration>; pageMemo?: PageTextMemo | null } = {}) {
+  const memo = extra.pageMemo === undefined ? sharedPageMemo() : extra.pageMemo;
   // The version's reference.json (models/documents/make_reference.py), when it is this version's.
   const ref = readModelReference(dirname(model.file));
   const references = ref && ref.model_name === model.name && ref.model_version === model.version ? [ref] : [];
@@ -111,6 +122,9 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
     models: [model],
     workers: { module: TASK_MODULE, recordDeadlineMs: options.stepDeadlineMs },
     drift: { references, ...DOCUMENTS_DRIFT_WINDOWING, ...extra.drift },
+    // A shadow challenger (runtime rollout/) agrees when it finds the same entities at the same places
+    // (shadow-compare.ts), and when it sends the same documents to review.
+    compare: { [TOPICS.documentEntities.name]: compareEntities, [TOPICS.documentReview.name]: compareReview },
     validate: (upload: DocumentUpload) => documentIdProblem(upload.document_id),
     async handle(records: InputRecord<DocumentUpload>[], ctx) {
       const perRecord: OutputRecord[][] = records.map(() => []);
@@ -121,7 +135,8 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
           let result;
           try {
             const bytes = await documentBytes(upload, blobs);
-            result = await extractDocument(bytes, 'auto', poolSteps(ctx as HandlerContext<unknown>, record, model));
+            // documentBytes checked that the bytes hash to upload.sha256: the memo's key.
+            result = await extractDocument(bytes, 'auto', poolSteps(ctx as HandlerContext<unknown>, record, model, upload.sha256.toLowerCase(), memo));
           } catch (err) {
             if (err instanceof UploadProblem || err instanceof DocumentRejectedError) return ctx.reject(record, new RecordRejectedError(err.message));
             throw err;
@@ -153,6 +168,8 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
       );
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
+      // The processor cannot register series on the runtime's /metrics registry: the memo's counters go to the debug log.
+      if (memo) ctx.log.debug({ pageMemo: memo.stats() }, 'documents page-text memo');
       return perRecord.flat();
     },
   });
