@@ -13,7 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { FileModelSource, loadModels, timedModelSource, type LoadedModel } from './models.ts';
-import { CANCELLED, NATIVE_RUNS, type TaskEnv, type TaskMessage, type TaskReply, type WorkerEvent, type WorkerSetup, type WorkerTask } from './worker-protocol.ts';
+import { CANCELLED, FLAG_COUNT, NATIVE_RUNS, UNWINDING, type TaskEnv, type TaskMessage, type TaskReply, type WorkerEvent, type WorkerSetup, type WorkerTask } from './worker-protocol.ts';
 import { isRecordRejected } from './record-rejected-error.ts';
 
 /** For task modules: `import type { TaskEnv } from '.../runtime/worker-entry.ts'` (types only: importing this module's code starts a worker's set-up). */
@@ -26,6 +26,12 @@ class TaskCancelledError extends Error {
   }
 }
 
+/** Marks the task as unwinding BEFORE the run count drops (the finally below), so the pool, seeing no native run, also sees that the task is returning and waits for it rather than terminating the worker. */
+function cancelled(flags: Int32Array): TaskCancelledError {
+  Atomics.store(flags, UNWINDING, 1);
+  return new TaskCancelledError();
+}
+
 /** A model whose runs are fenced by `flags` (see the top of this file). */
 function fenced(model: LoadedModel, flags: Int32Array): LoadedModel {
   return {
@@ -34,9 +40,9 @@ function fenced(model: LoadedModel, flags: Int32Array): LoadedModel {
     async run(feeds) {
       Atomics.add(flags, NATIVE_RUNS, 1);
       try {
-        if (Atomics.load(flags, CANCELLED)) throw new TaskCancelledError();
+        if (Atomics.load(flags, CANCELLED)) throw cancelled(flags);
         const out = await model.run(feeds);
-        if (Atomics.load(flags, CANCELLED)) throw new TaskCancelledError();
+        if (Atomics.load(flags, CANCELLED)) throw cancelled(flags);
         return out;
       } finally {
         Atomics.sub(flags, NATIVE_RUNS, 1);
@@ -46,7 +52,7 @@ function fenced(model: LoadedModel, flags: Int32Array): LoadedModel {
 }
 
 async function setUp(setup: WorkerSetup): Promise<(message: TaskMessage) => Promise<TaskReply>> {
-  const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  const flags = new Int32Array(new SharedArrayBuffer(FLAG_COUNT * Int32Array.BYTES_PER_ELEMENT));
   // Each load's time goes to the main thread, which owns the metrics (streamscore_model_load_seconds).
   const source = timedModelSource(new FileModelSource(), (spec, seconds) => parentPort?.postMessage({ modelLoaded: { name: spec.name, version: spec.version, seconds } } satisfies WorkerEvent));
   const loaded = await loadModels(setup.models, { intraOpThreads: setup.ortThreads }, source);
@@ -57,6 +63,7 @@ async function setUp(setup: WorkerSetup): Promise<(message: TaskMessage) => Prom
   return async (message) => {
     if ('warmup' in message) return { warmedUp: true };
     Atomics.store(flags, CANCELLED, 0);
+    Atomics.store(flags, UNWINDING, 0);
     message.started.postMessage(flags.buffer);
     message.started.close();
     const startedAt = performance.now();

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { InflightLimiter } from './inflight-limiter.ts';
 import type { Logger } from './logger.ts';
 import type { ModelSpec } from './models.ts';
-import { CANCELLED, NATIVE_RUNS, type TaskMessage, type TaskReply, type WorkerEvent, type WorkerSetup } from './worker-protocol.ts';
+import { CANCELLED, NATIVE_RUNS, UNWINDING, type TaskMessage, type TaskReply, type WorkerEvent, type WorkerSetup } from './worker-protocol.ts';
 import type { JobOutcomeLabel, PoolMetricsRecorder } from './worker-pool-metrics.ts';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
@@ -115,16 +115,22 @@ export class WorkerPool {
     started.port1.once('message', (shared: SharedArrayBuffer) => {
       startedAt = performance.now();
       const flags = new Int32Array(shared);
+      let unwindUntil = Infinity;
       const stop = () => {
         // Cancel first, then look for a native run: the worker checks in the opposite order.
         Atomics.store(flags, CANCELLED, 1);
-        if (Atomics.load(flags, NATIVE_RUNS) === 0) {
+        // A task whose fenced run saw the cancel is returning on its own: it gets one more deadline
+        // to do so (a task that swallows the cancel and keeps going is then terminated). Runs are read
+        // before UNWINDING, which the worker sets before its count drops.
+        const idle = Atomics.load(flags, NATIVE_RUNS) === 0;
+        if (idle && !(Atomics.load(flags, UNWINDING) === 1 && performance.now() < unwindUntil)) {
           terminated = true;
           abort.abort();
         } else deadline = setTimeout(stop, 10);
       };
       deadline = setTimeout(() => {
         timedOut = true;
+        unwindUntil = performance.now() + this.options.recordDeadlineMs;
         stop();
       }, this.options.recordDeadlineMs);
     });

@@ -13,6 +13,9 @@ export interface WorkerSetup {
 /** Indexes in the Int32Array over the SharedArrayBuffer a worker sends with each job's start signal. */
 export const NATIVE_RUNS = 0;
 export const CANCELLED = 1;
+/** Set by the worker when a fenced run saw CANCELLED and threw: the task is unwinding and about to return. */
+export const UNWINDING = 2;
+export const FLAG_COUNT = 3;
 
 export interface TaskEnv {
   models: Record<string, LoadedModel>;
