@@ -1,7 +1,7 @@
 // `npm test`: static checks, the Python tests of models/, then every TypeScript test (unit and
 // integration) against real services: KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL /
-// MLFLOW_TRACKING_URI when set, else the embedded stack, which is started here and stopped afterwards
-// if this run started it.
+// MLFLOW_TRACKING_URI when set, else the embedded stack: the services this run starts are stopped
+// afterwards, those that were up before it are left running.
 // Test files run one at a time (they share the broker and a 2-core machine), each in its own
 // `node --test`, so every file gets a wall-clock line with the host's free memory and disk, a file
 // that hangs is killed and named, and the run ends with a summary: the slowest and the failed files.
@@ -40,9 +40,9 @@ if (compose.status === 0) step('compose file', 'docker', ['compose', '-f', 'dock
 else process.stderr.write('\n== compose file: skipped, this docker client has no compose plugin\n');
 
 process.stderr.write(`\n== host: ${describeHost([REPO_ROOT])}\n`);
-const before = await status();
-const wasUp = before.every((s) => s.healthy);
-await up();
+// Services that were already up (a developer's stack, a demo) are left running; only what this run starts is stopped.
+const upBefore = new Set((await status()).filter((s) => s.managed === 'external' || s.pid !== null).map((s) => s.service));
+const startedHere = (await up()).map((s) => s.service).filter((name) => !upBefore.has(name));
 let exitCode = 1;
 try {
   const env = {
@@ -54,7 +54,7 @@ try {
   };
   exitCode = await runTestFiles(testFiles().filter((f) => only.length === 0 || only.some((w) => f.includes(w))), env);
 } finally {
-  if (!wasUp) await down();
+  if (startedHere.length) await down({ only: startedHere });
 }
 process.exit(exitCode);
 

@@ -101,9 +101,11 @@ async function awaitRunning(service: Service, config: StackConfig, pid: number, 
   log(`${service.name}: already running (pid ${pid}), ${health.detail}`);
 }
 
-export async function down({ config = loadStackConfig(), log = stderrLog }: StackOptions = {}): Promise<void> {
+/** `only`: stop just these services (a runner stops what it started and leaves what was up before it). */
+export async function down({ config = loadStackConfig(), log = stderrLog, only }: StackOptions & { only?: readonly string[] } = {}): Promise<void> {
   await withLock(config.dataDir, log, async () => {
     for (const service of [...SERVICES].reverse()) {
+      if (only && !only.includes(service.name)) continue;
       // Our pid file + matching command line is the proof we started it; the current mode does not
       // matter (REDIS_URL may now point at the Redis an earlier `up` started).
       const stopped = await service.stop(config, log);
