@@ -12,7 +12,7 @@ import { publishPerformance } from '../../connectors/churn-publisher/performance
 import { startProcessor } from '../../streams/runtime/kafka-runner.ts';
 import { ArtifactCache } from '../../streams/runtime/model-registry/artifact-cache.ts';
 import { kafkaLifecyclePublisher } from '../../streams/runtime/model-registry/lifecycle-events.ts';
-import { policyRolloutRules } from '../../streams/runtime/model-registry/rollout-controller.ts';
+import { policyRolloutRules, scorePsi, type RolloutRule } from '../../streams/runtime/model-registry/rollout-controller.ts';
 import { ModelResolver } from '../../streams/runtime/model-registry/resolver.ts';
 import { rollbacksOf, startRollout } from '../../streams/runtime/model-registry/rollout.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
@@ -21,9 +21,19 @@ import { waitUntil } from '../../infra/stack/process.ts';
 import { endpoints, quietLog, runId, runtimeOptions, testKafka } from './helpers.ts';
 import { armReadings, lifecycleEvents, produceReadings, registerPair } from './rollout-helpers.ts';
 
-// Score PSI is switched off here: canary arms are another set of keys than the champion's, and on 40
-// synthetic arms their score distributions differ by the arms alone (the rule is for a changed model).
-const rulesFor = (model: string) => ({ ...policyRolloutRules()(model), window_ms: 2_000, min_records: 100, max_score_psi: Number.MAX_VALUE, precision_margin: 0.1, min_judged_alerts: 20 });
+// Every rule is on: the canary's scores are compared with the champion's reference run on the same
+// canary arms (before, the champion's other arms: on 40 synthetic arms their score distributions
+// differed by the arms alone and the same model was rolled back on score_psi). The PSI the rule saw
+// is checked below. The warm-up is 1 s (10 s by policy) to keep the test short.
+const rulesFor = (model: string) => ({ ...policyRolloutRules()(model), window_ms: 2_000, min_records: 100, warmup_ms: 1_000, precision_margin: 0.1, min_judged_alerts: 20 });
+
+/** The score PSI of every judged window (a probe rule that never breaches). */
+const psis: number[] = [];
+const psiProbe: RolloutRule = ({ champion, challenger }) => {
+  const psi = scorePsi(champion.scores, challenger.scores);
+  if (psi !== null) psis.push(psi);
+  return null;
+};
 
 function tally(name: string, version: string, day: string, tp: number, fp: number): ModelPerformance {
   return {
@@ -44,7 +54,7 @@ test('a canary challenger whose delayed labels show worse precision is rolled ba
   // Too few judged alerts for the challenger first: no rollback on 5 alerts, however bad.
   await publishPerformance([tally(name, pair.champion.modelVersion, day, 18, 2), tally(name, pair.challenger.modelVersion, day, 1, 4)], o);
   const resolver = new ModelResolver({ client, cache: new ArtifactCache({ client, dir: join(pair.tmp, 'cache') }), log: quietLog });
-  const scorer = await startProcessor(servedMaintenanceScorer(undefined, join(pair.tmp, 'v1')), runtimeOptions({ modelResolver: resolver, modelPollMs: 500, maxBatchRecords: 300, rollout: { rulesFor } }));
+  const scorer = await startProcessor(servedMaintenanceScorer(undefined, join(pair.tmp, 'v1')), runtimeOptions({ modelResolver: resolver, modelPollMs: 500, maxBatchRecords: 300, rollout: { rulesFor, extraRules: [psiProbe] } }));
   try {
     await produceReadings(kafka, armReadings(id, 40, 30), 300, 100);
     const early = (await client.getModelVersionByAlias(name, 'challenger')) === null ? await lifecycleEvents(kafka, name, (es) => es.some((e) => e.event === 'ROLLED_BACK')) : [];
@@ -67,6 +77,10 @@ test('a canary challenger whose delayed labels show worse precision is rolled ba
     assert.equal(event.registry_version, pair.challenger.version);
     assert.ok(Math.abs(event.numbers.challenger_precision - 0.2) < 1e-9 && Math.abs(event.numbers.champion_precision - 0.9) < 1e-9, JSON.stringify(event.numbers));
     assert.equal(event.numbers.challenger_judged, 25);
+    // The same model on the same records: its scores' PSI against the champion's reference stays under the rule's 0.25.
+    t.diagnostic(`score PSI over ${psis.length} judged windows: max ${Math.max(...psis).toFixed(4)}`);
+    assert.ok(psis.length >= 3, `windows judged: ${psis.length}`);
+    assert.ok(Math.max(...psis) <= policyRolloutRules()(name).max_score_psi, `score PSI ${Math.max(...psis)}`);
     assert.equal(rollbacksOf((await client.getModelVersion(name, pair.challenger.version))!)[0].record.rule, 'precision');
   } finally {
     await scorer.stop();

@@ -19,6 +19,8 @@ export interface StartRolloutOptions {
   stage: 'shadow' | 'canary' | 'none';
   /** Canary only: the share of entity keys the challenger serves, in (0, 1). */
   fraction?: number;
+  /** This rollout's own rules over the policy's, kept in the tag (the steward's for a version it retrained). */
+  rules?: RolloutStage['rules'];
   by: string;
   reason?: string;
   now?: () => number;
@@ -38,8 +40,8 @@ export async function startRollout(o: StartRolloutOptions): Promise<StartRollout
   if (o.stage === 'canary') {
     if (o.fraction === undefined || !(o.fraction > 0 && o.fraction < 1)) throw new Error(`--fraction must be a number in (0, 1) for a canary, got ${o.fraction}`);
     // The salt is the challenger's version: each canary hashes a fresh set of keys.
-    stage = { stage: 'canary', fraction: o.fraction, salt: mv.version };
-  } else stage = o.stage === 'shadow' ? { stage: 'shadow' } : null;
+    stage = { stage: 'canary', fraction: o.fraction, salt: mv.version, ...(o.rules ? { rules: o.rules } : {}) };
+  } else stage = o.stage === 'shadow' ? { stage: 'shadow', ...(o.rules ? { rules: o.rules } : {}) } : null;
   const at = (o.now ?? Date.now)();
   await o.client.setRegisteredModelTag(o.name, ROLLOUT_TAG, stage ? rolloutKey(stage) : JSON.stringify({ stage: 'none' }));
   if (!stage) return { version: mv.version, stage, event: null };

@@ -12,7 +12,7 @@ import { errorLine } from '../retry.ts';
 import { lifecycleEvent, type LifecycleEventType, type LifecyclePublisher } from './lifecycle-events.ts';
 import type { MlflowClient, ModelVersion } from './mlflow-client.ts';
 import type { ModelKind } from './model-kind.ts';
-import type { Policy } from './policy.ts';
+import type { Policy, RolloutOverrides } from './policy.ts';
 import { promote, type Alias } from './promote.ts';
 import { TAG, tagOf } from './register.ts';
 import { runRetrainCommand, type CommandResult, type RetrainPlan } from './steward-command.ts';
@@ -51,6 +51,8 @@ export interface StewardOptions {
 }
 
 export type TriggerOutcome = 'started' | 'manual' | 'busy' | 'unknown-model' | 'not-champion' | 'no-policy' | 'debounced';
+
+const rulesNote = (rules: RolloutOverrides | undefined) => (rules ? `; retrained-version rules ${JSON.stringify(rules)}` : '');
 
 /** A step that stopped the walk: its name goes in RETRAIN_FAILED's rule. */
 class WalkStop extends Error {
@@ -138,13 +140,18 @@ export class Steward {
       }
       const candidate = state.candidate!;
       const windows = this.o.windowsFor(name);
+      // The version was retrained because the data moved (or labels said the champion was wrong): it
+      // is judged by the policy's retrained_rollout rules (score_psi off by default), which the tag
+      // of this walk's rollout carries to every serving instance's controller.
+      const retrained = this.o.policy.models[name]?.retrained_rollout;
+      const rules = retrained && Object.keys(retrained).length ? retrained : undefined;
       if (state.phase === 'challenger') {
-        await startRollout({ client: this.o.client, publisher: this.o.publisher, name, stage: 'shadow', by: this.o.actor, reason: `retraining after ${state.trigger.rule}: shadow for ${windows.shadowCleanMs} ms` });
+        await startRollout({ client: this.o.client, publisher: this.o.publisher, name, stage: 'shadow', rules, by: this.o.actor, reason: `retraining after ${state.trigger.rule}: shadow for ${windows.shadowCleanMs} ms${rulesNote(rules)}` });
         await set('shadow');
       }
       if (state.phase === 'shadow') {
         await this.clean(name, candidate, 'shadow', state.since + windows.shadowCleanMs);
-        await startRollout({ client: this.o.client, publisher: this.o.publisher, name, stage: 'canary', fraction: windows.canaryFraction, by: this.o.actor, reason: `shadow clean for ${windows.shadowCleanMs} ms` });
+        await startRollout({ client: this.o.client, publisher: this.o.publisher, name, stage: 'canary', fraction: windows.canaryFraction, rules, by: this.o.actor, reason: `shadow clean for ${windows.shadowCleanMs} ms${rulesNote(rules)}` });
         await set('canary');
       }
       if (state.phase === 'canary') {

@@ -4,6 +4,11 @@
 // other slots, e.g. the other plants' models, score the same in both arms). A shadow gets its own
 // state namespace `${processor}~shadow`, so its windows and alert episodes never touch the live
 // ones; a canary shares the live stores (an entity is served by one arm while the canary lasts).
+// A canary also carries the champion's reference: the champion scores the canary's records too
+// (outputs never delivered), so the distribution and latency rules compare both models on the same
+// records. Its state is `${processor}~canary-ref`, each entity copied from the live state the first
+// time the canary sees it (before the challenger writes to it), so it starts from the same windows
+// and alert episode the challenger reads, and then follows what the champion would have done.
 import type { Logger } from '../logger.ts';
 import type { LoadedModel } from '../models.ts';
 import { openProcessorModels } from '../processor-models.ts';
@@ -29,6 +34,8 @@ export interface Challenger extends WantedChallenger {
   readonly pool: WorkerPool | null;
   /** The shadow's own stores (`${processor}~shadow`); null for a canary, which uses the live ones. */
   readonly state: unknown | null;
+  /** A canary's champion reference (see the header); null for a shadow, which is compared with the champion's own run. */
+  readonly reference: CanaryReference | null;
   /** Set false by the rollout controller on a breach: from the next chunk on, only the champion serves. */
   active: boolean;
   /**
@@ -38,6 +45,13 @@ export interface Challenger extends WantedChallenger {
    */
   readonly coldUntil: number;
   close(): Promise<void>;
+}
+
+export interface CanaryReference {
+  /** The champion's stores for the canary keys: `${processor}~canary-ref`, never the live ones. */
+  readonly state: unknown;
+  /** Copies the live state of the keys it has not copied yet in this canary into the reference stores. */
+  seed(keys: readonly string[]): Promise<void>;
 }
 
 export interface SetRollout {
@@ -78,6 +92,30 @@ export interface OpenChallengerOptions {
   fetch(wanted: WantedChallenger): Promise<string>;
   /** Opens the definition's stores under another namespace (the runner's Redis, the driver's memory). */
   openState(def: ProcessorDefinition, namespace: string): unknown;
+  /**
+   * Copies (replacing) the state of `keys` in every store of `def` from the namespace `from` to `to`;
+   * a key with no state in `from` has none in `to` afterwards. Absent (the driver's memory stores
+   * cannot be copied), a canary reference starts each entity from empty state.
+   */
+  copyState?(def: ProcessorDefinition, from: string, to: string, keys: readonly string[]): Promise<void>;
+}
+
+export const CANARY_REFERENCE_SUFFIX = '~canary-ref';
+
+function canaryReference(o: OpenChallengerOptions, champion: ProcessorDefinition): CanaryReference {
+  const namespace = `${champion.name}${CANARY_REFERENCE_SUFFIX}`;
+  // Seeded once per key per canary (this object lives as long as the canary's serving set). A key
+  // seeded earlier than the challenger's first write keeps the champion's own history.
+  const seeded = new Set<string>();
+  return {
+    state: o.openState(champion, namespace),
+    async seed(keys) {
+      const fresh = [...new Set(keys)].filter((k) => !seeded.has(k));
+      if (fresh.length === 0 || !o.copyState) return;
+      await o.copyState(champion, champion.name, namespace, fresh);
+      for (const k of fresh) seeded.add(k);
+    },
+  };
 }
 
 /**
@@ -101,6 +139,7 @@ export async function openChallenger(o: OpenChallengerOptions, champion: Serving
     models: opened.models,
     pool: opened.pool,
     state: wanted.stage.stage === 'shadow' ? o.openState(def, `${def.name}~shadow`) : null,
+    reference: wanted.stage.stage === 'canary' ? canaryReference(o, champion.def) : null,
     active: true,
     coldUntil: wanted.stage.stage === 'shadow' ? Date.now() + (def.rebuild?.lookbackMs ?? 0) : 0,
     close: opened.close,

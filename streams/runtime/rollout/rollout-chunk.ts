@@ -5,8 +5,14 @@
 //     transaction or commit as the live ones. Its rejections are counted, never dead-lettered; a
 //     failure or a run over shadowTimeoutMs drops that chunk's shadow outputs and never fails the
 //     live chunk.
+//     The two runs alternate order from chunk to chunk, so neither role's handle time always pays
+//     (or gains) for running second (caches, the other run's garbage).
 //   canary: the chunk's records are split by key hash (rollout-state.ts inCanary): canary keys go to
 //     the challenger, the rest to the champion, and the outputs are merged in source-offset order.
+//     The champion also scores the canary's records as a reference (challenger.ts CanaryReference):
+//     on its own state namespace, outputs and failures discarded, so the rules compare both models
+//     on the same records (a canary's keys are other entities than the champion's, whose scores
+//     differ by the entities alone). The reference and the challenger alternate order too.
 // After delivery, observe() feeds the metrics and the rollout controller.
 import { CHUNK_HEADER, SOURCE_HEADER, chunkHeaderValues, processBatch, type BatchContext, type BatchResult, type EncodedMessage, type Failure, type RawRecord } from '../batch.ts';
 import type { Logger } from '../logger.ts';
@@ -32,7 +38,14 @@ export interface RoleSample {
 
 export interface ChunkRollout {
   challenger: Challenger;
+  /** What the champion did with the records it served (for a shadow: all of them; for a canary: the keys not hashed in). */
   champion: RoleSample;
+  /**
+   * Canary only: the champion's reference run on the canary's records, which the rules judge the
+   * challenger against (same records, same count per chunk); null when that run failed or timed out
+   * (the chunk is then not judged); undefined for a shadow.
+   */
+  reference?: RoleSample | null;
   /** Null when the shadow run failed or timed out (all its records then count as errors). */
   challengerSample: RoleSample;
   compared: { topic: string; agree: boolean; delta?: number }[];
@@ -56,6 +69,8 @@ export interface RolloutRunnerOptions {
 
 export class RolloutRunner {
   private readonly o: RolloutRunnerOptions;
+  /** Chunks run with a challenger: its parity picks which role runs first. */
+  private chunks = 0;
 
   constructor(o: RolloutRunnerOptions) {
     this.o = o;
@@ -87,20 +102,40 @@ export class RolloutRunner {
     this.o.controller?.observe(r);
   }
 
-  private async shadow(def: ProcessorDefinition, c: Challenger, ctx: BatchContext, serde: AvroSerde, raws: RawRecord[]): Promise<RolloutBatchResult> {
-    const started = performance.now();
-    const live = await processBatch(def, ctx, serde, raws);
-    const championMs = performance.now() - started;
-    const shadowStarted = performance.now();
-    let shadow: BatchResult | null = null;
-    try {
-      shadow = await withTimeout(processBatch(c.def, { ...ctx, state: c.state, models: c.models, pool: c.pool }, serde, raws), this.o.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS);
-    } catch (err) {
-      const reason = err instanceof ShadowTimeoutError ? 'timeout' : 'error';
-      this.o.metrics?.shadowErrors.inc({ processor: this.o.processor, model: c.slot, reason });
-      ctx.log.warn({ challenger: `${c.slot} version ${c.version}`, reason, err: errorLine(err) }, 'shadow run failed: its outputs of this chunk are dropped, the live chunk goes on');
+  /** Runs `a` and `b` one after the other, `b` first on every other chunk; each one's own time. */
+  private async alternate<A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[{ value: A; ms: number }, { value: B; ms: number }]> {
+    const timed = async <T>(f: () => Promise<T>) => {
+      const started = performance.now();
+      const value = await f();
+      return { value, ms: performance.now() - started };
+    };
+    if (this.chunks++ % 2 === 0) {
+      const ra = await timed(a);
+      return [ra, await timed(b)];
     }
-    const shadowMs = performance.now() - shadowStarted;
+    const rb = await timed(b);
+    return [await timed(a), rb];
+  }
+
+  /** A run whose outputs are never delivered (shadow, canary reference): its failure or timeout is counted and logged, never the chunk's. */
+  private async sideRun(c: Challenger, ctx: BatchContext, what: 'shadow' | 'reference', run: () => Promise<BatchResult>): Promise<BatchResult | null> {
+    try {
+      return await withTimeout(run(), this.o.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS);
+    } catch (err) {
+      const reason = `${what === 'shadow' ? '' : 'reference_'}${err instanceof ShadowTimeoutError ? 'timeout' : 'error'}`;
+      this.o.metrics?.shadowErrors.inc({ processor: this.o.processor, model: c.slot, reason });
+      ctx.log.warn({ challenger: `${c.slot} version ${c.version}`, reason, err: errorLine(err) }, what === 'shadow'
+        ? 'shadow run failed: its outputs of this chunk are dropped, the live chunk goes on'
+        : 'the champion\'s reference run on the canary records failed: this chunk is not judged, the live chunk goes on');
+      return null;
+    }
+  }
+
+  private async shadow(def: ProcessorDefinition, c: Challenger, ctx: BatchContext, serde: AvroSerde, raws: RawRecord[]): Promise<RolloutBatchResult> {
+    const [{ value: live, ms: championMs }, { value: shadow, ms: shadowMs }] = await this.alternate(
+      () => processBatch(def, ctx, serde, raws),
+      () => this.sideRun(c, ctx, 'shadow', () => processBatch(c.def, { ...ctx, state: c.state, models: c.models, pool: c.pool }, serde, raws)),
+    );
     const shadowMessages = shadow ? shadowOutputs(c, shadow.outputs) : [];
     const rejects = shadow?.failures.filter(modelFailure).length ?? 0;
     if (rejects) this.o.metrics?.shadowRejects.inc({ processor: this.o.processor, model: c.slot }, rejects);
@@ -127,10 +162,15 @@ export class RolloutRunner {
     let started = performance.now();
     const live = liveRaws.length ? await processBatch(def, ctx, serde, liveRaws) : empty;
     const championMs = performance.now() - started;
-    started = performance.now();
-    // Live records: the challenger's failures are dead-lettered and its retriable errors retry the chunk, as the champion's do.
-    const canary = canaryRaws.length ? await processBatch(c.def, { ...ctx, models: c.models, pool: c.pool }, serde, canaryRaws) : empty;
-    const canaryMs = performance.now() - started;
+    // The reference copies an entity's live state before the challenger's first write to it in this canary.
+    const reference = canaryRaws.length && c.reference ? c.reference : null;
+    const seeded = reference ? await this.sideRun(c, ctx, 'reference', async () => (await reference.seed(canaryRaws.map((r) => r.key!.toString('utf8'))), empty)) : null;
+    const [{ value: canary, ms: canaryMs }, { value: referenceResult, ms: referenceMs }] = await this.alternate(
+      // Live records: the challenger's failures are dead-lettered and its retriable errors retry the chunk, as the champion's do.
+      () => (canaryRaws.length ? processBatch(c.def, { ...ctx, models: c.models, pool: c.pool }, serde, canaryRaws) : Promise.resolve(empty)),
+      // The champion on the same records, its own state; nothing of it is delivered.
+      async () => (reference && seeded ? this.sideRun(c, ctx, 'reference', () => processBatch(def, { ...ctx, state: reference.state }, serde, canaryRaws)) : null),
+    );
     // Each half computed its chunk header from its own records: every output names the whole chunk.
     const chunks = chunkHeaderValues(raws);
     const canaryOut = canary.outputs.map((m): EncodedMessage => ({ ...m, headers: { ...m.headers, [ROLE_HEADER]: 'canary' } }));
@@ -146,7 +186,14 @@ export class RolloutRunner {
       failures: [...live.failures, ...canary.failures].sort((a: Failure, b: Failure) => compareOffsets(a.record.offset, b.record.offset)),
       drift: [...live.drift, ...canary.drift],
       handled: [...(live.handled ?? []), ...(canary.handled ?? [])],
-      rollout: { challenger: c, champion: sample(live, liveRaws.length, championMs, c.slot), challengerSample: sample(canary, canaryRaws.length, canaryMs, c.slot), compared: [] },
+      rollout: {
+        challenger: c,
+        champion: sample(live, liveRaws.length, championMs, c.slot),
+        challengerSample: sample(canary, canaryRaws.length, canaryMs, c.slot),
+        // No canary records in this chunk: nothing to compare, and the chunk adds only the champion's side.
+        reference: !canaryRaws.length ? undefined : referenceResult ? sample(referenceResult, canaryRaws.length, referenceMs, c.slot) : null,
+        compared: [],
+      },
     };
   }
 }

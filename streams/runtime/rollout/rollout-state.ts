@@ -6,6 +6,7 @@
 // are separate, audited steps, and a rollback sets the stage back to "none".
 import { createHash } from 'node:crypto';
 import { TOPICS, type TopicSpec } from '../../../schemas/topics.ts';
+import { rolloutOverrideProblems, type RolloutOverrides } from '../model-registry/policy.ts';
 
 export const CHALLENGER_ALIAS = 'challenger';
 export const ROLLOUT_TAG = 'streamscore.rollout';
@@ -20,25 +21,32 @@ export const SHADOW_SUFFIX = '.shadow';
 /** Shadow topics are for comparison, not consumption: kept 3 days. */
 const SHADOW_RETENTION_MS = 3 * 24 * 3_600_000;
 
-export type RolloutStage = { stage: 'shadow' } | { stage: 'canary'; fraction: number; salt: string };
+/**
+ * `rules`: this rollout's own rules over the policy's (models/policy/policy.json), e.g.
+ * {"off":["score_psi"]}, which the steward writes for a version it retrained (policy.ts retrained_rollout).
+ */
+export type RolloutStage = ({ stage: 'shadow' } | { stage: 'canary'; fraction: number; salt: string }) & { rules?: RolloutOverrides };
 export type Role = 'champion' | 'shadow' | 'canary';
 
 /** The tag's value parsed; null for no tag or stage "none"; a malformed tag throws naming the problem. */
 export function parseRolloutTag(value: string | undefined | null): RolloutStage | null {
   if (value === undefined || value === null || value.trim() === '') return null;
-  let raw: { stage?: unknown; fraction?: unknown; salt?: unknown };
+  let raw: { stage?: unknown; fraction?: unknown; salt?: unknown; rules?: unknown };
   try {
     raw = JSON.parse(value);
   } catch {
     throw new Error(`${ROLLOUT_TAG} is not JSON: ${JSON.stringify(value)}`);
   }
   if (raw.stage === 'none') return null;
-  if (raw.stage === 'shadow') return { stage: 'shadow' };
+  const problems = rolloutOverrideProblems(raw.rules, `${ROLLOUT_TAG}: rules`);
+  if (problems.length) throw new Error(problems.join('; '));
+  const rules = raw.rules === undefined ? {} : { rules: raw.rules as RolloutOverrides };
+  if (raw.stage === 'shadow') return { stage: 'shadow', ...rules };
   if (raw.stage === 'canary') {
     const fraction = raw.fraction;
     if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) throw new Error(`${ROLLOUT_TAG}: a canary fraction must be a number in (0, 1), got ${JSON.stringify(fraction)}`);
     if (typeof raw.salt !== 'string' || raw.salt === '') throw new Error(`${ROLLOUT_TAG}: a canary needs a salt (the challenger's version), got ${JSON.stringify(raw.salt)}`);
-    return { stage: 'canary', fraction, salt: raw.salt };
+    return { stage: 'canary', fraction, salt: raw.salt, ...rules };
   }
   throw new Error(`${ROLLOUT_TAG}: stage must be "shadow", "canary" or "none", got ${JSON.stringify(raw.stage)}`);
 }

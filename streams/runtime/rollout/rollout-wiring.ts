@@ -82,7 +82,15 @@ export function runnerRollout(o: {
     },
   });
   return {
-    challengerOptions: { serving, fetch: async (w) => (await resolver.resolve({ name: w.slot, committedDir: '' }, w.version)).dir, openState: (d, namespace) => openStores(d.state, backendOf(d), namespace) },
+    challengerOptions: {
+      serving,
+      fetch: async (w) => (await resolver.resolve({ name: w.slot, committedDir: '' }, w.version)).dir,
+      openState: (d, namespace) => openStores(d.state, backendOf(d), namespace),
+      copyState: async (d, from, to, keys) => {
+        const stores = Object.keys(d.state ?? {});
+        if (stores.length) await copyRedisState(o.redis(), stores, from, to, keys);
+      },
+    },
     controller,
     runner: new RolloutRunner({ processor: serving.served.name, log, metrics, controller, shadowTimeoutMs: o.settings?.shadowTimeoutMs }),
     wanted: () => readWantedChallenger(client, serving.served.slots, log, (slot, version) => controller.rolledBack(slot, version)),
@@ -94,4 +102,24 @@ export function runnerRollout(o: {
       await p?.close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Every store's entry of each key copied from one processor namespace to another (openStores names a
+ * store's keys ss:<namespace>:<store>:<key>), TTL included; the destination is deleted first, so a
+ * key with no live state has no stale reference state from an earlier canary either. One MULTI.
+ */
+export async function copyRedisState(redis: RedisState, stores: readonly string[], from: string, to: string, keys: readonly string[]): Promise<void> {
+  if (stores.length === 0 || keys.length === 0) return;
+  const tx = redis.client.multi();
+  for (const store of stores) {
+    for (const key of keys) {
+      const dst = redis.key(`${to}:${store}`, key);
+      tx.del(dst);
+      tx.copy(redis.key(`${from}:${store}`, key), dst, 'REPLACE');
+    }
+  }
+  const replies = await tx.exec();
+  const failed = replies?.find(([err]) => err);
+  if (!replies || failed) throw new Error(`copying the live state to ${to} failed: ${failed?.[0]?.message ?? 'transaction aborted'}`);
 }
