@@ -1,6 +1,6 @@
 // `streamscore churn evaluate --date D`: runs models/churn/evaluate.py as a Spark driver (the
 // predictions of D-30 against the cancellations in (D-30, D]) and publishes its summary to
-// models.performance.v1 (connectors/churn-publisher/performance.ts).
+// models.performance.v1 (connectors/churn-publisher/performance.ts), one record per model version of the day.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,10 +19,13 @@ export async function evaluate(o: { date: string; lakeDir: string; master: strin
     if (o.threshold !== undefined) args.push('--threshold', o.threshold);
     const code = await runSparkJob('evaluate.py', args, o.lakeDir);
     if (code !== 0 || !o.publish) return code;
-    const record = churnPerformanceRecord(JSON.parse(readFileSync(summaryPath, 'utf8')) as ChurnEvaluation, Date.now());
+    // A day scored with a challenger (canary rows, or a shadow partition) is judged per version: one record each.
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as ChurnEvaluation | { evaluations: ChurnEvaluation[] };
+    const now = Date.now();
+    const records = ('evaluations' in summary ? summary.evaluations : [summary]).map((s) => churnPerformanceRecord(s, now));
     const env = serviceEnv();
-    await publishPerformance([record], { brokers: brokerList(env.KAFKA_BROKERS!), registryUrl: env.SCHEMA_REGISTRY_URL!, log: createLogger({ component: 'churn-evaluate' }) });
-    process.stdout.write(`${JSON.stringify({ published: 1, topic: 'models.performance.v1', model: record.model_name, version: record.model_version, day: record.day, precision: record.precision, recall: record.recall })}\n`);
+    await publishPerformance(records, { brokers: brokerList(env.KAFKA_BROKERS!), registryUrl: env.SCHEMA_REGISTRY_URL!, log: createLogger({ component: 'churn-evaluate' }) });
+    for (const record of records) process.stdout.write(`${JSON.stringify({ published: 1, topic: 'models.performance.v1', model: record.model_name, version: record.model_version, day: record.day, precision: record.precision, recall: record.recall })}\n`);
     return 0;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { describeResult, trainOnTable } from './churn-table.ts';
 import { createLogger } from '../streams/runtime/logger.ts';
 import { CustomerMappingError } from '../connectors/billing/customer-mapping.ts';
 import { describeChurnModel, publishBatchDrift, resolveChurnModel } from './churn-serving.ts';
+import { CHURN_METRICS_PORT, serveChurnMetrics } from './churn-metrics.ts';
 
 const USAGE = `usage: streamscore churn <command> [options]
 
@@ -30,10 +31,17 @@ const USAGE = `usage: streamscore churn <command> [options]
           trained and scored there (default work dir .data/churn-table/<mapping>/): prints the held-out
           AUC-ROC and AUC-PR and how many customers were scored or reported (docs/customer-tables.md)
   score   --date YYYY-MM-DD [--model-dir DIR] [--no-publish] [--force]
+          [--challenger-dir DIR --rollout shadow|canary [--fraction F --salt S]]
           the daily batch: scores the day's active subscribers into
           <lake>/telecom/churn_predictions/score_date=DATE/, then publishes them to the topic;
           the model is --model-dir, else churn-30d-rf@champion from MLflow (else the committed one),
-          and the batch's drift against its reference.json goes to models.drift-alerts.v1
+          and the batch's drift against its reference.json goes to models.drift-alerts.v1.
+          A registry rollout (churn-30d-rf@challenger + streamscore.rollout) is served too: shadow
+          scores into <lake>/shadow/... and telecom.churn-predictions.v1.shadow, canary serves the
+          hashed users; a breach of the policy's rules rolls the challenger back (docs/models.md)
+  metrics [--port 9471]
+          serves the batch's drift (the latest <lake>/telecom/churn_drift/*/drift.json) as the runtime's
+          streamscore_drift_* gauges on /metrics, for Prometheus and StreamscoreModelDrift; runs until stopped
   publish --date YYYY-MM-DD [--force]
           publishes an already scored day (skipped when that exact content was published before)
   evaluate --date D [--model-dir DIR] [--threshold T] [--no-publish]
@@ -61,6 +69,11 @@ const OPTIONS = {
   'no-publish': { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },
   threshold: { type: 'string' },
+  'challenger-dir': { type: 'string' },
+  rollout: { type: 'string' },
+  fraction: { type: 'string' },
+  salt: { type: 'string' },
+  port: { type: 'string' },
 } as const;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -133,10 +146,28 @@ export async function run(args: string[]): Promise<number> {
       if (model) process.stdout.write(`${describeChurnModel(model)}\n`);
       const summaryFile = join(mkdtempSync(join(tmpdir(), 'churn-score-')), 'summary.json');
       const jobArgs = ['--master', master, '--lake', lakeDir, '--date', date, '--model-dir', values['model-dir'] ?? model!.slot.dir, '--summary-out', summaryFile];
+      const rollout = await (await import('./churn-score-rollout.ts')).prepareRollout(values, model, lakeDir, log);
+      if (typeof rollout === 'number') return rollout;
+      jobArgs.push(...rollout.args);
       const code = await runSparkJob('score.py', jobArgs, lakeDir);
       if (code !== 0) return code;
       await publishBatchDrift(summaryFile, values['no-publish'] ? null : serviceEnv(), log, (line) => process.stdout.write(`${line}\n`));
-      return values['no-publish'] ? code : publish(date);
+      await rollout.after(summaryFile);
+      if (values['no-publish']) return code;
+      const published = await publish(date);
+      return rollout.shadowLake ? (await rollout.publishShadow(date)) || published : published;
+    }
+    case 'metrics': {
+      const port = Number(values.port ?? CHURN_METRICS_PORT);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        process.stderr.write(`--port must be a TCP port, got ${JSON.stringify(values.port)}\n\n${USAGE}`);
+        return 2;
+      }
+      const server = await serveChurnMetrics({ lakeDir, port, host: process.env.METRICS_HOST, log: createLogger({ component: 'churn-metrics' }) });
+      process.stdout.write(`churn metrics: http://${process.env.METRICS_HOST ?? '127.0.0.1'}:${server.port}/metrics (drift reports under ${join(lakeDir, 'telecom', 'churn_drift')})\n`);
+      await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve())));
+      await server.close();
+      return 0;
     }
     case 'publish': {
       const date = needDate();

@@ -11,6 +11,7 @@ import { createRuntimeMetrics } from '../../streams/runtime/metrics.ts';
 import { createSinkMetrics } from '../../connectors/parquet-sink/sink-metrics.ts';
 import { startHttpApi } from '../../streams/runtime/http/server.ts';
 import { createLogger } from '../../streams/runtime/logger.ts';
+import { CHURN_METRICS_PORT, createChurnDriftMetrics } from '../../cli/churn-metrics.ts';
 
 const RULES = new URL('./prometheus/alerts.yml', import.meta.url).pathname;
 
@@ -28,6 +29,18 @@ test('every streamscore metric an alert rule reads is registered by the code', a
   assert.ok(read.size >= 5, `the rules read ${read.size} streamscore metrics`);
   const unknown = [...read].filter((name) => !known.has(name));
   assert.deepEqual(unknown, [], `alert rules read metrics nothing registers: ${unknown.join(', ')}`);
+});
+
+test('the churn drift exporter registers every drift series the rules read (StreamscoreModelDrift fires for churn too)', async () => {
+  const churn = new Set(await seriesNames(createChurnDriftMetrics().metrics.registry));
+  const drift = [...new Set([...readFileSync(RULES, 'utf8').matchAll(/\bstreamscore_drift_[a-z0-9_]+/g)].map((m) => m[0]))];
+  assert.ok(drift.includes('streamscore_drift_alerting'), `the rules read ${drift.join(', ') || 'no drift series'}`);
+  assert.deepEqual(drift.filter((name) => !churn.has(name)), [], '`streamscore churn metrics` lacks drift series a rule reads');
+});
+
+test('Prometheus scrapes the churn drift exporter', () => {
+  const config = readFileSync(new URL('./prometheus/prometheus.yml', import.meta.url), 'utf8');
+  assert.ok(config.includes(`host.docker.internal:${CHURN_METRICS_PORT}`), `prometheus.yml has no target for churn metrics on ${CHURN_METRICS_PORT}`);
 });
 
 test('the rules file loads in Prometheus (promtool check rules)', (t) => {

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 CHURN_DIR = Path(__file__).resolve().parents[1]
-NAMES = ("spark_session", "features", "modeling", "reasons", "report", "drift", "batch_drift", "make_reference", "train", "score",
+NAMES = ("spark_session", "features", "modeling", "reasons", "report", "drift", "batch_drift", "rollout_rules", "batch_rollout", "make_reference", "train", "score", "evaluate",
          "devlake", "bench")
 
 
@@ -39,3 +39,6 @@ devlake = _modules["devlake"]
 bench = _modules["bench"]
 drift = _modules["drift"]
 batch_drift = _modules["batch_drift"]
+rollout_rules = _modules["rollout_rules"]
+batch_rollout = _modules["batch_rollout"]
+evaluate = _modules["evaluate"]

@@ -1,0 +1,144 @@
+"""Batch shadow and canary (score.py --challenger-dir): the canary hash in Spark equals canary.py's on
+the shared fixture; the rules twin (rollout_rules.py); and the batch on a small dev lake with the
+committed model as champion and a constant-score challenger (a logistic regression regularised flat)."""
+import json
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pyspark.ml import PipelineModel
+from pyspark.ml.classification import LogisticRegression
+from pyspark.sql import functions as F
+
+from churn_modules import CHURN_DIR, batch_rollout, devlake, evaluate, rollout_rules, score
+
+REPO = CHURN_DIR.parents[1]
+sys.path.insert(0, str(REPO / "models" / "common"))
+from canary import in_canary  # noqa: E402
+
+CANARY_FIXTURE = REPO / "streams" / "runtime" / "rollout" / "fixtures" / "canary-keys.json"
+PSI_FIXTURE = Path(__file__).parent / "fixtures" / "score-psi-cases.json"
+COMMITTED = CHURN_DIR / "artifacts"
+DAY, LABELS_ON = date(2026, 6, 30), date(2026, 7, 30)
+RULES = {"min_records": 50, "max_error_rate_increase": 0.01, "max_score_psi": 0.25}
+
+
+def test_the_spark_canary_hash_is_canary_py_on_the_shared_fixture(spark):
+    cases = json.loads(CANARY_FIXTURE.read_text(encoding="utf-8"))["cases"]
+    frame = spark.createDataFrame([(salt, key) for salt, key, _, _ in cases], "salt string, key string")
+    got = {}
+    for salt in {c[0] for c in cases}:
+        rows = frame.where(F.col("salt") == salt).select("key", batch_rollout.canary_column(F.col("key"), salt, 0.1).alias("in")).collect()
+        got.update({(salt, r["key"]): r["in"] for r in rows})
+    assert len(got) == len(cases)
+    for salt, key, _, in_10pct in cases:
+        assert got[(salt, key)] == in_10pct == in_canary(salt, key, 0.1), (salt, key)
+    assert 0 < sum(c[3] for c in cases) < len(cases)
+
+
+def test_score_psi_matches_the_cases_both_suites_read():
+    cases = json.loads(PSI_FIXTURE.read_text())["cases"]
+    assert len(cases) >= 4
+    for case in cases:
+        assert rollout_rules.score_psi(case["champion"], case["challenger"]) == pytest.approx(case["psi"], abs=1e-12), case["name"]
+
+
+def test_judge_error_rate_then_psi_then_min_records():
+    scores = [i / 100 for i in range(100)]
+    ok = {"records": 100, "errors": 0, "scores": scores}
+    assert rollout_rules.judge(ok, dict(ok), RULES) is None
+    erring = {"records": 100, "errors": 2, "scores": scores}
+    breach = rollout_rules.judge(ok, erring, RULES)
+    assert breach["rule"] == "error_rate" and breach["numbers"]["challenger_error_rate"] == 0.02
+    assert breach["detail"] == "error rate 2.00 % vs champion 0.00 % (+1.00 % allowed)"
+    flat = {"records": 100, "errors": 0, "scores": [0.3] * 100}
+    breach = rollout_rules.judge(ok, flat, RULES)
+    assert breach["rule"] == "score_psi" and breach["numbers"]["score_psi"] > 0.25
+    assert rollout_rules.judge(ok, flat, {**RULES, "min_records": 101}) is None
+
+
+def test_policy_rules_of_churn_are_the_defaults_with_its_own_window():
+    rules = rollout_rules.policy_rollout_rules("churn-30d-rf")
+    assert rules["min_records"] == 500 and rules["window_ms"] == 86_400_000 and rules["max_score_psi"] == 0.25
+    assert rollout_rules.policy_rollout_rules("no-such-model")["min_records"] == 200
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("rollout-lake")
+    devlake.write_lake(spark, root, n_users=240, start=date(2026, 4, 1), end=date(2026, 7, 31), v2_from=date(2026, 5, 1), seed=5)
+    return root
+
+
+@pytest.fixture(scope="module")
+def constant_challenger(spark, lake, tmp_path_factory):
+    """The committed pipeline with its forest replaced by a logistic regression so regularised that
+    every user gets the same probability: the bad challenger a canary must catch."""
+    champion = PipelineModel.load(str(COMMITTED / "pipeline-model"))
+    events = score.read_billing_events(spark, lake)
+    table = score.features_as_of(events, DAY, with_label=False)
+    prepared = PipelineModel(stages=champion.stages[:-1]).transform(table).withColumn("label", (F.rand(3) < 0.3).cast("double"))
+    flat = LogisticRegression(featuresCol="features", labelCol="label", regParam=1e4, maxIter=5).fit(prepared)
+    out = tmp_path_factory.mktemp("constant-challenger")
+    PipelineModel(stages=[*champion.stages[:-1], flat]).save(str(out / "pipeline-model"))
+    meta = json.loads((COMMITTED / "model-meta.json").read_text())
+    (out / "model-meta.json").write_text(json.dumps({**meta, "model_version": "constant-test", "threshold": 0.5}))
+    return out
+
+
+def _score(spark, lake, **challenger):
+    return score.score_day(spark, lake, DAY, COMMITTED, allow_stale_lake=True, drift_min_records=10**9,
+                           challenger={"rules": RULES, **challenger})
+
+
+def _partition(spark, path):
+    return {r["user_id"]: r for r in spark.read.parquet(str(path)).collect()}
+
+
+def test_canary_serves_exactly_the_hashed_users_and_compares_them_with_the_champion(spark, lake, constant_challenger):
+    summary = _score(spark, lake, dir=constant_challenger, stage="canary", fraction=0.5, salt="9", rules={**RULES, "max_score_psi": 1e9})
+    ro = summary["rollout"]
+    assert ro["breach"] is None and ro["judged"] and ro["score_psi"] > 0.25 and ro["challenger_error"] is None
+    rows = _partition(spark, summary["output"])
+    canary = {u for u in rows if in_canary("9", u, 0.5)}
+    assert {u for u, r in rows.items() if r["role"] == "canary"} == canary and ro["compared_users"] == len(canary) > 50
+    assert {r["model_version"] for u, r in rows.items() if u in canary} == {"constant-test"}
+    assert {r["model_version"] for u, r in rows.items() if u not in canary} == {summary["model_version"]}
+    flat = [r["churn_probability"] for u, r in rows.items() if u in canary]
+    assert max(flat) - min(flat) < 1e-3 and {r["threshold"] for u, r in rows.items() if u in canary} == {0.5}
+    assert ro["served"] == {"canary": len(canary), "champion": len(rows) - len(canary)}
+    # Delayed labels of the mixed day: each version on its own users at its own threshold.
+    evaluations = evaluate.evaluate_day(spark, lake, LABELS_ON, COMMITTED)["evaluations"]
+    by_version = {e["model_version"]: e for e in evaluations}
+    assert set(by_version) == {"constant-test", summary["model_version"]} and by_version["constant-test"]["threshold"] == 0.5
+    assert by_version["constant-test"]["scored"] == len(canary) and by_version[summary["model_version"]]["scored"] == len(rows) - len(canary)
+    # 0.31 < 0.5 for every canary user: the constant model predicts no churn at all
+    assert by_version["constant-test"]["true_positives"] + by_version["constant-test"]["false_positives"] == 0
+
+
+def test_a_constant_canary_is_rolled_back_on_score_psi_and_the_champion_serves_everyone(spark, lake, constant_challenger):
+    summary = _score(spark, lake, dir=constant_challenger, stage="canary", fraction=0.5, salt="9")
+    breach = summary["rollout"]["breach"]
+    assert breach["rule"] == "score_psi" and breach["numbers"]["score_psi"] > 0.25
+    rows = _partition(spark, summary["output"]).values()
+    assert {r["role"] for r in rows} == {"champion"} and {r["model_version"] for r in rows} == {summary["model_version"]}
+
+
+def test_shadow_scores_everyone_into_the_shadow_partition_only(spark, lake, constant_challenger):
+    summary = _score(spark, lake, dir=constant_challenger, stage="shadow", rules={**RULES, "max_score_psi": 1e9})
+    ro = summary["rollout"]
+    live, shadow = _partition(spark, summary["output"]), _partition(spark, ro["shadow_output"])
+    assert "/shadow/telecom/churn_predictions/" in ro["shadow_output"] and set(shadow) == set(live) and ro["compared_users"] == len(live)
+    assert {r["role"] for r in live.values()} == {"champion"} and {r["model_version"] for r in live.values()} == {summary["model_version"]}
+    assert {r["role"] for r in shadow.values()} == {"shadow"} and {r["model_version"] for r in shadow.values()} == {"constant-test"}
+
+
+def test_a_challenger_that_cannot_load_breaches_error_rate_without_stopping_the_batch(spark, lake, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(COMMITTED, broken, ignore=shutil.ignore_patterns("pipeline-model"))
+    summary = _score(spark, lake, dir=broken, stage="canary", fraction=0.5, salt="9")
+    ro = summary["rollout"]
+    assert ro["breach"]["rule"] == "error_rate" and ro["breach"]["numbers"]["challenger_error_rate"] == 1.0
+    assert ro["challenger_error"] and {r["role"] for r in _partition(spark, summary["output"]).values()} == {"champion"}
