@@ -12,6 +12,14 @@ Graph: inputs input_ids, attention_mask int64 [N, L]; outputs logits float32 [N,
 logit per tag, its sigmoid the tag's probability under its label's softmax: model.PerTagLogits)
 and type_logits float32 [N, C] (softmax over contract types; the stream reads row 0).
 Opset 17, N and L dynamic. Before anything is written, onnxruntime must reproduce PyTorch.
+
+Registration (models/common/register.py): when MLFLOW_TRACKING_URI is set or --register is given,
+`streamscore models register ner OUT` runs at the end, but only for a complete model, i.e. with
+--keep-thresholds (chosen thresholds kept). A fresh export has placeholder thresholds until
+`evaluate.py --split validation --choose-thresholds` writes them, and registering it would make a
+version the processor must not serve: the last line then gives the command to run after that step.
+No drift reference is written here (docs/models.md "Drift": it needs `documents extract --json` over
+the CUAD splits, ~25 min with OCR, and the entity features depend on the chosen thresholds).
 """
 from __future__ import annotations
 
@@ -28,7 +36,9 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / 'common'))
 from model import PerTagLogits, default_encoder_dir, load_checkpoint  # noqa: E402
+from register import add_register_arguments, register_trained_model  # noqa: E402
 
 MODEL_NAME = 'legal-ner-minilm'
 OUTPUTS = ['logits', 'type_logits']
@@ -100,6 +110,7 @@ def main() -> None:
     ap.add_argument('--version', default='2026-12-05.1')
     ap.add_argument('--ship', choices=['int8', 'fp32'], default='int8')
     ap.add_argument('--keep-thresholds', action='store_true', help='keep decision/review thresholds of the existing meta')
+    add_register_arguments(ap)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -161,6 +172,10 @@ def main() -> None:
     meta['training']['args'] = {k: v for k, v in (meta['training']['args'] or {}).items() if k not in ('data', 'splits', 'encoder', 'out')}
     meta_path.write_text(json.dumps(meta, indent=1) + '\n')
     print(json.dumps({'shipped': str(shipped), 'bytes': shipped.stat().st_size, 'fp32_bytes': fp32.stat().st_size, 'diffs': diffs}, indent=1))
+    # A fresh export's thresholds are placeholders (see the module doc): not a model to register yet.
+    pending = None if keep else ('its thresholds are placeholders until '
+                                 '`python models/documents/evaluate.py --split validation --choose-thresholds` writes the chosen ones')
+    register_trained_model('ner', out, flag=args.register, required=args.require_registration, pending=pending)
 
 
 if __name__ == '__main__':

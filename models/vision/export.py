@@ -3,7 +3,13 @@
     python models/vision/export.py --checkpoint models/vision/artifacts/pcb-qc.pt --out models/vision/artifacts
 
 Checks before anything is written: onnxruntime reproduces PyTorch on random and real frames to
-1e-4, and the graph's input/output names and shapes are the contract the stream reads."""
+1e-4, and the graph's input/output names and shapes are the contract the stream reads.
+
+A trained export ends the training run (train.py, then this): it writes the version's drift
+reference.json (make_reference.py over the DeepPCB training and validation frames, ~1,800 frames
+through the new graph; --no-reference skips it) and registers the folder with
+`streamscore models register vision` when MLFLOW_TRACKING_URI is set or --register is given
+(models/common/register.py; a failure is one line, not a failed run, unless --require-registration)."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +21,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'common'))
+from register import add_register_arguments, register_trained_model  # noqa: E402
 from backbone import load_tflite_mobilenet_v2  # noqa: E402
 from model import CLASSES, INPUT_SIZE, OUTPUT_NAMES, RETIRED_PREFIXES, STRIDE, ExportedPcbQc, PcbQcNet, upgrade_state_dict  # noqa: E402
 
@@ -72,6 +80,10 @@ def main() -> None:
     ap.add_argument('--meta', help="training's thresholds.json (image and box thresholds chosen on validation), merged into model-meta.json")
     ap.add_argument('--version', required=True)
     ap.add_argument('--out', default=str(here / 'artifacts'))
+    ap.add_argument('--reference-data', default=str(here.parents[1] / '..' / 'shared' / 'data' / 'deeppcb' / 'PCBData'),
+                    help='DeepPCB PCBData folder for the drift reference (make_reference.py)')
+    ap.add_argument('--reference', action=argparse.BooleanOptionalAction, default=True, help='write reference.json for a trained export')
+    add_register_arguments(ap)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,6 +103,22 @@ def main() -> None:
     }
     (out / 'model-meta.json').write_text(json.dumps(meta, indent=2) + '\n')
     print(f'wrote {out / ONNX_FILE} ({(out / ONNX_FILE).stat().st_size / 1e6:.1f} MB) and model-meta.json; onnx check {report}')
+    if not args.checkpoint:
+        print('untrained placeholder: no drift reference written, not registered')
+        return
+    if args.reference:
+        write_drift_reference(Path(args.reference_data), out)
+    register_trained_model('vision', out, flag=args.register, required=args.require_registration)
+
+
+def write_drift_reference(data: Path, out: Path) -> None:
+    """reference.json of the exported version; without the DeepPCB frames, one line says so (the version is then unmonitored)."""
+    if not data.is_dir():
+        print(f'no drift reference written: {data} is not a folder (--reference-data); later: python models/vision/make_reference.py --data DIR --model-dir {out}')
+        return
+    import make_reference  # onnxruntime, numpy and Pillow, as the export check already needs
+
+    make_reference.main(['--data', str(data), '--model-dir', str(out)])
 
 
 if __name__ == '__main__':
