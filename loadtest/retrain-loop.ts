@@ -12,13 +12,12 @@
 // --mtbf: the simulator's 200 days between failures per arm leave a 30-arm, 10-day history with one
 // or two failures, too few to train on; 25 days gives about a dozen. Readings go to the validated topic
 // directly (sensor validation is not what is tested); the failures to factory.failure-events.v1.
-// The policy is the repository's, with three changes written to a copy: short windows (--windows),
-// `retrain.command` = the steward's default plant command plus `--trials 1 --smote-trials 1` (Optuna
-// trials of ~2 min each on the 2-core box), and, for arm-failure-lgbm,
-// an evaluation gate that always passes (recomputed on the registry fixture set with margin 1): the
-// simulator plant has no committed evaluation set, and the repository's gate (reported
-// meta.heldout_pr_auc on the re-simulated held-out set) cannot be met by a retrained version. The
-// script ends by running the repository policy's gates on the new version and printing them.
+// The policy is the repository's, with two changes written to a copy: short windows (--windows),
+// and `retrain.command` = the steward's default plant command plus `--trials N --smote-trials N`
+// (Optuna trials of ~2 min each on the 2-core box). The gates are the repository's own: evaluation
+// recomputed on the simulator plant's committed set (models/policy/eval/simulator-plant-01-300),
+// and the steward's retrained-version rules (score_psi off) from the policy's retrained_rollout.
+// The script ends by running the repository policy's gates on the new version and printing them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -43,7 +42,6 @@ import { mlflowClientFromEnv } from '../streams/runtime/model-registry/mlflow-cl
 import { loadPolicy, policyFor } from '../streams/runtime/model-registry/policy.ts';
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../streams/runtime/serde.ts';
-import { EVAL_SET_FILE } from '../test/fixtures/model-registry/fixture-dirs.ts';
 import { writeResults } from './lib.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -79,7 +77,9 @@ const dataDir = process.env.STREAMSCORE_DATA_DIR ?? join(REPO_ROOT, '.data');
 const plan = retrainPlanner({}, {}, dataDir)({ name: MODEL, kind: 'failure' });
 if (plan.manual) throw new Error(`no default retraining for ${MODEL}: ${plan.reason}`);
 policy.models[MODEL] = {
-  ...policy.models[MODEL], metric: 'pr_auc', evaluation: 'recomputed', eval_set: 'registry-fixture-synthetic-300', eval_file: EVAL_SET_FILE, margin: 1,
+  ...policy.models[MODEL],
+  // eval_file is repository-relative in the policy; the copy lives elsewhere.
+  eval_file: join(REPO_ROOT, policy.models[MODEL].eval_file),
   rollout: { shadow_clean_ms: windowMs, auto_promote_after_ms: windowMs },
   retrain: { command: `${plan.command} --trials ${arg('trials', '1')} --smote-trials ${arg('smote-trials', '1')}` },
 };
