@@ -15,7 +15,8 @@ import type { Logger } from '../streams/runtime/logger.ts';
 import { MlflowClient } from '../streams/runtime/model-registry/mlflow-client.ts';
 import { ModelResolver, type ResolvedSlot } from '../streams/runtime/model-registry/resolver.ts';
 import { rollBack } from '../streams/runtime/model-registry/rollout.ts';
-import { policyRolloutRules, type Breach, type WindowStats } from '../streams/runtime/model-registry/rollout-controller.ts';
+import { effectiveRules, policyRolloutRules, type Breach, type WindowStats } from '../streams/runtime/model-registry/rollout-controller.ts';
+import type { RolloutRules } from '../streams/runtime/model-registry/policy.ts';
 import { TAG } from '../streams/runtime/model-registry/register.ts';
 import { PerformanceFeed, delayedLabelPrecisionRule } from '../streams/runtime/rollout/performance-feed.ts';
 import { CHALLENGER_ALIAS, ROLLOUT_TAG, parseRolloutTag, type RolloutStage } from '../streams/runtime/rollout/rollout-state.ts';
@@ -56,9 +57,13 @@ export async function resolveChurnChallenger(client: MlflowClient | null, env: N
   return { slot, version, stage };
 }
 
-/** score.py's arguments for a challenger. */
-export const challengerArgs = (dir: string, stage: RolloutStage): string[] =>
-  ['--challenger-dir', dir, '--rollout', stage.stage, ...(stage.stage === 'canary' ? ['--fraction', String(stage.fraction), '--salt', stage.salt] : [])];
+/** The rules of this rollout: the policy's for the model with the rollout tag's own over them (as the controller judges). */
+export const rolloutRulesFor = (model: string, stage: RolloutStage): RolloutRules => effectiveRules(policyRolloutRules()(model), stage);
+
+/** score.py's arguments for a challenger; `rules` (a registry rollout's) replace score.py's reading of the policy. */
+export const challengerArgs = (dir: string, stage: RolloutStage, rules?: RolloutRules): string[] =>
+  ['--challenger-dir', dir, '--rollout', stage.stage, ...(stage.stage === 'canary' ? ['--fraction', String(stage.fraction), '--salt', stage.salt] : []),
+    ...(rules ? ['--rollout-rules', JSON.stringify(rules)] : [])];
 
 const modelVersionOf = (dir: string): string => (JSON.parse(readFileSync(join(dir, 'model-meta.json'), 'utf8')) as { model_version: string }).model_version;
 
@@ -89,17 +94,24 @@ export async function readPerformanceTallies(env: NodeJS.ProcessEnv, log: Logger
  * registry versions through the versions' streamscore.model_version tags; here both versions' model
  * strings are known already (their model-meta.json), so its lookups answer them at once.
  */
-export async function judgePrecision(tallies: ModelPerformance[], o: { model: string; registryVersion: string; championDir: string; challengerDir: string; log: Logger }): Promise<Breach | null> {
-  const tagged = (dir: string) => ({ tags: [{ key: TAG.modelVersion, value: modelVersionOf(dir) }] });
-  const lookups = { getModelVersion: async () => tagged(o.challengerDir), getModelVersionByAlias: async () => tagged(o.championDir) } as unknown as MlflowClient;
+export async function judgePrecision(tallies: ModelPerformance[], o: { model: string; registryVersion: string; championDir: string; challengerDir: string; rules: RolloutRules; log: Logger }): Promise<Breach | null> {
+  if (o.rules.off?.includes('precision')) return null;
+  const asked: Promise<unknown>[] = [];
+  const tagged = (dir: string) => {
+    const answer = Promise.resolve({ tags: [{ key: TAG.modelVersion, value: modelVersionOf(dir) }] });
+    asked.push(answer);
+    return answer;
+  };
+  const lookups = { getModelVersion: () => tagged(o.challengerDir), getModelVersionByAlias: () => tagged(o.championDir) } as unknown as MlflowClient;
   const feed = new PerformanceFeed({ client: lookups, log: o.log });
   for (const t of tallies) feed.add(t);
-  feed.compare(o.model, o.registryVersion); // starts the (immediate) lookups; the rule asks again once they are held
-  await new Promise((resolve) => setImmediate(resolve));
+  feed.compare(o.model, o.registryVersion); // starts both lookups; the rule asks again once the feed holds their answers
+  await Promise.all(asked);
+  await new Promise((resolve) => setImmediate(resolve)); // the feed stores an answer in a callback after it
   const rule = delayedLabelPrecisionRule(feed);
   // The rule reads only the feed: the windows are not its input.
   const empty = { records: 0, errors: 0, errorRate: 0, p99MsPerRecord: 0, scores: [] } as unknown as WindowStats;
-  return rule({ model: o.model, version: o.registryVersion, champion: empty, challenger: empty, rules: policyRolloutRules()(o.model) });
+  return rule({ model: o.model, version: o.registryVersion, champion: empty, challenger: empty, rules: o.rules });
 }
 
 /** Rolls the challenger back in the registry and on models.lifecycle.v1, as the serving controller does. */

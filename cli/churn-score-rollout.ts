@@ -12,7 +12,8 @@ import { mlflowClientFromEnv, type MlflowClient } from '../streams/runtime/model
 import type { ResolvedSlot } from '../streams/runtime/model-registry/resolver.ts';
 import { shadowSpec, type RolloutStage } from '../streams/runtime/rollout/rollout-state.ts';
 import { errorLine } from '../streams/runtime/retry.ts';
-import { challengerArgs, describeBatchRollout, judgePrecision, readPerformanceTallies, resolveChurnChallenger, rollBackChurnChallenger, type BatchRollout, type ChurnChallenger } from './churn-rollout.ts';
+import type { RolloutRules } from '../streams/runtime/model-registry/policy.ts';
+import { challengerArgs, describeBatchRollout, judgePrecision, readPerformanceTallies, resolveChurnChallenger, rollBackChurnChallenger, rolloutRulesFor, type BatchRollout, type ChurnChallenger } from './churn-rollout.ts';
 import { churnModelName } from './churn-serving.ts';
 import { serviceEnv } from './env.ts';
 
@@ -38,7 +39,7 @@ export interface PreparedRollout {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The rollout of this batch, or an exit code for bad arguments. */
-export async function prepareRollout(values: RolloutValues, champion: { slot: ResolvedSlot } | null, lakeDir: string, log: Logger): Promise<PreparedRollout | number> {
+export async function prepareRollout(values: RolloutValues, champion: { slot: ResolvedSlot } | null, lakeDir: string, log: Logger, name = churnModelName()): Promise<PreparedRollout | number> {
   let args: string[] = [];
   let registry: { client: MlflowClient; challenger: ChurnChallenger } | null = null;
   if (values['challenger-dir'] !== undefined || values.rollout !== undefined) {
@@ -51,17 +52,17 @@ export async function prepareRollout(values: RolloutValues, champion: { slot: Re
   } else if (champion && champion.slot.version !== null) {
     const env = serviceEnv();
     const client = mlflowClientFromEnv(env);
-    const name = churnModelName();
     const challenger = await resolveChurnChallenger(client, env, name, log);
     if (challenger) {
       const s = challenger.stage;
       say(`churn score: challenger ${name}@challenger = version ${challenger.version} in ${s.stage}${s.stage === 'canary' ? ` for ${(s.fraction * 100).toFixed(1)} % of users (salt ${s.salt})` : ''}`);
-      const breach = await precisionBreach(env, name, challenger, champion.slot.dir, log);
+      const rules = rolloutRulesFor(name, s);
+      const breach = await precisionBreach(env, name, challenger, champion.slot.dir, rules, log);
       if (breach) {
         const id = await rollBackChurnChallenger(client, env, { model: name, version: challenger.version, stage: s.stage }, breach);
         say(`churn score: ROLLBACK of version ${challenger.version} before the batch: ${breach.rule} (${breach.detail}); event ${id}; the champion scores alone`);
       } else {
-        args = challengerArgs(challenger.slot.dir, s);
+        args = challengerArgs(challenger.slot.dir, s, rules);
         registry = { client, challenger };
       }
     }
@@ -80,8 +81,8 @@ export async function prepareRollout(values: RolloutValues, champion: { slot: Re
         return;
       }
       const { version, stage } = registry.challenger;
-      const id = await rollBackChurnChallenger(registry.client, serviceEnv(), { model: churnModelName(), version, stage: stage.stage }, rollout.breach);
-      say(`churn score: ROLLBACK of ${churnModelName()} version ${version}: alias ${'challenger'} deleted, stage none, event ${id}`);
+      const id = await rollBackChurnChallenger(registry.client, serviceEnv(), { model: name, version, stage: stage.stage }, rollout.breach);
+      say(`churn score: ROLLBACK of ${name} version ${version}: alias challenger deleted, stage none, event ${id}`);
     },
     async publishShadow(date) {
       const env = serviceEnv();
@@ -106,10 +107,10 @@ export function stageFromArgs(v: RolloutValues): RolloutStage | string {
 }
 
 /** The precision rule before the batch; a topic that cannot be read is said and skipped (the other rules still judge). */
-async function precisionBreach(env: NodeJS.ProcessEnv, model: string, c: ChurnChallenger, championDir: string, log: Logger) {
+async function precisionBreach(env: NodeJS.ProcessEnv, model: string, c: ChurnChallenger, championDir: string, rules: RolloutRules, log: Logger) {
   try {
     const tallies = await readPerformanceTallies(env, log);
-    return await judgePrecision(tallies, { model, registryVersion: c.version, championDir, challengerDir: c.slot.dir, log });
+    return await judgePrecision(tallies, { model, registryVersion: c.version, championDir, challengerDir: c.slot.dir, rules, log });
   } catch (err) {
     say(`churn score: delayed-label precision not judged (${errorLine(err)})`);
     return null;

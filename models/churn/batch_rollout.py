@@ -88,11 +88,11 @@ def compare(active: DataFrame, champion_scores: DataFrame, challenger, stage: st
                "champion": {k: v for k, v in roles["champion"].items() if k != "scores"},
                "challenger": {k: v for k, v in roles["challenger"].items() if k != "scores"},
                "score_psi": score_psi(roles["champion"]["scores"], roles["challenger"]["scores"]), "breach": breach,
-               "rules": {k: rules[k] for k in ("min_records", "max_error_rate_increase", "max_score_psi")}}
+               "rules": {**{k: rules[k] for k in ("min_records", "max_error_rate_increase", "max_score_psi")}, "off": list(rules.get("off") or [])}}
     return pairs, summary
 
 
-def served(scored_with_challenger: DataFrame, stage: str, serve_canary: bool, champion_meta: dict, challenger_meta: dict | None) -> dict:
+def served(stage: str, serve_canary: bool, champion_meta: dict, challenger_meta: dict | None) -> dict:
     """The live columns (probability, model_name, model_version, role, threshold): a canary user with a valid
     challenger score is the challenger's when the canary serves; everyone else is the champion's."""
     use = F.lit(bool(serve_canary and stage == "canary" and challenger_meta)) & valid_score(F.col("challenger_p"))

@@ -57,17 +57,19 @@ def _pct(x: float) -> str:
 
 def judge(champion: dict, challenger: dict, rules: dict) -> dict | None:
     """``champion``/``challenger``: {records, errors, scores}. The first breached rule as
-    {rule, detail, numbers}, or None (also when either role has fewer than min_records)."""
+    {rule, detail, numbers}, or None (also when either role has fewer than min_records). Rules named
+    in ``rules["off"]`` (the policy's, or the rollout tag's: effectiveRules) are not judged."""
+    on = lambda rule: rule not in (rules.get("off") or [])  # noqa: E731
     rate = {role: (s["errors"] / s["records"] if s["records"] else 0.0) for role, s in (("champion", champion), ("challenger", challenger))}
     numbers = {"champion_records": champion["records"], "challenger_records": challenger["records"],
                "champion_error_rate": rate["champion"], "challenger_error_rate": rate["challenger"]}
     if champion["records"] < rules["min_records"] or challenger["records"] < rules["min_records"]:
         return None
-    if rate["challenger"] > rate["champion"] + rules["max_error_rate_increase"]:
+    if on("error_rate") and rate["challenger"] > rate["champion"] + rules["max_error_rate_increase"]:
         return {"rule": "error_rate", "numbers": numbers,
                 "detail": f"error rate {_pct(rate['challenger'])} vs champion {_pct(rate['champion'])} (+{_pct(rules['max_error_rate_increase'])} allowed)"}
     shift = score_psi(champion["scores"], challenger["scores"])
-    if shift is not None and shift > rules["max_score_psi"]:
+    if on("score_psi") and shift is not None and shift > rules["max_score_psi"]:
         return {"rule": "score_psi", "numbers": {**numbers, "score_psi": shift},
                 "detail": f"PSI of the challenger's scores against the champion's {shift:.3f} (> {rules['max_score_psi']})"}
     return None

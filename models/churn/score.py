@@ -107,7 +107,7 @@ def score_day(spark: SparkSession, lake: Path, day: date, model_dir: Path, *, al
     live = scored.withColumn("champion_p", churn_probability(scored))
     live = live.join(pairs.select("user_id", "challenger_p"), "user_id", "left") if pairs is not None else live.withColumn("challenger_p", F.lit(None).cast("double"))
     serve_canary = bool(rollout and rollout["breach"] is None and rollout["challenger_error"] is None)
-    cols = batch_rollout.served(live, rollout["stage"] if rollout else "none", serve_canary, meta, challenger_meta)
+    cols = batch_rollout.served(rollout["stage"] if rollout else "none", serve_canary, meta, challenger_meta)
     common = [F.lit(scored_at).alias("scored_at"), segment().alias("segment"),
               high_value(quantile[0] if quantile else None).alias("high_value"), top_reasons().alias("top_reasons")]
     out = live.select("user_id", cols["churn_probability"].alias("churn_probability"), cols["model_name"].alias("model_name"),
@@ -196,6 +196,8 @@ def main(argv=None) -> int:
                     "canary: it serves the users hashed into --fraction with --salt (models/common/canary.py)")
     ap.add_argument("--fraction", type=float, help="canary: the share of users the challenger serves, in (0, 1)")
     ap.add_argument("--salt", help="canary: the hash salt (the challenger's registry version, as the registry's streamscore.rollout tag)")
+    ap.add_argument("--rollout-rules", type=json.loads, help="the rollback rules as JSON (churn score passes the policy's with the rollout "
+                    "tag's own over them); default: models/policy/policy.json for the model")
     args = ap.parse_args(argv)
     challenger = None
     if args.challenger_dir or args.rollout:
@@ -205,7 +207,7 @@ def main(argv=None) -> int:
             batch_rollout.check_stage(args.rollout, args.fraction, args.salt)
         except ValueError as err:
             ap.error(str(err))
-        challenger = {"dir": args.challenger_dir, "stage": args.rollout, "fraction": args.fraction, "salt": args.salt}
+        challenger = {"dir": args.challenger_dir, "stage": args.rollout, "fraction": args.fraction, "salt": args.salt, "rules": args.rollout_rules}
     with spark_job("churn-score", args.master, ui=not args.no_ui, driver_memory=args.driver_memory) as spark:
         summary = score_day(spark, lake_root(args.lake), args.date, args.model_dir, allow_stale_lake=args.allow_stale_lake,
                             drift_min_records=args.drift_min_records, challenger=challenger)

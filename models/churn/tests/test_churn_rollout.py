@@ -27,11 +27,11 @@ RULES = {"min_records": 50, "max_error_rate_increase": 0.01, "max_score_psi": 0.
 
 def test_the_spark_canary_hash_is_canary_py_on_the_shared_fixture(spark):
     cases = json.loads(CANARY_FIXTURE.read_text(encoding="utf-8"))["cases"]
+    salts = sorted({c[0] for c in cases})
+    assert salts == ["12", "7"]
     frame = spark.createDataFrame([(salt, key) for salt, key, _, _ in cases], "salt string, key string")
-    got = {}
-    for salt in {c[0] for c in cases}:
-        rows = frame.where(F.col("salt") == salt).select("key", batch_rollout.canary_column(F.col("key"), salt, 0.1).alias("in")).collect()
-        got.update({(salt, r["key"]): r["in"] for r in rows})
+    member = F.when(F.col("salt") == "7", batch_rollout.canary_column(F.col("key"), "7", 0.1)).otherwise(batch_rollout.canary_column(F.col("key"), "12", 0.1))
+    got = {(r["salt"], r["key"]): r["in"] for r in frame.select("salt", "key", member.alias("in")).collect()}
     assert len(got) == len(cases)
     for salt, key, _, in_10pct in cases:
         assert got[(salt, key)] == in_10pct == in_canary(salt, key, 0.1), (salt, key)
@@ -57,6 +57,9 @@ def test_judge_error_rate_then_psi_then_min_records():
     breach = rollout_rules.judge(ok, flat, RULES)
     assert breach["rule"] == "score_psi" and breach["numbers"]["score_psi"] > 0.25
     assert rollout_rules.judge(ok, flat, {**RULES, "min_records": 101}) is None
+    # Rules switched off (the rollout tag's `off`, e.g. score_psi for a retrained version) are not judged.
+    assert rollout_rules.judge(ok, flat, {**RULES, "off": ["score_psi"]}) is None
+    assert rollout_rules.judge(ok, erring, {**RULES, "off": ["error_rate"]}) is None
 
 
 def test_policy_rules_of_churn_are_the_defaults_with_its_own_window():
@@ -68,7 +71,7 @@ def test_policy_rules_of_churn_are_the_defaults_with_its_own_window():
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("rollout-lake")
-    devlake.write_lake(spark, root, n_users=240, start=date(2026, 4, 1), end=date(2026, 7, 31), v2_from=date(2026, 5, 1), seed=5)
+    devlake.write_lake(spark, root, n_users=160, start=date(2026, 4, 1), end=date(2026, 7, 31), v2_from=date(2026, 5, 1), seed=5)
     return root
 
 
@@ -135,10 +138,18 @@ def test_shadow_scores_everyone_into_the_shadow_partition_only(spark, lake, cons
     assert {r["role"] for r in shadow.values()} == {"shadow"} and {r["model_version"] for r in shadow.values()} == {"constant-test"}
 
 
-def test_a_challenger_that_cannot_load_breaches_error_rate_without_stopping_the_batch(spark, lake, tmp_path):
+def test_a_challenger_that_cannot_load_errs_on_every_user_it_should_score(spark, tmp_path):
+    """score.py hands compare() the load error in place of the model (run_challenger): the canary's
+    users are its errors, error_rate is breached, and served() gives each of them the champion's score."""
     broken = tmp_path / "broken"
     shutil.copytree(COMMITTED, broken, ignore=shutil.ignore_patterns("pipeline-model"))
-    summary = _score(spark, lake, dir=broken, stage="canary", fraction=0.5, salt="9")
-    ro = summary["rollout"]
-    assert ro["breach"]["rule"] == "error_rate" and ro["breach"]["numbers"]["challenger_error_rate"] == 1.0
-    assert ro["challenger_error"] and {r["role"] for r in _partition(spark, summary["output"]).values()} == {"champion"}
+    with pytest.raises(Exception) as failed:
+        score.load_model(broken)
+    users = spark.createDataFrame([(f"user-{i}", i / 400) for i in range(400)], "user_id string, champion_p double")
+    pairs, ro = batch_rollout.compare(users.select("user_id"), users, failed.value, "canary", 0.5, "9", RULES)
+    canary = sum(in_canary("9", f"user-{i}", 0.5) for i in range(400))
+    assert ro["compared_users"] == ro["challenger"]["errors"] == canary and ro["champion"]["errors"] == 0
+    assert ro["breach"]["rule"] == "error_rate" and ro["breach"]["numbers"]["challenger_error_rate"] == 1.0 and ro["challenger_error"]
+    # Even were the canary serving, a user without a valid challenger score is the champion's.
+    cols = batch_rollout.served("canary", True, {"model_name": "m", "model_version": "v1", "threshold": 0.3}, {"model_name": "m", "model_version": "v2", "threshold": 0.5})
+    assert {r["role"] for r in users.join(pairs.select("user_id", "challenger_p"), "user_id", "left").select(cols["role"].alias("role")).collect()} == {"champion"}
