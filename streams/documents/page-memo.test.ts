@@ -79,3 +79,41 @@ describe('page-text memo', () => {
     assert.throws(() => new PageTextMemo(-1), /bytes >= 0/);
   });
 });
+
+describe('page-text memo, reads in flight', () => {
+  const deferred = () => {
+    let resolve!: (v: PageText | null) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<PageText | null>((res, rej) => ((resolve = res), (reject = rej)));
+    return { promise, resolve, reject };
+  };
+
+  it('a second caller of a page being read waits for that read instead of reading it again', async () => {
+    const memo = new PageTextMemo(1_000_000);
+    const first = deferred();
+    let reads = 0;
+    const a = memo.through(ocrPageKey(SHA, 1), () => (reads++, first.promise));
+    const b = memo.through(ocrPageKey(SHA, 1), async () => (reads++, page(1, 5)));
+    first.resolve(page(1));
+    assert.deepEqual([(await a)?.text.length, (await b)?.text.length], [1_000, 1_000]);
+    assert.equal(reads, 1);
+    assert.equal(memo.stats().waits, 1);
+  });
+
+  it('when the read it waited for gives null or fails, the waiter reads the page itself (its record is its own)', async () => {
+    const memo = new PageTextMemo(1_000_000);
+    const outcomes = [(d: ReturnType<typeof deferred>) => d.resolve(null), (d: ReturnType<typeof deferred>) => d.reject(new Error('pool closed'))];
+    for (const [i, fail] of outcomes.entries()) {
+      const key = ocrPageKey(SHA, i + 1);
+      const owner = deferred();
+      let ownReads = 0;
+      const a = memo.through(key, () => owner.promise);
+      const b = memo.through(key, async () => (ownReads++, page(2)));
+      fail(owner);
+      await a.catch(() => undefined);
+      assert.equal((await b)?.page, 2);
+      assert.equal(ownReads, 1);
+    }
+    await assert.rejects(memo.through(ocrPageKey(SHA, 9), async () => { throw new Error('tesseract out of memory'); }), /out of memory/, 'the owner of a failed read gets its error');
+  });
+});

@@ -45,6 +45,8 @@ export interface PageMemoStats {
   bytes: number;
   entries: number;
   evictions: number;
+  /** Callers that waited for another caller's read of the same page instead of reading it (counted as misses too). */
+  waits: number;
   maxBytes: number;
 }
 
@@ -52,8 +54,10 @@ export interface PageMemoStats {
 export class PageTextMemo {
   readonly maxBytes: number;
   private readonly entries = new Map<string, { page: PageText; bytes: number }>();
+  /** Reads running now, by key: a second caller waits for the first instead of starting the same OCR. */
+  private readonly inflight = new Map<string, Promise<PageText | null>>();
   private held = 0;
-  private counts = { hits: 0, misses: 0, evictions: 0 };
+  private counts = { hits: 0, misses: 0, evictions: 0, waits: 0 };
 
   constructor(maxBytes = DEFAULT_PAGE_MEMO_BYTES) {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new Error(`page memo size must be a whole number of bytes >= 0, got ${maxBytes}`);
@@ -94,13 +98,31 @@ export class PageTextMemo {
   /**
    * The page under `key`, or what `read` gives, kept for the next caller. A null (the runtime
    * dead-lettered the record: a deadline, a rejected page) is not kept: it belongs to that record.
+   * While one caller reads a page, another caller of the same key waits for it (the shadow and the
+   * champion run one after the other, but a timed-out shadow's jobs go on while the champion runs);
+   * if that read fails or gives null, the waiter reads the page itself, so its own record is
+   * dead-lettered or failed by its own batch, never by another's.
    */
   async through(key: string, read: () => Promise<PageText | null>): Promise<PageText | null> {
     const hit = this.get(key);
     if (hit) return hit;
-    const page = await read();
-    if (page) this.set(key, page);
-    return page;
+    const running = this.inflight.get(key);
+    if (running) {
+      const shared = await running.catch(() => null);
+      if (shared) {
+        this.counts.waits++;
+        return shared;
+      }
+    }
+    const mine = read();
+    this.inflight.set(key, mine);
+    try {
+      const page = await mine;
+      if (page) this.set(key, page);
+      return page;
+    } finally {
+      if (this.inflight.get(key) === mine) this.inflight.delete(key);
+    }
   }
 
   stats(): PageMemoStats {

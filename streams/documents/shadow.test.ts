@@ -3,7 +3,8 @@
 // challenger in shadow that is the same NER model under another model_version. A 3-page scan is
 // OCR'd once per page (the pool jobs are counted on both arms' pools): the shadow reads the pages
 // from the champion's page-text memo. The live topic carries the champion's result only, the .shadow
-// topic the challenger's, with the same entities, and every comparison agrees with delta 0.
+// topic the challenger's, with the same entities, and every comparison agrees with delta 0; the
+// same upload re-delivered is OCR'd by neither arm.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -93,6 +94,16 @@ test('a documents shadow: OCR once per page (the memo), outputs on the .shadow t
     const expected = [{ topic: TOPICS.documentEntities.name, agree: true, delta: 0 }, ...(review.length ? [{ topic: TOPICS.documentReview.name, agree: true }] : [])];
     assert.deepEqual(chunk.compared, expected, 'the entity sets agree (Jaccard 1) and so does the review decision');
     assert.equal((await driver.outputs(shadowSpec(TOPICS.documentReview))).length, review.length);
+
+    // The same upload again (a re-delivery): the next chunk runs the shadow first (the runtime
+    // alternates the order), and neither arm OCRs a page of it.
+    await driver.pipe(TOPICS.documentUploads, upload.document_id, upload);
+    await driver.run();
+    const again = driver.rolloutChunks.at(-1)!;
+    t.diagnostic(`re-delivered: champion ${again.champion.ms.toFixed(0)} ms, shadow ${again.challengerSample.ms.toFixed(0)} ms; OCR jobs: champion ${championJobs.ocr}, challenger ${challengerJobs.ocr}`);
+    assert.deepEqual([championJobs.ocr, challengerJobs.ocr], [3, 0], 'no page was read again');
+    assert.equal((await driver.outputs(shadowSpec(TOPICS.documentEntities))).length, 2);
+    assert.deepEqual(again.compared, expected);
   } finally {
     await driver.close();
     rmSync(root, { recursive: true, force: true });
