@@ -168,7 +168,7 @@ let repoGates: unknown = null;
 if (candidate) {
   const cache = new ArtifactCache({ client, dir: join(work, 'cache') });
   const mv = (await client.getModelVersion(MODEL, candidate))!;
-  const outcome = await runGates({ client, kind: failureKind, policy: policyFor(loadPolicy(POLICY_FILE, REPO_ROOT), MODEL, POLICY_FILE), candidate: { mv, dir: await cache.fetch(mv) }, champion: { mv: champion } });
+  const outcome = await runGates({ client, kind: failureKind, policy: policyFor(loadPolicy(POLICY_FILE, REPO_ROOT), MODEL, POLICY_FILE), candidate: { mv, dir: await cache.fetch(mv) }, champion: { mv: champion, dir: await cache.fetch(champion) } });
   repoGates = outcome.gates;
   for (const g of outcome.gates) mark(`repository policy gate ${g.name}: ${g.ok ? 'PASS' : 'FAIL'} ${g.detail}`);
 }

@@ -60,8 +60,9 @@ function stewardFor(policyFile: string): Steward {
 }
 
 /** The fixture policy for every test model, each with its stub trainer as its retrain command. */
-function fixturePolicyFor(): { rollout_defaults: object; models: Record<string, object> } {
-  const policy = { rollout_defaults: {}, models: {} as Record<string, object> };
+function fixturePolicyFor(): { rollout_defaults: object; retrained_rollout: object; models: Record<string, object> } {
+  // A retrained version is judged without score_psi (the committed policy's retrained_rollout).
+  const policy = { rollout_defaults: {}, retrained_rollout: { off: ['score_psi'] }, models: {} as Record<string, object> };
   for (const m of Object.values(models)) {
     const p = fixturePolicy(m.name) as { rollout_defaults: object; models: Record<string, object> };
     policy.rollout_defaults = p.rollout_defaults;
@@ -130,6 +131,8 @@ test('a drift alert retrains the champion and walks the new version to champion,
   assert.equal(challenger.alias, 'challenger');
   assert.deepEqual(challenger.gates.map((g) => [g.name, g.ok]), [['signature', true], ['evaluation', true], ['card', true]]);
   assert.equal(canary.numbers.fraction, 0.1);
+  // Both stages' rollout tags carried the retrained-version rules to the serving instances.
+  for (const e of [shadow, canary]) assert.match(e.reason!, /; retrained-version rules \{"off":\["score_psi"\]\}$/);
   assert.equal(champion.alias, 'champion');
   assert.equal(champion.previous_version, champions[name].version);
   assert.deepEqual(champion.gates.map((g) => g.ok), [true, true, true], 'gates run again at promotion to champion');
