@@ -82,7 +82,8 @@ def evaluate_day(spark: SparkSession, lake: Path, day: date, model_dir: Path, th
         frames = [spark.read.parquet(str(p)) for p in (path, shadow) if p.is_dir()]
         versions = [(r["model_name"], r["model_version"]) for f in frames for r in f.select("model_name", "model_version").distinct().collect()]
     if len(frames) > 1 or (len(versions) > 1 and "threshold" in frames[0].columns):
-        return {"evaluations": [_evaluate_version(spark, lake, day, predicted_on, f.where(F.col("model_version") == v), threshold, timings)
+        cancelled = _cancelled(spark, lake, day, predicted_on).cache()
+        return {"evaluations": [_evaluate_version(day, predicted_on, f.where(F.col("model_version") == v), cancelled, threshold, timings)
                                 for f in frames for v in sorted({r["model_version"] for r in f.select("model_version").distinct().collect()})]}
     predictions = frames[0].select("user_id", "churn_probability", "model_name", "model_version")
     if len(versions) != 1:
@@ -107,18 +108,23 @@ def evaluate_day(spark: SparkSession, lake: Path, day: date, model_dir: Path, th
             "seconds": round(time.perf_counter() - started, 3)}
 
 
-def _evaluate_version(spark: SparkSession, lake: Path, day: date, predicted_on: date, rows: DataFrame, threshold: float | None, timings: dict) -> dict:
+def _cancelled(spark: SparkSession, lake: Path, day: date, predicted_on: date) -> DataFrame:
+    """The users who cancelled in (predicted_on, day], once the lake is known to hold events up to ``day``."""
+    events = read_billing_events(spark, lake)
+    last = event_counts(events.where(F.col("event_date") <= F.lit(day)))["last_event_date"]
+    if (last or "") < day.isoformat():
+        raise EvaluationError(f"the lake's last event date is {last}, before {day}: the cancellations up to {day} are not all in yet")
+    return cancellations_between(events, predicted_on, day)
+
+
+def _evaluate_version(day: date, predicted_on: date, rows: DataFrame, cancelled: DataFrame, threshold: float | None, timings: dict) -> dict:
     """One version's rows of a rollout day, at --threshold or the rows' own ``threshold`` column."""
     started = time.perf_counter()
     first = rows.select("model_name", "model_version", *(["threshold"] if "threshold" in rows.columns else [])).first()
     if threshold is None and (first is None or "threshold" not in rows.columns or first["threshold"] is None):
         raise EvaluationError(f"the predictions of {predicted_on} by {first and first['model_version']} have no threshold column: give --threshold")
     at = threshold if threshold is not None else float(first["threshold"])
-    events = read_billing_events(spark, lake)
-    last = event_counts(events.where(F.col("event_date") <= F.lit(day)))["last_event_date"]
-    if (last or "") < day.isoformat():
-        raise EvaluationError(f"the lake's last event date is {last}, before {day}: the cancellations up to {day} are not all in yet")
-    outcome = join_outcomes(rows.select("user_id", "churn_probability"), cancellations_between(events, predicted_on, day), at)
+    outcome = join_outcomes(rows.select("user_id", "churn_probability"), cancelled, at)
     log(f"{first['model_name']} {first['model_version']} scored {predicted_on}: precision {outcome['precision']}, recall {outcome['recall']} at {at}")
     return {"model_name": first["model_name"], "model_version": first["model_version"], "day": predicted_on.isoformat(), "evaluated_on": day.isoformat(),
             "horizon_days": LABEL_HORIZON_DAYS, "threshold": at, **outcome, "timings_s": timings, "seconds": round(time.perf_counter() - started, 3)}

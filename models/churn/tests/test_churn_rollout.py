@@ -22,7 +22,7 @@ CANARY_FIXTURE = REPO / "streams" / "runtime" / "rollout" / "fixtures" / "canary
 PSI_FIXTURE = Path(__file__).parent / "fixtures" / "score-psi-cases.json"
 COMMITTED = CHURN_DIR / "artifacts"
 DAY, LABELS_ON = date(2026, 6, 30), date(2026, 7, 30)
-RULES = {"min_records": 50, "max_error_rate_increase": 0.01, "max_score_psi": 0.25}
+RULES = {"min_records": 30, "max_error_rate_increase": 0.01, "max_score_psi": 0.25}
 
 
 def test_the_spark_canary_hash_is_canary_py_on_the_shared_fixture(spark):
@@ -71,71 +71,96 @@ def test_policy_rules_of_churn_are_the_defaults_with_its_own_window():
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("rollout-lake")
-    devlake.write_lake(spark, root, n_users=160, start=date(2026, 4, 1), end=date(2026, 7, 31), v2_from=date(2026, 5, 1), seed=5)
+    # Six weeks around the score date (the lake's day partitions are most of its cost), to the labels' day
+    devlake.write_lake(spark, root, n_users=160, start=date(2026, 6, 15), end=date(2026, 7, 31), v2_from=date(2026, 6, 25), seed=5)
     return root
+
+
+@pytest.fixture(scope="module")
+def champion(tmp_path_factory):
+    """The committed model without its reference.json: these tests are not about drift, whose stage costs a pass."""
+    out = tmp_path_factory.mktemp("champion") / "model"
+    shutil.copytree(COMMITTED, out, ignore=shutil.ignore_patterns("reference.json"))
+    return out
 
 
 @pytest.fixture(scope="module")
 def constant_challenger(spark, lake, tmp_path_factory):
     """The committed pipeline with its forest replaced by a logistic regression so regularised that
     every user gets the same probability: the bad challenger a canary must catch."""
-    champion = PipelineModel.load(str(COMMITTED / "pipeline-model"))
+    model = PipelineModel.load(str(COMMITTED / "pipeline-model"))
     events = score.read_billing_events(spark, lake)
     table = score.features_as_of(events, DAY, with_label=False)
-    prepared = PipelineModel(stages=champion.stages[:-1]).transform(table).withColumn("label", (F.rand(3) < 0.3).cast("double"))
+    prepared = PipelineModel(stages=model.stages[:-1]).transform(table).withColumn("label", (F.rand(3) < 0.3).cast("double"))
     flat = LogisticRegression(featuresCol="features", labelCol="label", regParam=1e4, maxIter=5).fit(prepared)
     out = tmp_path_factory.mktemp("constant-challenger")
-    PipelineModel(stages=[*champion.stages[:-1], flat]).save(str(out / "pipeline-model"))
+    PipelineModel(stages=[*model.stages[:-1], flat]).save(str(out / "pipeline-model"))
     meta = json.loads((COMMITTED / "model-meta.json").read_text())
     (out / "model-meta.json").write_text(json.dumps({**meta, "model_version": "constant-test", "threshold": 0.5}))
     return out
 
 
-def _score(spark, lake, **challenger):
-    return score.score_day(spark, lake, DAY, COMMITTED, allow_stale_lake=True, drift_min_records=10**9,
-                           challenger={"rules": RULES, **challenger})
+def _score(spark, lake, champion, **challenger):
+    return score.score_day(spark, lake, DAY, champion, allow_stale_lake=True, challenger={"rules": RULES, **challenger})
 
 
 def _partition(spark, path):
     return {r["user_id"]: r for r in spark.read.parquet(str(path)).collect()}
 
 
-def test_canary_serves_exactly_the_hashed_users_and_compares_them_with_the_champion(spark, lake, constant_challenger):
-    summary = _score(spark, lake, dir=constant_challenger, stage="canary", fraction=0.5, salt="9", rules={**RULES, "max_score_psi": 1e9})
+CHAMPION_META = {"model_name": "churn-30d-rf", "model_version": "v1", "threshold": 0.24}
+CHALLENGER_META = {"model_name": "churn-30d-rf", "model_version": "v2", "threshold": 0.5}
+
+
+def test_a_serving_canary_gives_exactly_the_hashed_users_the_challengers_valid_scores(spark):
+    """served() on what compare() hands score.py: challenger_p only for the canary's users (one of them an error)."""
+    users = [f"user-{i}" for i in range(400)]
+    canary = [u for u in users if in_canary("9", u, 0.5)]
+    erring = canary[0]
+    rows = [(u, i / 400, (float("nan") if u == erring else 0.31) if u in canary else None) for i, u in enumerate(users)]
+    frame = spark.createDataFrame(rows, "user_id string, champion_p double, challenger_p double")
+    cols = batch_rollout.served("canary", True, CHAMPION_META, CHALLENGER_META)
+    out = {r["user_id"]: r for r in frame.select("user_id", *(c.alias(k) for k, c in cols.items())).collect()}
+    served_by_canary = {u for u, r in out.items() if r["role"] == "canary"}
+    assert served_by_canary == set(canary) - {erring} and 150 < len(served_by_canary) < 250
+    assert all(out[u]["churn_probability"] == 0.31 and out[u]["model_version"] == "v2" and out[u]["threshold"] == 0.5 for u in served_by_canary)
+    assert out[erring]["role"] == "champion" and out[erring]["churn_probability"] == users.index(erring) / 400
+    assert {out[u]["model_version"] for u in users if u not in canary} == {"v1"}
+    # On a breach (serve_canary False) nobody is the challenger's.
+    stopped = batch_rollout.served("canary", False, CHAMPION_META, CHALLENGER_META)
+    assert {r["role"] for r in frame.select(stopped["role"].alias("role")).collect()} == {"champion"}
+
+
+def test_a_constant_canary_is_rolled_back_on_score_psi_and_the_champion_serves_everyone(spark, lake, champion, constant_challenger):
+    summary = _score(spark, lake, champion, dir=constant_challenger, stage="canary", fraction=0.5, salt="9")
     ro = summary["rollout"]
-    assert ro["breach"] is None and ro["judged"] and ro["score_psi"] > 0.25 and ro["challenger_error"] is None
+    breach = ro["breach"]
+    assert breach["rule"] == "score_psi" and breach["numbers"]["score_psi"] > 0.25 and ro["judged"] and ro["challenger_error"] is None
     rows = _partition(spark, summary["output"])
-    canary = {u for u in rows if in_canary("9", u, 0.5)}
-    assert {u for u, r in rows.items() if r["role"] == "canary"} == canary and ro["compared_users"] == len(canary) > 50
-    assert {r["model_version"] for u, r in rows.items() if u in canary} == {"constant-test"}
-    assert {r["model_version"] for u, r in rows.items() if u not in canary} == {summary["model_version"]}
-    flat = [r["churn_probability"] for u, r in rows.items() if u in canary]
-    assert max(flat) - min(flat) < 1e-3 and {r["threshold"] for u, r in rows.items() if u in canary} == {0.5}
-    assert ro["served"] == {"canary": len(canary), "champion": len(rows) - len(canary)}
-    # Delayed labels of the mixed day: each version on its own users at its own threshold.
-    evaluations = evaluate.evaluate_day(spark, lake, LABELS_ON, COMMITTED)["evaluations"]
-    by_version = {e["model_version"]: e for e in evaluations}
-    assert set(by_version) == {"constant-test", summary["model_version"]} and by_version["constant-test"]["threshold"] == 0.5
-    assert by_version["constant-test"]["scored"] == len(canary) and by_version[summary["model_version"]]["scored"] == len(rows) - len(canary)
-    # 0.31 < 0.5 for every canary user: the constant model predicts no churn at all
-    assert by_version["constant-test"]["true_positives"] + by_version["constant-test"]["false_positives"] == 0
+    # The challenger scored exactly the active users canary.py hashes in, and the champion scored them too.
+    assert ro["compared_users"] == sum(in_canary("9", u, 0.5) for u in rows) >= RULES["min_records"]
+    assert ro["challenger"] == {"records": ro["compared_users"], "errors": 0} == ro["champion"]
+    assert {r["role"] for r in rows.values()} == {"champion"} and {r["model_version"] for r in rows.values()} == {summary["model_version"]}
+    assert ro["served"] == {"champion": len(rows)}
 
 
-def test_a_constant_canary_is_rolled_back_on_score_psi_and_the_champion_serves_everyone(spark, lake, constant_challenger):
-    summary = _score(spark, lake, dir=constant_challenger, stage="canary", fraction=0.5, salt="9")
-    breach = summary["rollout"]["breach"]
-    assert breach["rule"] == "score_psi" and breach["numbers"]["score_psi"] > 0.25
-    rows = _partition(spark, summary["output"]).values()
-    assert {r["role"] for r in rows} == {"champion"} and {r["model_version"] for r in rows} == {summary["model_version"]}
-
-
-def test_shadow_scores_everyone_into_the_shadow_partition_only(spark, lake, constant_challenger):
-    summary = _score(spark, lake, dir=constant_challenger, stage="shadow", rules={**RULES, "max_score_psi": 1e9})
+def test_shadow_scores_everyone_into_the_shadow_partition_only_and_each_version_is_evaluated(spark, lake, champion, constant_challenger):
+    summary = _score(spark, lake, champion, dir=constant_challenger, stage="shadow", rules={**RULES, "off": ["score_psi"]})
     ro = summary["rollout"]
     live, shadow = _partition(spark, summary["output"]), _partition(spark, ro["shadow_output"])
+    assert ro["breach"] is None and ro["score_psi"] > 0.25, "score_psi is off: measured, not judged"
     assert "/shadow/telecom/churn_predictions/" in ro["shadow_output"] and set(shadow) == set(live) and ro["compared_users"] == len(live)
     assert {r["role"] for r in live.values()} == {"champion"} and {r["model_version"] for r in live.values()} == {summary["model_version"]}
     assert {r["role"] for r in shadow.values()} == {"shadow"} and {r["model_version"] for r in shadow.values()} == {"constant-test"}
+    flat = [r["churn_probability"] for r in shadow.values()]
+    assert max(flat) - min(flat) < 1e-3
+    # Delayed labels of the day: the champion's live rows and the shadow's, each version at its own threshold.
+    by_version = {e["model_version"]: e for e in evaluate.evaluate_day(spark, lake, LABELS_ON, champion)["evaluations"]}
+    assert set(by_version) == {"constant-test", summary["model_version"]}
+    assert by_version["constant-test"]["threshold"] == 0.5 and by_version[summary["model_version"]]["threshold"] == 0.24
+    assert by_version["constant-test"]["scored"] == by_version[summary["model_version"]]["scored"] == len(live)
+    # 0.31 < 0.5 for every user: the constant model predicts no churn at all
+    assert by_version["constant-test"]["true_positives"] + by_version["constant-test"]["false_positives"] == 0
 
 
 def test_a_challenger_that_cannot_load_errs_on_every_user_it_should_score(spark, tmp_path):
