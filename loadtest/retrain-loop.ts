@@ -4,7 +4,7 @@
 //   real `plant train --from-topic` on the plant's history -> registered version -> challenger
 //   (gates) -> shadow -> canary (judged live by the scorer's rollout controller) -> champion.
 //   node loadtest/retrain-loop.ts [--arms 30] [--days 10] [--mtbf 25] [--drift temperature:+10@5d] [--trials 1] [--smote-trials 1]
-//                                 [--windows 60s] [--timeout 40m] [--out loadtest/results/retrain-loop.json]
+//                                 [--windows 60s] [--timeout 40m] [--gate-margin M] [--out loadtest/results/retrain-loop.json]
 // The simulation starts --days before now and is sent as fast as the scorer takes it (event time, so
 // the 7-day drift windows fill in minutes). Then the same arms go on live, in real time, sampled
 // every second instead of every minute, so the shadow and canary windows have readings to be judged
@@ -17,6 +17,9 @@
 // (Optuna trials of ~2 min each on the 2-core box). The gates are the repository's own: evaluation
 // recomputed on the simulator plant's committed set (models/policy/eval/simulator-plant-01-300),
 // and the steward's retrained-version rules (score_psi off) from the policy's retrained_rollout.
+// --gate-margin M replaces the evaluation gate's margin in the copy (default: the policy's, 0.01): a
+// run with a loose margin walks a candidate that the repository's gate refuses through shadow and
+// canary to AUTO_PROMOTED, to exercise the rest of the walk; the results file records the margin.
 // The script ends by running the repository policy's gates on the new version and printing them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -80,6 +83,7 @@ policy.models[MODEL] = {
   ...policy.models[MODEL],
   // eval_file is repository-relative in the policy; the copy lives elsewhere.
   eval_file: join(REPO_ROOT, policy.models[MODEL].eval_file),
+  margin: Number(arg('gate-margin', String(policy.models[MODEL].margin))),
   rollout: { shadow_clean_ms: windowMs, auto_promote_after_ms: windowMs },
   retrain: { command: `${plan.command} --trials ${arg('trials', '1')} --smote-trials ${arg('smote-trials', '1')}` },
 };
@@ -124,7 +128,7 @@ await joined;
 const client = mlflowClientFromEnv(env);
 const champion = await client.getModelVersionByAlias(MODEL, 'champion');
 if (!champion) throw new Error(`${MODEL} has no champion: streamscore models seed first`);
-mark(`${MODEL}@champion is version ${champion.version}; starting the scorer and the steward`);
+mark(`${MODEL}@champion is version ${champion.version}; evaluation gate margin ${policy.models[MODEL].margin}; starting the scorer and the steward`);
 const scorer = await child('scorer', ['run', 'maintenance-scorer'], { STREAMSCORE_MODEL_POLL_MS: '2000' }, 'joined consumer group');
 const steward = await child('steward', ['models', 'steward', '--debounce', '6h', '--poll', '2s', '--policy', policyFile, '--group', `retrain-loop-steward-${t0}`], {}, 'models steward: watching');
 mark('scorer and steward up');
@@ -182,7 +186,7 @@ for (const c of [steward, scorer]) {
 }
 const alerts = await driftAlertsSince(t0);
 for (const a of alerts) mark(`(drift alert detected at ${((a.detected_at - t0) / 1000).toFixed(1)} s) ${a.state} ${a.statistic} ${a.value.toFixed(3)} on ${a.feature}, window ${new Date(a.window_start).toISOString()}..${new Date(a.window_end).toISOString()} (${a.window_records} records)`);
-writeResults(out, { arms, days, mtbfDays, drift, windowMs, readingsSent: sent, failuresReported: failures.reporter.reported, driftAlerts: alerts.map((a) => ({ s: (a.detected_at - t0) / 1000, state: a.state, statistic: a.statistic, feature: a.feature, value: a.value })), outcome: (finished as ModelLifecycleEvent | null)?.event ?? 'timeout', timeline, events, repoGates, logs: work });
+writeResults(out, { arms, days, mtbfDays, drift, windowMs, gateMargin: policy.models[MODEL].margin, readingsSent: sent, failuresReported: failures.reporter.reported, driftAlerts: alerts.map((a) => ({ s: (a.detected_at - t0) / 1000, state: a.state, statistic: a.statistic, feature: a.feature, value: a.value })), outcome: (finished as ModelLifecycleEvent | null)?.event ?? 'timeout', timeline, events, repoGates, logs: work });
 mark(`results in ${out}; logs in ${work}`);
 /** The model's drift alerts detected since `since`, read to the topic's end by a fresh group. */
 async function driftAlertsSince(since: number): Promise<DriftAlert[]> {
