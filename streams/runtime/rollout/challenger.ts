@@ -6,9 +6,9 @@
 // ones; a canary shares the live stores (an entity is served by one arm while the canary lasts).
 // A canary also carries the champion's reference: the champion scores the canary's records too
 // (outputs never delivered), so the distribution and latency rules compare both models on the same
-// records. Its state is `${processor}~canary-ref`, each entity copied from the live state the first
-// time the canary sees it (before the challenger writes to it), so it starts from the same windows
-// and alert episode the challenger reads, and then follows what the champion would have done.
+// records. Its state is `${processor}~canary-ref`: before every chunk, the chunk's canary entities
+// are copied there from the live state (before the challenger writes to them), so the champion
+// reads exactly what the challenger reads, and its own writes land in the copy and are thrown away.
 import type { Logger } from '../logger.ts';
 import type { LoadedModel } from '../models.ts';
 import { openProcessorModels } from '../processor-models.ts';
@@ -50,7 +50,7 @@ export interface Challenger extends WantedChallenger {
 export interface CanaryReference {
   /** The champion's stores for the canary keys: `${processor}~canary-ref`, never the live ones. */
   readonly state: unknown;
-  /** Copies the live state of the keys it has not copied yet in this canary into the reference stores. */
+  /** Copies the live state of `keys` into the reference stores (before each chunk's runs). */
   seed(keys: readonly string[]): Promise<void>;
 }
 
@@ -104,16 +104,13 @@ export const CANARY_REFERENCE_SUFFIX = '~canary-ref';
 
 function canaryReference(o: OpenChallengerOptions, champion: ProcessorDefinition): CanaryReference {
   const namespace = `${champion.name}${CANARY_REFERENCE_SUFFIX}`;
-  // Seeded once per key per canary (this object lives as long as the canary's serving set). A key
-  // seeded earlier than the challenger's first write keeps the champion's own history.
-  const seeded = new Set<string>();
+  // Copied at every chunk, not once per key: the live state moves on under other instances after a
+  // rebalance, and a copy kept from earlier would miss those readings (its features, hence its
+  // scores, would differ from the challenger's by the state alone).
   return {
     state: o.openState(champion, namespace),
     async seed(keys) {
-      const fresh = [...new Set(keys)].filter((k) => !seeded.has(k));
-      if (fresh.length === 0 || !o.copyState) return;
-      await o.copyState(champion, champion.name, namespace, fresh);
-      for (const k of fresh) seeded.add(k);
+      if (keys.length && o.copyState) await o.copyState(champion, champion.name, namespace, [...new Set(keys)]);
     },
   };
 }

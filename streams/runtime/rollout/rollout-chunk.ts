@@ -162,7 +162,7 @@ export class RolloutRunner {
     let started = performance.now();
     const live = liveRaws.length ? await processBatch(def, ctx, serde, liveRaws) : empty;
     const championMs = performance.now() - started;
-    // The reference copies an entity's live state before the challenger's first write to it in this canary.
+    // The reference reads a copy of the canary entities' live state taken before the challenger writes to it.
     const reference = canaryRaws.length && c.reference ? c.reference : null;
     const seeded = reference ? await this.sideRun(c, ctx, 'reference', async () => (await reference.seed(canaryRaws.map((r) => r.key!.toString('utf8'))), empty)) : null;
     const [{ value: canary, ms: canaryMs }, { value: referenceResult, ms: referenceMs }] = await this.alternate(
