@@ -33,6 +33,8 @@ export interface DocumentsOptions {
 // A 300 dpi page OCRs in 3-6 s on one core and a 100-page contract's NER takes ~20 s; two minutes
 // is a step that will not finish (a pathological page), not a slow one.
 export const DEFAULT_DOCUMENTS_OPTIONS: DocumentsOptions = { stepDeadlineMs: 120_000 };
+/** A shadow's or canary reference's run of one chunk (see `shadowTimeoutMs` below). */
+export const SIDE_RUN_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Drift windows of the NER model: every 150 documents, whenever they come. A legal team sends tens
@@ -125,6 +127,10 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
     // A shadow challenger (runtime rollout/) agrees when it finds the same entities at the same places
     // (shadow-compare.ts), and when it sends the same documents to review.
     compare: { [TOPICS.documentEntities.name]: compareEntities, [TOPICS.documentReview.name]: compareReview },
+    // The arm that runs first in a chunk OCRs its scans (the other reads the page memo): a side run
+    // takes what the champion's does, minutes for a chunk of scans. Each OCR or NER step is still cut
+    // at stepDeadlineMs by the worker pool, so this bounds only a run that stalls outside the pool.
+    shadowTimeoutMs: SIDE_RUN_TIMEOUT_MS,
     validate: (upload: DocumentUpload) => documentIdProblem(upload.document_id),
     async handle(records: InputRecord<DocumentUpload>[], ctx) {
       const perRecord: OutputRecord[][] = records.map(() => []);

@@ -112,6 +112,13 @@ export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec
    * score difference. Topics without one are not compared.
    */
   compare?: Record<string, (live: any, shadow: any) => { agree: boolean; delta?: number }>;
+  /**
+   * How long a side run of one chunk (a shadow, a canary's champion reference) may take before it is
+   * abandoned, when the runner is given none (rollout-chunk.ts: 10 s by default). A processor whose
+   * records take seconds each (OCR of a scan) declares more, or a healthy shadow's chunks would
+   * time out and count as its errors.
+   */
+  shadowTimeoutMs?: number;
   /** Semantic checks after decoding; return the reason a record is invalid, or null. */
   validate?: (value: T, record: InputRecord<T>) => string | null;
   /**

@@ -120,7 +120,7 @@ export class RolloutRunner {
   /** A run whose outputs are never delivered (shadow, canary reference): its failure or timeout is counted and logged, never the chunk's. */
   private async sideRun(c: Challenger, ctx: BatchContext, what: 'shadow' | 'reference', run: () => Promise<BatchResult>): Promise<BatchResult | null> {
     try {
-      return await withTimeout(run(), this.o.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS);
+      return await withTimeout(run(), this.o.shadowTimeoutMs ?? c.def.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS);
     } catch (err) {
       const reason = `${what === 'shadow' ? '' : 'reference_'}${err instanceof ShadowTimeoutError ? 'timeout' : 'error'}`;
       this.o.metrics?.shadowErrors.inc({ processor: this.o.processor, model: c.slot, reason });
