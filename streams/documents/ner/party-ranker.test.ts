@@ -14,11 +14,11 @@ const FILLER = 'The parties agree as follows. '.repeat(400);
 const TEXT = PREAMBLE + FILLER + 'The Company has filed with the Office of Thrift Supervision (the "OTS") an application.' + FILLER;
 const tagged = (text: string, name: string, confidence = 0.8): NerEntity => ({ label: 'PARTY', start: TEXT.indexOf(name), end: TEXT.indexOf(name) + name.length, text: name, confidence });
 
-test('candidates come from the tagger, the defined terms and the legal names of the opening pages, one per text', () => {
+test('candidates come from the tagger, the defined terms, the legal names and the preamble\'s party slots of the opening pages, one per text', () => {
   const byText = new Map(partyCandidates(TEXT, [tagged(TEXT, 'Acme Widgets, Inc.')]).map((c) => [c.text, c.features]));
   assert.deepEqual([...byText.keys()], ['Acme Widgets, Inc.', 'Widgets, Inc.', 'Acme', 'Globex Consulting LLC', 'Consulting LLC', 'Consultant', 'OTS']);
   const acme = byText.get('Acme Widgets, Inc.')!;
-  for (const f of ['src:ner', 'src:legal', 'sources:legal+ner', 'nerc:8', 'legal_form', 'trimmed:0', 'defined_after', 'prev:between', 'pos:0']) assert.ok(acme.includes(f), f);
+  for (const f of ['src:ner', 'src:legal', 'src:preamble', 'sources:legal+ner+preamble', 'nerc:8', 'described_after', 'legal_form', 'trimmed:0', 'defined_after', 'prev:between', 'pos:0']) assert.ok(acme.includes(f), f);
   assert.ok(byText.get('Widgets, Inc.')!.includes('trimmed:1'));
   assert.ok(byText.get('OTS')!.includes('src:def') && byText.get('OTS')!.includes('acronym') && byText.get('OTS')!.includes('def_pos:4'));
 });
@@ -29,6 +29,21 @@ test('a blank line ends a legal name: a date line above a letterhead name is not
   assert.ok(texts.includes('SANDLER O\'NEILL & PARTNERS, L.P.'));
   assert.ok(texts.includes('Greater Delaware Valley\nSavings Bank'), 'one line break inside a name is kept');
   assert.ok(!texts.some((t) => t.startsWith('2006')));
+});
+
+test('the preamble\'s slots propose persons, cities and firms without a legal form, and both halves of a d/b/a name', () => {
+  const text = 'CONSULTING AGREEMENT made as of April 1, 2019 between Idan Maimon ("Maimon") and the City of Fort Stockton, Texas, '
+    + 'and RMF Empire, Inc. DBA West Coast Customs, and YOU ON DEMAND HOLDINGS, INC., a Nevada corporation.';
+  const texts = partyCandidates(text, []).filter((c) => c.features.includes('src:preamble')).map((c) => c.text);
+  assert.deepEqual(texts, ['Idan Maimon', 'City of Fort Stockton', 'RMF Empire, Inc. DBA West Coast Customs', 'RMF Empire, Inc.', 'West Coast Customs', 'YOU ON DEMAND HOLDINGS, INC.']);
+  assert.ok(partyCandidates(text, []).some((c) => c.text === 'YOU ON DEMAND HOLDINGS, INC.' && c.features.includes('src:legal')), 'a legal form in capitals, after another');
+});
+
+test('the name above "By:" in a signature block is a candidate; a date before it and a trailing descriptor are not part of it', () => {
+  const text = 'Agreement text. '.repeat(50) + 'IN WITNESS WHEREOF the parties have signed below.\n\nDate: April 7, 2020 BANK OF AMERICA CORPORATION\n\nBy: Ally Pecarro\n\n'
+    + 'written.      ABC Company, Broker Dealer         By: ______';
+  const signatures = partyCandidates(text, []).filter((c) => c.features.includes('src:signature')).map((c) => c.text);
+  assert.deepEqual(signatures, ['BANK OF AMERICA CORPORATION', 'ABC Company']);
 });
 
 test('rankParties keeps the candidates at or above the threshold in place of the tagger\'s PARTY entities', () => {

@@ -17,11 +17,16 @@ import type { NerEntity } from './ner.ts';
 export const PARTY_RANKER_FILE = 'party-ranker.json';
 /** Legal names are looked for in the opening characters: the preamble and the recitals. */
 const LEGAL_NAME_REACH = 8_000;
-const LEGAL_FORM = String.raw`(?:Inc|Incorporated|LLC|L\.L\.C|Ltd|Limited|Corporation|Corp|Company|Co|GmbH|AG|S\.A|SA|N\.V|B\.V|L\.P|LP|LLP|plc|PLC|N\.A|Trust|Bank|Partners|Holdings|S\.p\.A|SRL|S\.R\.L|Pty|AB|A/S|KK|S\.A\.S|SARL|Association|University|Fund)\b\.?`;
+// Each form as written and in capitals ("YOU ON DEMAND HOLDINGS, INC."): the name regex cannot be
+// case-insensitive, since it tells names from other words by their capitals.
+const LEGAL_FORMS = String.raw`Inc|Incorporated|LLC|L\.L\.C|Ltd|Limited|Corporation|Corp|Company|Co|GmbH|AG|S\.A|SA|N\.V|B\.V|L\.P|LP|LLP|plc|PLC|N\.A|Trust|Bank|Partners|Holdings|S\.p\.A|SRL|S\.R\.L|Pty|AB|A/S|KK|S\.A\.S|SARL|Association|University|Fund`.split('|');
+const LEGAL_FORM = `(?:${[...new Set([...LEGAL_FORMS, ...LEGAL_FORMS.map((f) => f.toUpperCase())])].join('|')})\\b\\.?`;
+// A form may follow another ("PARTNERS, L.P.", "HOLDINGS, INC."): the name takes both.
 // Words of a name are separated by spaces and at most one line break: a blank line ends a name
 // (a date line above a letterhead name is not part of it).
 const GAP = String.raw`(?:[ \t\u00a0]+\n?[ \t\u00a0]*|\n[ \t\u00a0]*)`;
-const LEGAL_NAME = new RegExp(String.raw`\b((?:[A-Z0-9][\w&'’.\-/]*,?${GAP}(?:(?:of|and|&)${GAP})?){0,7}?${LEGAL_FORM})`, 'g');
+const LEGAL_NAME = new RegExp(String.raw`\b((?:[A-Z0-9][\w&'’.\-/]*,?${GAP}(?:(?:of|and|&)${GAP})?){0,7}?${LEGAL_FORM}(?:,?[ \t]*${LEGAL_FORM})?)`, 'g');
+const DESCRIBED_AFTER = /^\s*,?\s*(?:a|an)\s+(?:[\w.-]+\s+){0,5}?(?:corporation|company|partnership|association|limited|individual|entity|bank|banking|organi[sz]ation|city|chartered|citizen|resident|person)\b/iu;
 const POSITION_BUCKETS = [500, 1500, 3000, 8000, 30000];
 
 export interface PartyRankerModel {
@@ -88,6 +93,8 @@ export function partyCandidates(text: string, tagged: readonly NerEntity[]): Par
       add('legal', m.index + words[k].index, m.index + m[1].length, { trimmed: k });
     }
   }
+  for (const c of preambleNames(text)) add('preamble', c.start, c.end);
+  for (const c of signatureNames(text)) add('signature', c.start, c.end);
   const firstDefinition = (start: number, end: number) => definitions.find((d) => d.at >= end && d.at - end <= 300 && !/[.;]\s+[A-Z]/.test(text.slice(end, d.at)));
   return [...drafts].map(([key, d]) => {
     const words = d.text.split(/\s+/);
@@ -107,12 +114,88 @@ export function partyCandidates(text: string, tagged: readonly NerEntity[]): Par
       ...(d.trimmed < 99 ? [`trimmed:${Math.min(d.trimmed, 3)}`] : []),
       ...(d.defAt >= 0 ? [`def_pos:${bucket(d.defAt, POSITION_BUCKETS)}`] : []),
       ...(definedAfter ? ['defined_after'] : []),
+      // ", a Delaware corporation", ", an individual residing in": how a contract introduces a party.
+      ...(DESCRIBED_AFTER.test(text.slice(d.end, d.end + 80)) ? ['described_after'] : []),
       ...(before.length ? [`prev:${before[before.length - 1]}`] : ['prev:none']),
       ...(/^[a-z]/.test(d.text) ? ['lower_start'] : []),
       ...(/[,(]$|\b(?:a|an|and|the|of)$/i.test(d.text) ? ['ragged_end'] : []),
     ];
     return { key, text: d.text, start: d.start, end: d.end, features };
   }).sort((a, b) => a.start - b.start);
+}
+
+/** The preamble's "between/among/and/by" slots reach this far: the recitals start soon after. */
+const PREAMBLE_REACH = 3_000;
+const CAPITALISED = /^(?:[A-Z0-9][\w&'’.\-/*™]*|[A-Z]\.)$/u;
+const CONNECTOR = /^(?:of|and|&|de|du|la|del|der|von|van|for|the)$/;
+/** Where a name is split in two ("X d/b/a Y", "X / Y", "X, a/k/a Y"): both halves are candidates too. */
+const NAME_SPLIT = /\s+(?:d\/b\/a|dba|DBA|a\/k\/a|aka|f\/k\/a|\/)\s+/gu;
+
+const LEGAL_FORM_WORD = new RegExp(`^${LEGAL_FORM}$`);
+const LEGAL_FORM_END = new RegExp(`${LEGAL_FORM}$`);
+/** A date heading a signature line ("Date: April 7, 2020 BANK OF AMERICA CORPORATION"). */
+const LEADING_DATE = /^(?:Dated?:?\s*)?(?:[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})\s+/u;
+
+interface Span { start: number; end: number }
+
+/** The capitalised words starting at `at` (connectors inside, none at the end), up to `maxWords`. */
+function capitalisedRun(text: string, at: number, maxWords = 9): Span | null {
+  const words = [...text.slice(at, at + 160).matchAll(/[^\s,;:()"“”]+/gu)];
+  let end = -1, count = 0;
+  for (const w of words) {
+    const gap = text.slice(at + (end < 0 ? 0 : end - at), at + w.index);
+    // A comma ends the name unless a legal form follows ("RMF Empire, Inc. DBA West Coast Customs").
+    if (end >= 0 && (/[;:()"“”]|\n\s*\n/.test(gap) || (gap.includes(',') && !LEGAL_FORM_WORD.test(w[0])))) break;
+    if (CAPITALISED.test(w[0]) || /^(?:d\/b\/a|dba|a\/k\/a|\/)$/i.test(w[0])) end = at + w.index + w[0].length;
+    // "and" after a complete legal name starts the next party ("X, Inc. and Y LLC").
+    else if (!CONNECTOR.test(w[0]) || end < 0 || (w[0] === 'and' && LEGAL_FORM_END.test(text.slice(at, end)))) break;
+    // A run still going after maxWords is a heading or a list, not a name.
+    if (++count > maxWords) return null;
+  }
+  return end < 0 ? null : { start: at, end };
+}
+
+function withHalves(text: string, span: Span): Span[] {
+  const out = [span];
+  const inside = text.slice(span.start, span.end);
+  let from = 0;
+  for (const m of inside.matchAll(NAME_SPLIT)) {
+    out.push({ start: span.start + from, end: span.start + m.index });
+    from = m.index + m[0].length;
+  }
+  if (from > 0) out.push({ start: span.start + from, end: span.end });
+  return out;
+}
+
+/** Names in the preamble's party slots: "between X", "and Y", "among Z", "by W" (persons, cities and firms without a legal form that the other sources miss). */
+export function preambleNames(text: string): Span[] {
+  const head = text.slice(0, PREAMBLE_REACH);
+  const out: Span[] = [];
+  for (const m of head.matchAll(/\b(?:between|among|amongst|and|by|with)[,:]?\s+(?:the\s+)?(?=[A-Z0-9])/gu)) {
+    const run = capitalisedRun(text, m.index + m[0].length);
+    if (run) out.push(...withHalves(text, run));
+  }
+  return out;
+}
+
+/** Names that head a signature block: the line before "By:" (and its part before a comma: "ABC Company, Broker Dealer"). */
+export function signatureNames(text: string): Span[] {
+  const out: Span[] = [];
+  for (const m of text.matchAll(/\bBy:/gu)) {
+    const before = text.slice(Math.max(0, m.index - 120), m.index);
+    // The block's name starts after the previous line break, run of spaces, or sentence end.
+    const cut = Math.max(before.lastIndexOf('\n', before.trimEnd().length - 1), ...[...before.matchAll(/ {2,}|\.\s|:\s/gu)].filter((x) => x.index + x[0].length < before.trimEnd().length).map((x) => x.index + x[0].length - 1));
+    const from = m.index - before.length + cut + 1;
+    const segment = text.slice(from, m.index);
+    const lead = segment.length - segment.trimStart().length;
+    const date = LEADING_DATE.exec(segment.slice(lead));
+    const run = capitalisedRun(text, from + lead + (date?.[0].length ?? 0));
+    if (!run) continue;
+    // A date line or a heading such as "IN WITNESS WHEREOF" is no name.
+    if (/^(?:IN WITNESS|WITNESS|Date|Dated|Signature|Accepted|Agreed|ACCEPTED|AGREED)\b/u.test(text.slice(run.start, run.end))) continue;
+    out.push(...withHalves(text, run));
+  }
+  return out;
 }
 
 export function scoreParty(model: PartyRankerModel, features: readonly string[]): number {
