@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureCopy, fixturePolicy, type FixtureName } from '../test/fixtures/model-registry/fixture-dirs.ts';
+import { fixtureCopy, fixturePolicy, type FixtureName } from '../models/registry-fixtures/fixture-dirs.ts';
 import { serviceEnv } from './env.ts';
 
 /** A registered model of its own, so the demo never adds versions to the models the processors serve. */
@@ -15,7 +15,7 @@ async function models(args: string[]): Promise<number> {
 }
 
 /**
- * Three small failure models (test/fixtures/model-registry: trained on synthetic data for this
+ * Three small failure models (models/registry-fixtures: trained on synthetic data for this
  * purpose; their PR-AUC on a fixed 300-row evaluation set differs) walk through the gates: the first
  * becomes champion, a worse one is refused as challenger, a better one is accepted.
  */

@@ -19,7 +19,7 @@ import { TAG, registerModel, tagOf } from '../streams/runtime/model-registry/reg
 import { ConfluentSchemaStore } from '../streams/runtime/schema-store.ts';
 import { codeVersionOf, failureKind, MODEL_KINDS } from './model-kinds.ts';
 import { printHistory, printList, printShow } from './models-print.ts';
-import { fixtureCopy, fixturePolicy, type FixtureName } from '../test/fixtures/model-registry/fixture-dirs.ts';
+import { fixtureCopy, fixturePolicy, type FixtureName } from '../models/registry-fixtures/fixture-dirs.ts';
 import { collect, endpoints, mlflowTrackingUri, quietLog, runId, testKafka } from '../test/integration/helpers.ts';
 
 const client = new MlflowClient({ trackingUri: mlflowTrackingUri(), attempts: 2 });

@@ -13,7 +13,7 @@ import { TAG, allVersions, registerModel, tagOf } from '../streams/runtime/model
 import { seedModels } from '../streams/runtime/model-registry/seed.ts';
 import { codeVersionOf, failureKind, MODEL_KINDS } from './model-kinds.ts';
 import { registerAfterTraining } from './models.ts';
-import { fixtureCopy } from '../test/fixtures/model-registry/fixture-dirs.ts';
+import { fixtureCopy } from '../models/registry-fixtures/fixture-dirs.ts';
 import { collect, mlflowTrackingUri, runId, testKafka } from '../test/integration/helpers.ts';
 import avro from 'avsc';
 import { TOPICS, loadSchema } from '../schemas/topics.ts';
@@ -49,7 +49,7 @@ describe('models register', () => {
     assert.equal(tagOf(mv.tags, TAG.modelVersion), 'fixture.1-champion');
     const files = JSON.parse(tagOf(mv.tags, TAG.files)!);
     assert.deepEqual(Object.keys(files), ['MODEL_CARD.md', 'metrics.json', 'model-dump.json', 'model-meta.json', 'model.onnx']);
-    assert.equal(files['model.onnx'], sha256(join(new URL('../test/fixtures/model-registry/champion/', import.meta.url).pathname, 'model.onnx')));
+    assert.equal(files['model.onnx'], sha256(join(new URL('../models/registry-fixtures/champion/', import.meta.url).pathname, 'model.onnx')));
     assert.deepEqual(JSON.parse(tagOf(mv.tags, TAG.signature)!).inputs, { features: { type: 'float32', shape: ['N', 42] } });
     const meta = JSON.parse(readFileSync(join(dir, 'model-meta.json'), 'utf8'));
     assert.equal(tagOf(mv.tags, TAG.evalSet), 'unrecorded', 'the fixture meta names no held-out data');

@@ -32,7 +32,7 @@ import { DEFAULT_ARTIFACTS_DIR, failureModelDeclaration } from '../../streams/ma
 import { servedMaintenanceScorer } from '../../streams/maintenance/served.ts';
 import { writeModelVersion } from '../../streams/maintenance/test-model-version.ts';
 import { waitUntil } from '../../infra/stack/process.ts';
-import { fixtureCopy } from '../fixtures/model-registry/fixture-dirs.ts';
+import { fixtureCopy } from '../../models/registry-fixtures/fixture-dirs.ts';
 import { endpoints, mlflowTrackingUri, quietLog, runId, runtimeOptions, testKafka } from './helpers.ts';
 import { registerModelDir } from './registered-models.ts';
 

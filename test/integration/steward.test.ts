@@ -27,7 +27,7 @@ import { AvroSerde } from '../../streams/runtime/serde.ts';
 import { waitUntil } from '../../infra/stack/process.ts';
 import { codeVersionOf, failureKind, MODEL_KINDS } from '../../cli/model-kinds.ts';
 import { retrainPlanner } from '../../cli/models-steward.ts';
-import { fixtureCopy, fixturePolicy, type FixtureName } from '../fixtures/model-registry/fixture-dirs.ts';
+import { fixtureCopy, fixturePolicy, type FixtureName } from '../../models/registry-fixtures/fixture-dirs.ts';
 import { endpoints, mlflowTrackingUri, quietLog, runId, testKafka } from './helpers.ts';
 import { lifecycleEvents } from './rollout-helpers.ts';
 
