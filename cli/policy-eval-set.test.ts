@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { failureKind } from '../../../cli/model-kinds.ts';
-import { POLICY_FILE } from '../../../cli/models.ts';
-import { REPO_ROOT } from '../../../infra/stack/config.ts';
-import { loadPolicy } from './policy.ts';
-import { readEvalSet } from './eval-set.ts';
+import { failureKind } from './model-kinds.ts';
+import { POLICY_FILE } from './models.ts';
+import { REPO_ROOT } from '../infra/stack/config.ts';
+import { loadPolicy } from '../streams/runtime/model-registry/policy.ts';
+import { readEvalSet } from '../streams/runtime/model-registry/eval-set.ts';
 
 test("arm-failure-lgbm's gate is recomputed on the simulator set, and the champion scores there what LightGBM scored", async () => {
   const p = loadPolicy(POLICY_FILE, REPO_ROOT).models['arm-failure-lgbm'];
