@@ -150,6 +150,11 @@ function indexSuite(name: string, open: () => Promise<DocumentIndex>) {
       await assert.rejects(index.search({ q: '"()"' }), SearchQueryError);
     });
 
+    it('a code inside a hyphenated name is found by its parts, also one PostgreSQL reads as a number ("59e0f6")', async () => {
+      await index.upsertResult(extractedEntities('doc-code', { parties: ['Codex Ltd'] }), 'Licence it-mxbpovmu-59e0f6 and part 12e4ab-7; ref 1e5a3b.');
+      for (const q of ['it mxbpovmu 59e0f6', '59e0f6', 'it-mxbpovmu-59e0f6', '12e4ab', '1e5a3b']) assert.deepEqual(ids(await index.search({ q })), ['doc-code'], q);
+    });
+
     it('filters combine; hits carry parties, law and type; paging is stable', async () => {
       const r = await index.search({ party: 'acme', law: 'US', type: 'services', q: 'globex' });
       assert.equal(r.total, 1);
@@ -180,6 +185,32 @@ indexSuite('PostgreSQL index (pg over the wire to PGlite)', async () => {
 after(async () => {
   await server?.stop();
   await pglite?.close();
+});
+
+it('a PostgreSQL index made before the search text was cut into word runs is migrated once, its documents kept', async () => {
+  const db = await PGlite.create();
+  const socket = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
+  await socket.start();
+  try {
+    // The table as the first version created it: the parser's own tokens of the raw text.
+    await db.exec(`CREATE TABLE index_meta (key text PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE documents (document_id text PRIMARY KEY, status text NOT NULL, filename text, content_type text, size_bytes bigint,
+        sha256 text, blob_uri text, uploaded_at bigint, reason text, result_json text, extracted_at bigint, contract_type text,
+        needs_review boolean, updated_at bigint NOT NULL, full_text text,
+        text_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', coalesce(full_text, ''))) STORED);
+      CREATE INDEX documents_by_text ON documents USING gin (text_tsv);
+      INSERT INTO documents (document_id, status, updated_at, full_text) VALUES ('doc-old', 'done', 1, 'Licence it-mxbpovmu-59e0f6.');`);
+    const index = await openDocumentIndex({ DATABASE_URL: `postgres://postgres@${socket.getServerConn()}/postgres`, DATABASE_POOL_MAX: '1' });
+    try {
+      assert.deepEqual(ids(await index.search({ q: '59e0f6' })), ['doc-old']);
+      assert.equal((await db.query<{ value: string }>(`SELECT value FROM index_meta WHERE key = 'text_tsv_version'`)).rows[0]?.value, '2');
+    } finally {
+      await index.close();
+    }
+  } finally {
+    await socket.stop();
+    await db.close();
+  }
 });
 
 describe('normalizeName', () => {

@@ -23,6 +23,14 @@ import {
 } from './document-index.ts';
 import { buildSearchSql } from './search-sql.ts';
 
+// The text is searched as the runs of letters and digits a query is cut into (queryWords), not as
+// PostgreSQL's parser reads punctuation: it reads "it-x-59e0f6" as one hyphenated word with the part
+// '59e0f6', but the query word "59e0f6" as the number '59e0' and the word 'f6', so a code inside a
+// hyphenated name was never found (a CI run's random id did this). Same runs on both sides, same tokens.
+const TEXT_TSV = `to_tsvector('english', regexp_replace(coalesce(full_text, ''), '[^[:alnum:]]+', ' ', 'g'))`;
+/** Bumped when TEXT_TSV changes: an index made before is migrated once (init). */
+const TEXT_TSV_VERSION = '2';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS index_meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -33,7 +41,7 @@ CREATE TABLE IF NOT EXISTS documents (
   result_json text, extracted_at bigint, contract_type text, needs_review boolean,
   updated_at bigint NOT NULL,
   full_text text,
-  text_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', coalesce(full_text, ''))) STORED
+  text_tsv tsvector GENERATED ALWAYS AS (${TEXT_TSV}) STORED
 );
 CREATE INDEX IF NOT EXISTS documents_by_type ON documents (contract_type);
 CREATE INDEX IF NOT EXISTS documents_by_upload ON documents (uploaded_at);
@@ -73,6 +81,14 @@ export class PostgresDocumentIndex implements DocumentIndex {
     this.ready ??= this.inTransaction(async (c) => {
       await c.query(`SELECT pg_advisory_xact_lock(hashtext('streamscore-document-index'))`);
       await c.query(SCHEMA);
+      const tsv = await c.query(`SELECT value FROM index_meta WHERE key = 'text_tsv_version'`);
+      if (tsv.rows[0]?.value !== TEXT_TSV_VERSION) {
+        // A generated column cannot be altered: drop it (its GIN index goes with it) and add it again.
+        await c.query(`ALTER TABLE documents DROP COLUMN IF EXISTS text_tsv`);
+        await c.query(`ALTER TABLE documents ADD COLUMN text_tsv tsvector GENERATED ALWAYS AS (${TEXT_TSV}) STORED`);
+        await c.query(`CREATE INDEX IF NOT EXISTS documents_by_text ON documents USING gin (text_tsv)`);
+        await c.query(`INSERT INTO index_meta (key, value) VALUES ('text_tsv_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [TEXT_TSV_VERSION]);
+      }
       await c.query(`INSERT INTO index_meta (key, value) VALUES ('index_id', $1) ON CONFLICT (key) DO NOTHING`, [randomUUID()]);
     }).catch((err) => {
       this.ready = null;
