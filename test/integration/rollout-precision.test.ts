@@ -21,11 +21,14 @@ import { waitUntil } from '../../infra/stack/process.ts';
 import { endpoints, quietLog, runId, runtimeOptions, testKafka } from './helpers.ts';
 import { armReadings, lifecycleEvents, produceReadings, registerPair } from './rollout-helpers.ts';
 
-// Every rule is on: the canary's scores are compared with the champion's reference run on the same
-// canary arms (before, the champion's other arms: on 40 synthetic arms their score distributions
-// differed by the arms alone and the same model was rolled back on score_psi). The PSI the rule saw
-// is checked below. The warm-up is 1 s (10 s by policy) to keep the test short.
-const rulesFor = (model: string) => ({ ...policyRolloutRules()(model), window_ms: 2_000, min_records: 100, warmup_ms: 1_000, precision_margin: 0.1, min_judged_alerts: 20 });
+// Every rule but p99_latency is on: the canary's scores are compared with the champion's reference
+// run on the same canary arms (before, the champion's other arms: on 40 synthetic arms their score
+// distributions differed by the arms alone and the same model was rolled back on score_psi). The PSI
+// the rule saw is checked below. p99_latency is off as in rollout-shadow.test.ts: a 2 s window holds
+// a handful of chunks, so its p99 is their slowest, and one GC pause on a loaded CI machine doubled
+// it (CI rolled this test's identical challenger back on p99_latency); the latency rule has its own
+// test in rollout-rollback.test.ts. The warm-up is 1 s (10 s by policy) to keep the test short.
+const rulesFor = (model: string) => ({ ...policyRolloutRules()(model), window_ms: 2_000, min_records: 100, warmup_ms: 1_000, precision_margin: 0.1, min_judged_alerts: 20, off: ['p99_latency'] });
 
 /** The score PSI of every judged window (a probe rule that never breaches). */
 const psis: number[] = [];
@@ -59,6 +62,15 @@ test('a canary challenger whose delayed labels show worse precision is rolled ba
     await produceReadings(kafka, armReadings(id, 40, 30), 300, 100);
     const early = (await client.getModelVersionByAlias(name, 'challenger')) === null ? await lifecycleEvents(kafka, name, (es) => es.some((e) => e.event === 'ROLLED_BACK')) : [];
     assert.deepEqual(early.map((e) => `${e.event} ${e.rule ?? ''} ${e.reason}`), [], 'not rolled back on 5 judged alerts');
+    // The PSI of the same model is read before the worse tally: after it, the rollback may come at the
+    // first judged window, too soon for a PSI worth checking.
+    let warm = 0;
+    assert.ok(await waitUntil(async () => {
+      if (psis.length >= 3) return true;
+      await produceReadings(kafka, armReadings(`${id}w${warm++}`, 40, 5), 300, 50);
+      return false;
+    }, 90_000, 200), `windows judged before the worse tally: ${psis.length}`);
+    assert.notEqual(await client.getModelVersionByAlias(name, 'challenger'), null, 'the same model on 5 judged alerts is still the challenger after 3 judged windows');
     // The day's tally grows (a running tally: the latest record counts): 25 judged, precision 0.2.
     await publishPerformance([tally(name, pair.challenger.modelVersion, day, 5, 20)], o);
     const sentAt = Date.now();
@@ -79,7 +91,6 @@ test('a canary challenger whose delayed labels show worse precision is rolled ba
     assert.equal(event.numbers.challenger_judged, 25);
     // The same model on the same records: its scores' PSI against the champion's reference stays under the rule's 0.25.
     t.diagnostic(`score PSI over ${psis.length} judged windows: max ${Math.max(...psis).toFixed(4)}`);
-    assert.ok(psis.length >= 3, `windows judged: ${psis.length}`);
     assert.ok(Math.max(...psis) <= policyRolloutRules()(name).max_score_psi, `score PSI ${Math.max(...psis)}`);
     assert.equal(rollbacksOf((await client.getModelVersion(name, pair.challenger.version))!)[0].record.rule, 'precision');
   } finally {
