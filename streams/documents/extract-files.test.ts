@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runExtract } from './extract-files.ts';
 
 const fixture = (name: string) => new URL(`./pages/fixtures/${name}`, import.meta.url).pathname;
@@ -49,6 +50,37 @@ test('--ocr always reads a born-digital page by OCR, --ocr never refuses an imag
   const never = await extract([fixture('scan-page.png'), '--json', '--ocr', 'never']);
   assert.equal(never.code, 1);
   assert.match(JSON.parse(never.out[0]).error, /^unsupported type: .*without OCR/);
+});
+
+test('a command line over 30 KB (onnxruntime dies of it) is re-run with the files on stdin; --files-from reads a list', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'extract-many-'));
+  try {
+    const text = join(dir, 'contract.txt');
+    writeFileSync(text, 'This Agreement is governed by the laws of the State of Delaware.');
+    // 300 paths of 110 bytes: a command line of 33 KB. The missing files fail fast, after the model loaded.
+    const missing = Array.from({ length: 300 }, (_, i) => join(dir, `${'missing-contract-'.padEnd(100, 'x')}${String(i).padStart(3, '0')}.txt`));
+    const cli = new URL('../../bin/streamscore.mjs', import.meta.url).pathname;
+    const many = spawnSync(process.execPath, [cli, 'documents', 'extract', '--json', '--ocr', 'never', text, ...missing], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(many.signal, null, `ended by ${many.signal}: ${many.stderr.slice(-500)}`);
+    assert.equal(many.status, 1, many.stderr.slice(-500));
+    const lines = many.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 301);
+    assert.equal(lines[0].file, text);
+    assert.equal(lines[0].entities.find((e: { label: string }) => e.label === 'GOVERNING_LAW')?.normalized, 'US-DE');
+    assert.deepEqual(lines.slice(1).map((l) => l.file), missing);
+    assert.ok(lines.slice(1).every((l) => /^corrupt: cannot read/.test(l.error)), lines[1].error);
+    assert.match(many.stderr, /300 of 301 files could not be read/);
+    // The list file form, used directly.
+    const list = join(dir, 'files.txt');
+    writeFileSync(list, `${text}\r\n\n${missing[0]}\n`);
+    const listed = spawnSync(process.execPath, [cli, 'documents', 'extract', '--json', '--files-from', list], { encoding: 'utf8' });
+    assert.deepEqual(listed.stdout.trim().split('\n').map((l) => JSON.parse(l).file), [text, missing[0]]);
+    const absent = spawnSync(process.execPath, [cli, 'documents', 'extract', '--files-from', join(dir, 'no-such-list')], { encoding: 'utf8' });
+    assert.equal(absent.status, 2);
+    assert.match(absent.stderr, /--files-from: ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('usage errors exit 2', async () => {

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { commandLineBytes, LONG_COMMAND_LINE, optionArgs, readFileList, rerunWithFileList } from '../runtime/file-list.ts';
 import { FileModelSource, type LoadedModel } from '../runtime/models.ts';
 import { analyzePages } from './analyze.ts';
 import { extractDocument, OCR_MODES, type Extraction, type ExtractionSteps, type OcrMode } from './extract.ts';
@@ -14,7 +15,7 @@ import { DEFAULT_NER_MODEL_DIR, nerModelSpec, type NerModelSpec } from './ner/mo
 import { documentDriftValues } from './drift.ts';
 import { closeTesseract, DEFAULT_DOCUMENT_LIMITS, DocumentRejectedError, ocrImage, ocrPdfPage, readPdfPages } from './pages/index.ts';
 
-export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--json] [--ocr auto|always|never] [--model DIR] [--pages-out DIR]
+export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--files-from LIST|-] [--json] [--ocr auto|always|never] [--model DIR] [--pages-out DIR]
 
   FILE          a PDF (native or scanned), an image of a page (PNG, JPEG, TIFF) or UTF-8 text;
                 the type is read from the bytes, not the name
@@ -25,6 +26,8 @@ export const EXTRACT_USAGE = `usage: streamscore documents extract FILE... [--js
   --pages-out DIR  also write each file's cleaned page texts (what the offsets point into) to
                 DIR/NAME.txt, pages separated by form feeds: to read what OCR saw, or to run the
                 NER again on the same text without OCR (extract DIR/NAME.txt)
+  --files-from LIST  also the files listed in LIST, one path a line (- for stdin); the command
+                uses it itself when its command line is long (a long one crashes onnxruntime)
 `;
 
 /** The JSON object of one file: ExtractedEntities' fields plus what a batch run needs to know. */
@@ -92,12 +95,12 @@ export interface ExtractIo {
 export async function runExtract(args: string[], io: ExtractIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, ocr: { type: 'string', default: 'auto' }, model: { type: 'string' }, 'pages-out': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, tokens: true, options: { json: { type: 'boolean' }, 'files-from': { type: 'string' }, ocr: { type: 'string', default: 'auto' }, model: { type: 'string' }, 'pages-out': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     io.err(`streamscore documents extract: ${(err as Error).message}\n\n${EXTRACT_USAGE}`);
     return 2;
   }
-  const { values, positionals: files } = parsed;
+  const { values, positionals, tokens } = parsed;
   if (values.help) {
     io.out(EXTRACT_USAGE);
     return 0;
@@ -105,6 +108,15 @@ export async function runExtract(args: string[], io: ExtractIo = { out: (l) => p
   const ocr = values.ocr as OcrMode;
   if (!OCR_MODES.includes(ocr)) {
     io.err(`streamscore documents extract: --ocr must be one of ${OCR_MODES.join(', ')}, got ${JSON.stringify(values.ocr)}\n\n${EXTRACT_USAGE}`);
+    return 2;
+  }
+  // A long command line crashes onnxruntime's session creation: the same command again, the files on its stdin.
+  if (!values['files-from'] && commandLineBytes() > LONG_COMMAND_LINE) return rerunWithFileList(['documents', 'extract', ...optionArgs(args, tokens)], positionals);
+  let files: string[];
+  try {
+    files = [...positionals, ...(values['files-from'] ? readFileList(values['files-from']) : [])];
+  } catch (err) {
+    io.err(`streamscore documents extract: --files-from: ${(err as Error).message}`);
     return 2;
   }
   if (files.length === 0) {

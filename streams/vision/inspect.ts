@@ -6,19 +6,22 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { commandLineBytes, LONG_COMMAND_LINE, optionArgs, readFileList, rerunWithFileList } from '../runtime/file-list.ts';
 import { FileModelSource, type LoadedModel } from '../runtime/models.ts';
 import { DEFAULT_FRAME_LIMITS, FrameRejectedError } from './frame-image.ts';
 import { inspectFrame, type FrameInspection } from './inspect-frame.ts';
 import { DEFAULT_VISION_MODEL_DIR, visionModelSpec } from './model.ts';
 import { renderHeatmapPng } from './overlay.ts';
 
-export const INSPECT_USAGE = `usage: streamscore vision inspect IMAGE... [--json] [--heatmaps DIR] [--model DIR]
+export const INSPECT_USAGE = `usage: streamscore vision inspect IMAGE... [--files-from LIST|-] [--json] [--heatmaps DIR] [--model DIR]
 
   IMAGE           JPEG or PNG files (the format is read from the bytes, not the name)
   --json          one JSON object per image on stdout (a failed file: {"file", "error"})
   --heatmaps DIR  write NAME.heatmap.png (Grad-CAM at grid resolution, 255 = its max) and
                   NAME.overlay.png (jet overlay on the frame) for every image
   --model DIR     model-meta.json + pcb-qc.onnx (default models/vision/artifacts)
+  --files-from LIST  also the images listed in LIST, one path a line (- for stdin); the command
+                  uses it itself when its command line is long (a long one crashes onnxruntime)
 `;
 
 /** The JSON line of one inspected image: QcResult's fields plus where the model looked. */
@@ -90,15 +93,24 @@ export interface InspectIo {
 export async function runInspect(args: string[], io: InspectIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, heatmaps: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, tokens: true, options: { json: { type: 'boolean' }, 'files-from': { type: 'string' }, heatmaps: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     io.err(`streamscore vision inspect: ${(err as Error).message}\n\n${INSPECT_USAGE}`);
     return 2;
   }
-  const { values, positionals: files } = parsed;
+  const { values, positionals, tokens } = parsed;
   if (values.help) {
     io.out(INSPECT_USAGE);
     return 0;
+  }
+  // A long command line crashes onnxruntime's session creation: the same command again, the files on its stdin.
+  if (!values['files-from'] && commandLineBytes() > LONG_COMMAND_LINE) return rerunWithFileList(['vision', 'inspect', ...optionArgs(args, tokens)], positionals);
+  let files: string[];
+  try {
+    files = [...positionals, ...(values['files-from'] ? readFileList(values['files-from']) : [])];
+  } catch (err) {
+    io.err(`streamscore vision inspect: --files-from: ${(err as Error).message}`);
+    return 2;
   }
   if (files.length === 0) {
     io.err(`streamscore vision inspect: no IMAGE given\n\n${INSPECT_USAGE}`);
