@@ -151,7 +151,7 @@ export async function run(args: string[]): Promise<number> {
         if (!values.out) throw new UsageError('--out DIR is required');
         const plant = loadPlant(values.profile);
         const from: HistorySource = values['from-topic']
-          ? { items: await topicReadings({ ...kafkaSource(plant.profile.plant_id), topic: values.topic }), source: `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}` }
+          ? { items: topicReadings({ ...kafkaSource(plant.profile.plant_id), topic: values.topic }), source: `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}` }
           : mappedFile(values.readings, values.mapping, plant.profile);
         const summary = await exportTo(values.out, plant, from, { armPrefix: values['arm-prefix'], failureEvents: await failureEventsOf(values, plant.profile.plant_id), endRul: values['end-rul'] });
         return summary.readings > 0 ? 0 : 1;
@@ -162,7 +162,7 @@ export async function run(args: string[]): Promise<number> {
         const work = resolve(values.work ?? join(REPO_ROOT, '.data', 'plants', plant.profile.plant_id));
         // --from-topic: what the plant sent lately (the retraining steward's default), as `export --from-topic` reads it.
         const history: HistorySource = values['from-topic']
-          ? { items: await topicReadings({ ...kafkaSource(plant.profile.plant_id), topic: values.topic }), source: `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}` }
+          ? { items: topicReadings({ ...kafkaSource(plant.profile.plant_id), topic: values.topic }), source: `topic ${values.topic ?? TOPICS.sensorReadingsValidated.name}` }
           : mappedFile(values.readings, values.mapping, plant.profile);
         await exportTo(join(work, 'train'), plant, history, { failureEvents: await failureEventsOf(values, plant.profile.plant_id) });
         const trainerArgs = ['--profile', resolve(values.profile!), '--train', join(work, 'train')];

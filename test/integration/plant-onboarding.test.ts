@@ -14,7 +14,7 @@ import { TOPICS, dlqTopic, loadSchema } from '../../schemas/topics.ts';
 import type { MaintenancePrediction } from '../../schemas/generated/types.ts';
 import { Gateway } from '../../connectors/gateway/gateway.ts';
 import { loadMapping } from '../../connectors/gateway/mapping.ts';
-import { fileSource } from '../../connectors/gateway/sources.ts';
+import { fileSource, type SourceItem } from '../../connectors/gateway/sources.ts';
 import { exportHistory } from '../../connectors/plants/history.ts';
 import { topicFailureEvents, topicReadings } from '../../connectors/plants/topic-history.ts';
 import { ensureTopics } from '../../streams/runtime/topics-admin.ts';
@@ -111,7 +111,16 @@ test('engines of a profiled plant are scored by the plant\'s own model, legacy a
 
   // What the plant sent, read back for training: this run's engines, every reading the validation passed.
   // (The shared topic also holds other tests' poison records: they come back as rejects, left out here.)
-  const items = await topicReadings({ brokers: endpoints().kafkaBrokers, registryUrl: endpoints().schemaRegistryUrl, plantId: 'cmapss-fd001', log: quietLog });
+  const source = { brokers: endpoints().kafkaBrokers, registryUrl: endpoints().schemaRegistryUrl, plantId: 'cmapss-fd001', log: quietLog };
+  const items: SourceItem[] = [];
+  for await (const item of topicReadings(source)) items.push(item);
+  // The read is streamed (at most 20,000 records ahead of the export); leaving the loop early ends it.
+  let firstOnly = 0;
+  for await (const item of topicReadings(source)) {
+    assert.ok(item.kind === 'reading' || item.kind === 'reject');
+    if (++firstOnly === 1) break;
+  }
+  assert.equal(firstOnly, 1);
   const profileFile = join(REPO_ROOT, 'connectors', 'plants', 'cmapss-fd001.json');
   const summary = await exportHistory(items.filter((i) => i.kind === 'reading' && i.reading.arm_id.startsWith(id)), {
     profile: loadPlantProfile(profileFile), profileText: readFileSync(profileFile, 'utf8'), out: join(dir, 'history'), source: 'topic', failureEvents: labels,
