@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { commandLineBytes, LONG_COMMAND_LINE, optionArgs, readFileList, rerunWithFileList } from '../runtime/file-list.ts';
+import { batchFiles } from '../runtime/file-list.ts';
 import { FileModelSource, type LoadedModel } from '../runtime/models.ts';
 import { analyzePages } from './analyze.ts';
 import { extractDocument, OCR_MODES, type Extraction, type ExtractionSteps, type OcrMode } from './extract.ts';
@@ -111,14 +111,8 @@ export async function runExtract(args: string[], io: ExtractIo = { out: (l) => p
     return 2;
   }
   // A long command line crashes onnxruntime's session creation: the same command again, the files on its stdin.
-  if (!values['files-from'] && commandLineBytes() > LONG_COMMAND_LINE) return rerunWithFileList(['documents', 'extract', ...optionArgs(args, tokens)], positionals);
-  let files: string[];
-  try {
-    files = [...positionals, ...(values['files-from'] ? readFileList(values['files-from']) : [])];
-  } catch (err) {
-    io.err(`streamscore documents extract: --files-from: ${(err as Error).message}`);
-    return 2;
-  }
+  const files = await batchFiles(['documents', 'extract'], args, { positionals, tokens }, values['files-from'], io.err);
+  if (typeof files === 'number') return files;
   if (files.length === 0) {
     io.err(`streamscore documents extract: no FILE given\n\n${EXTRACT_USAGE}`);
     return 2;

@@ -44,3 +44,18 @@ export function rerunWithFileList(command: readonly string[], files: readonly st
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
 }
+
+/**
+ * The files of a batch command run as `command` (the words after the entry script): its positional
+ * arguments and the list of --files-from. Or an exit code: the command's, re-run with the files on
+ * stdin when the command line is long, or 2 when the list cannot be read (said through `err`).
+ */
+export async function batchFiles(command: readonly string[], args: readonly string[], parsed: { positionals: string[]; tokens: readonly Token[] }, filesFrom: string | undefined, err: (line: string) => void): Promise<string[] | number> {
+  if (!filesFrom && commandLineBytes() > LONG_COMMAND_LINE) return rerunWithFileList([...command, ...optionArgs(args, parsed.tokens)], parsed.positionals);
+  try {
+    return [...parsed.positionals, ...(filesFrom ? readFileList(filesFrom) : [])];
+  } catch (e) {
+    err(`streamscore ${command.join(' ')}: --files-from: ${(e as Error).message}`);
+    return 2;
+  }
+}

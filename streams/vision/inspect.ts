@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { commandLineBytes, LONG_COMMAND_LINE, optionArgs, readFileList, rerunWithFileList } from '../runtime/file-list.ts';
+import { batchFiles } from '../runtime/file-list.ts';
 import { FileModelSource, type LoadedModel } from '../runtime/models.ts';
 import { DEFAULT_FRAME_LIMITS, FrameRejectedError } from './frame-image.ts';
 import { inspectFrame, type FrameInspection } from './inspect-frame.ts';
@@ -104,14 +104,8 @@ export async function runInspect(args: string[], io: InspectIo = { out: (l) => p
     return 0;
   }
   // A long command line crashes onnxruntime's session creation: the same command again, the files on its stdin.
-  if (!values['files-from'] && commandLineBytes() > LONG_COMMAND_LINE) return rerunWithFileList(['vision', 'inspect', ...optionArgs(args, tokens)], positionals);
-  let files: string[];
-  try {
-    files = [...positionals, ...(values['files-from'] ? readFileList(values['files-from']) : [])];
-  } catch (err) {
-    io.err(`streamscore vision inspect: --files-from: ${(err as Error).message}`);
-    return 2;
-  }
+  const files = await batchFiles(['vision', 'inspect'], args, { positionals, tokens }, values['files-from'], io.err);
+  if (typeof files === 'number') return files;
   if (files.length === 0) {
     io.err(`streamscore vision inspect: no IMAGE given\n\n${INSPECT_USAGE}`);
     return 2;
