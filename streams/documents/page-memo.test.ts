@@ -117,3 +117,29 @@ describe('page-text memo, reads in flight', () => {
     await assert.rejects(memo.through(ocrPageKey(SHA, 9), async () => { throw new Error('tesseract out of memory'); }), /out of memory/, 'the owner of a failed read gets its error');
   });
 });
+
+describe('page-text memo, metrics', () => {
+  it('its counts and size are series of the registry, read at scrape time', async () => {
+    const { Registry } = await import('prom-client');
+    const { registerPageMemoMetrics } = await import('./page-memo.ts');
+    const memo = new PageTextMemo(1_000);
+    const registry = new Registry();
+    registerPageMemoMetrics(memo, registry, 'documents-extractor');
+    const key = ocrPageKey('a'.repeat(64), 1);
+    memo.get(key);
+    memo.set(key, { page: 1, text: 'x'.repeat(100), source: 'ocr', ocrConfidence: 0.9 });
+    memo.get(key);
+    memo.get(key);
+    const text = await registry.metrics();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{processor="documents-extractor"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    assert.equal(value('streamscore_documents_page_memo_hits_total'), 2);
+    assert.equal(value('streamscore_documents_page_memo_misses_total'), 1);
+    assert.equal(value('streamscore_documents_page_memo_entries'), 1);
+    assert.equal(value('streamscore_documents_page_memo_bytes'), memo.stats().bytes);
+    assert.ok(memo.stats().bytes > 100);
+    assert.equal(value('streamscore_documents_page_memo_max_bytes'), 1_000);
+    assert.equal(value('streamscore_documents_page_memo_evictions_total'), 0);
+    memo.get(key);
+    assert.equal(Number(/^streamscore_documents_page_memo_hits_total\{processor="documents-extractor"\} (\S+)$/m.exec(await registry.metrics())?.[1]), 3);
+  });
+});

@@ -14,6 +14,7 @@
 // fresh tesseract worker gave identical texts), so equal keys mean equal texts. The settings are in
 // the key so a page read one way never reaches a caller that reads another way.
 import { createHash } from 'node:crypto';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { DEFAULT_CLEANUP, TESSERACT_MODEL } from './pages/ocr.ts';
 import { DEFAULT_DOCUMENT_LIMITS } from './pages/limits.ts';
 import type { PageText } from './pages/types.ts';
@@ -152,4 +153,35 @@ export function sharedPageMemo(): PageTextMemo | null {
     shared = bytes > 0 ? new PageTextMemo(bytes) : null;
   }
   return shared;
+}
+
+/**
+ * The memo's counts as series of `registry`, read at scrape time: hits, misses, evictions and waits
+ * as counters, the bytes and entries held and the size limit as gauges, labelled by processor.
+ */
+export function registerPageMemoMetrics(memo: PageTextMemo, registry: Registry, processor: string): void {
+  const labels = { processor };
+  const registers = [registry];
+  const counts: [keyof PageMemoStats, string][] = [
+    ['hits', 'Page-text memo lookups that found the page (no OCR)'],
+    ['misses', 'Page-text memo lookups that did not find the page'],
+    ['evictions', 'Pages evicted from the page-text memo to stay under its size'],
+    ['waits', 'Callers that waited for a read of the same page already running instead of reading it'],
+  ];
+  for (const [key, help] of counts) {
+    new Counter({ name: `streamscore_documents_page_memo_${key}_total`, help, labelNames: ['processor'] as const, registers, collect() {
+      this.reset();
+      this.inc(labels, memo.stats()[key]);
+    } });
+  }
+  const levels: [string, string, (s: PageMemoStats) => number][] = [
+    ['bytes', 'Bytes of page text the memo holds', (s) => s.bytes],
+    ['entries', 'Pages the memo holds', (s) => s.entries],
+    ['max_bytes', 'The memo size limit (STREAMSCORE_DOCUMENTS_PAGE_MEMO_BYTES)', (s) => s.maxBytes],
+  ];
+  for (const [name, help, value] of levels) {
+    new Gauge({ name: `streamscore_documents_page_memo_${name}`, help, labelNames: ['processor'] as const, registers, collect() {
+      this.set(labels, value(memo.stats()));
+    } });
+  }
 }

@@ -20,7 +20,8 @@ import { dirname } from 'node:path';
 import { readModelReference } from '../runtime/drift/reference.ts';
 import type { DriftDeclaration } from '../runtime/drift/processor-drift.ts';
 import { documentDriftValues } from './drift.ts';
-import { ocrPageKey, sharedPageMemo, type PageTextMemo } from './page-memo.ts';
+import { ocrPageKey, registerPageMemoMetrics, sharedPageMemo, type PageTextMemo } from './page-memo.ts';
+import type { Registry } from 'prom-client';
 import { compareEntities, compareReview } from './shadow-compare.ts';
 
 const TASK_MODULE = fileURLToPath(new URL('./task.ts', import.meta.url));
@@ -131,6 +132,8 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
     // takes what the champion's does, minutes for a chunk of scans. Each OCR or NER step is still cut
     // at stepDeadlineMs by the worker pool, so this bounds only a run that stalls outside the pool.
     shadowTimeoutMs: SIDE_RUN_TIMEOUT_MS,
+    // The memo's hits, misses and size on /metrics (page-memo.ts).
+    ...(memo ? { metrics: (registry: Registry, processor: string) => registerPageMemoMetrics(memo, registry, processor) } : {}),
     validate: (upload: DocumentUpload) => documentIdProblem(upload.document_id),
     async handle(records: InputRecord<DocumentUpload>[], ctx) {
       const perRecord: OutputRecord[][] = records.map(() => []);
@@ -174,8 +177,6 @@ export function documentsProcessor(model: NerModelSpec, blobs: BlobStore, option
       );
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
-      // The processor cannot register series on the runtime's /metrics registry: the memo's counters go to the debug log.
-      if (memo) ctx.log.debug({ pageMemo: memo.stats() }, 'documents page-text memo');
       return perRecord.flat();
     },
   });

@@ -116,6 +116,7 @@ export async function startProcessor(processor: ProcessorDefinition | ServedProc
   const sets = new ServingSets(first, log);
   if (served.slots.length) log.info({ models: first.slots.map(servedAs), alias: resolver.alias, registry: resolver.hasRegistry, pollMs: resolver.hasRegistry ? pollMs : null }, 'serving models');
   const def = first.def;
+  def.metrics?.(metrics.registry, def.name);
   const topology = describeTopology(def);
   log.info({ topology }, 'starting processor');
 

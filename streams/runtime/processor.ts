@@ -4,6 +4,7 @@
 // logs it at start and tests snapshot it (as Kafka Streams' Topology#describe does).
 import type { TopicSpec } from '../../schemas/topics.ts';
 import { dlqTopic } from '../../schemas/topics.ts';
+import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
 import type { TraceContext } from './tracing.ts';
 import type { StreamError } from './errors.ts';
@@ -119,6 +120,11 @@ export interface ProcessorDefinition<T = any, D extends Record<string, StateSpec
    * time out and count as its errors.
    */
   shadowTimeoutMs?: number;
+  /**
+   * The processor's own series on the runtime's /metrics registry (e.g. a cache's hits), registered
+   * once when it starts; `processor` is the label value its series should carry.
+   */
+  metrics?: (registry: Registry, processor: string) => void;
   /** Semantic checks after decoding; return the reason a record is invalid, or null. */
   validate?: (value: T, record: InputRecord<T>) => string | null;
   /**

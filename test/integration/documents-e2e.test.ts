@@ -100,6 +100,11 @@ test('a native and a scanned contract: upload -> validated JSON -> searchable by
   assert.ok((await search('law=Texas')).includes(scannedId), 'found by governing law (name)');
   assert.ok((await search('party=Cano%20Petroleum')).includes(scannedId), 'found by party');
   assert.ok(!(await search('party=Cano%20Petroleum')).includes(nativeId));
+  // The scan's 3 OCR'd pages went through the page-text memo, whose counts are on the processor's /metrics.
+  const metrics = await (await fetch(`http://127.0.0.1:${processor.httpPort}/metrics`)).text();
+  const series = (name: string) => Number(new RegExp(`^${name}\\{processor="${processor.name}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+  assert.ok(series('streamscore_documents_page_memo_misses_total') >= 3, metrics.split('\n').filter((l) => l.includes('page_memo')).join('\n'));
+  assert.ok(series('streamscore_documents_page_memo_entries') >= 3 && series('streamscore_documents_page_memo_bytes') > 0);
 });
 
 test('bad PDFs come back rejected with the reason; the processor goes on', { timeout: 180_000 }, async () => {
