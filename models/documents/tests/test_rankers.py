@@ -52,3 +52,17 @@ def test_party_f1_counts_every_kept_candidate_against_the_contracts_party_string
     pairs = [(0.99, True), (0.95, True), (0.9, True), (0.85, True), (0.8, True), (0.7, False), (0.6, True), (0.5, False)]
     assert review_threshold(pairs) == 0.8
     assert review_threshold([(0.9, False)] * 6) == 1.0
+
+
+def test_a_train_contract_loses_what_the_tagger_said_and_the_names_only_the_tagger_proposed():
+    from party_ranker import without_tagger
+    doc = {'id': 'x', 'gold': 2, 'candidates': [
+        {'text': 'Acme Corp.', 'gold': True, 'features': ['src:defined', 'src:ner', 'sources:defined+ner', 'nerc:9', 'legal_form', 'pos:0']},
+        {'text': 'KPMG', 'gold': False, 'features': ['src:ner', 'sources:ner', 'nerc:8', 'acronym']},
+        {'text': 'Beta LLC', 'gold': True, 'features': ['src:legal', 'src:preamble', 'sources:legal+preamble', 'nerc:none', 'legal_form']},
+    ]}
+    out = without_tagger(doc)
+    assert [c['text'] for c in out['candidates']] == ['Acme Corp.', 'Beta LLC']
+    assert sorted(out['candidates'][0]['features']) == sorted(['src:defined', 'legal_form', 'pos:0', 'nerc:none', 'sources:defined'])
+    assert sorted(out['candidates'][1]['features']) == sorted(['src:legal', 'src:preamble', 'legal_form', 'nerc:none', 'sources:legal+preamble'])
+    assert doc['candidates'][1]['text'] == 'KPMG'  # the input is left as it was
