@@ -38,40 +38,48 @@ export async function* topicReadings(o: TopicHistoryOptions): AsyncGenerator<Sou
   let done = false;
   let failure: unknown = null;
   let stopped = false;
-  let wakeReader: (() => void) | null = null;
-  let wakeIterator: (() => void) | null = null;
-  const wake = (which: 'reader' | 'iterator') => {
-    const w = which === 'reader' ? wakeReader : wakeIterator;
-    if (which === 'reader') wakeReader = null; else wakeIterator = null;
-    w?.();
-  };
+  const reader = waiter();
+  const iterator = waiter();
   const reading = readEach<SensorReading>(o, topic, TOPICS.sensorReadings.schema, async (r) => {
     if (stopped) throw new Error('plant history: the reader was stopped');
     if ('error' in r) queue.push({ kind: 'reject', reason: r.error, raw: '', line: r.offset });
     else if (r.value.plant_id === o.plantId) queue.push({ kind: 'reading', reading: r.value, line: r.offset });
     else return;
-    wake('iterator');
-    if (queue.length - head >= READ_AHEAD) await new Promise<void>((resolve) => { wakeReader = resolve; });
-  }).then(() => { done = true; }, (err: unknown) => { failure = err; done = true; }).finally(() => wake('iterator'));
+    iterator.wake();
+    if (queue.length - head >= READ_AHEAD) await reader.wait();
+  }).then(() => { done = true; }, (err: unknown) => { failure = err; done = true; }).finally(() => iterator.wake());
   try {
     for (;;) {
       if (head < queue.length) {
         const item = queue[head++];
         if (head >= READ_AHEAD) { queue = queue.slice(head); head = 0; }
-        if (queue.length - head < READ_AHEAD / 2) wake('reader');
+        if (queue.length - head < READ_AHEAD / 2) reader.wake();
         yield item;
       } else if (done) {
         if (failure) throw failure;
         return;
       } else {
-        await new Promise<void>((resolve) => { wakeIterator = resolve; });
+        await iterator.wait();
       }
     }
   } finally {
     stopped = true;
-    wake('reader');
+    reader.wake();
     await reading;
   }
+}
+
+/** One side waiting for the other: wait() resolves at the next wake(); a wake with nobody waiting is dropped. */
+function waiter(): { wait(): Promise<void>; wake(): void } {
+  let resolve: (() => void) | null = null;
+  return {
+    wait: () => new Promise<void>((r) => { resolve = r; }),
+    wake: () => {
+      const r = resolve;
+      resolve = null;
+      r?.();
+    },
+  };
 }
 
 /** The plant's failure events (factory.failure-events.v1 unless `topic`); an undecodable record is an error naming it. */

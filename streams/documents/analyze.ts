@@ -10,7 +10,7 @@ import { classifyContractType, loadContractTypeModel, type ContractTypeModel } f
 import { joinPages, toPageSpan } from './document-text.ts';
 import type { NerModelSpec } from './ner/model.ts';
 import { loadDateRanker, rankDates, type DateRankerModel } from './ner/date-ranker.ts';
-import { CLAUSE_LABELS, snapClauses } from './ner/clause-bounds.ts';
+import { snapClauses } from './ner/clause-bounds.ts';
 import { mergeMentions } from './ner/mentions.ts';
 import { loadPartyRanker, rankParties, type PartyRankerModel } from './ner/party-ranker.ts';
 import { runNer, type NerEntity } from './ner/ner.ts';
@@ -50,9 +50,6 @@ const dateRankerBeside = besideGraph<DateRankerModel | null>(loadDateRanker);
 // out of fold: document F1 0.78 against the tagger's 0.66). A folder without one keeps the tagger's.
 const partyRankerBeside = besideGraph<PartyRankerModel | null>(loadPartyRanker);
 
-// Clause labels (expiry, governing law, two termination types) are snapped to their sentences
-// (ner/clause-bounds.ts) before anything reads them: the expiry's value is computed from the
-// sentence, and one without a date counts by its text.
 export function withRankedDates(tagged: readonly NerEntity[], ranked: readonly NerEntity[], rankedLabels: readonly string[]): NerEntity[] {
   const kept = tagged.filter((e) => !rankedLabels.includes(e.label)
     || (!ranked.some((r) => r.label === e.label) && findDatesInText(e.text).length === 0));
@@ -84,7 +81,10 @@ export async function analyzePages(pages: PageText[], model: Pick<LoadedModel, '
   const cleaned = cleanPageTexts(pages);
   const joined = joinPages(cleaned.map((p) => p.text));
   const ner = await runNer(model, spec, joined.text);
-  const clauses = snapClauses(ner.entities, joined.text, CLAUSE_LABELS);
+  // Clause labels (expiry, governing law, two termination types) are snapped to their sentences
+  // (ner/clause-bounds.ts) before anything reads them: the expiry's value is computed from the
+  // sentence, and one without a date counts by its text.
+  const clauses = snapClauses(ner.entities, joined.text);
   const ranker = dateRankerBeside(spec);
   const tagged = ranker ? withRankedDates(clauses, rankDates(joined.text, ranker), Object.keys(ranker.labels)) : clauses;
   const merged = mergeMentions(tagged, { text: joined.text, definedWithin: spec.meta.defined_within, maxPerDocument: spec.meta.max_per_document });

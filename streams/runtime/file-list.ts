@@ -11,14 +11,14 @@ import { constants } from 'node:os';
 import type { parseArgs } from 'node:util';
 
 /** Above this many bytes of arguments a command re-runs itself with its files on stdin (half the crash's size). */
-export const LONG_COMMAND_LINE = 16_384;
+const LONG_COMMAND_LINE = 16_384;
 
-export function commandLineBytes(argv: readonly string[] = process.argv): number {
+function commandLineBytes(argv: readonly string[] = process.argv): number {
   return argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
 }
 
 /** The paths of a list file, or of stdin for '-': one a line, blank lines skipped. */
-export function readFileList(source: string): string[] {
+function readFileList(source: string): string[] {
   const text = readFileSync(source === '-' ? 0 : source, 'utf8');
   return text.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line.trim() !== '');
 }
@@ -26,7 +26,7 @@ export function readFileList(source: string): string[] {
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 
 /** The arguments less the positional ones (the files), from parseArgs' tokens. */
-export function optionArgs(args: readonly string[], tokens: readonly Token[]): string[] {
+function optionArgs(args: readonly string[], tokens: readonly Token[]): string[] {
   const positional = new Set(tokens.filter((t) => t.kind === 'positional').map((t) => t.index));
   return args.filter((_, i) => !positional.has(i));
 }
@@ -36,7 +36,7 @@ export function optionArgs(args: readonly string[], tokens: readonly Token[]): s
  * stdin as --files-from -, its output and errors on this process's; resolves to its exit code (128 +
  * the signal's number when a signal ended it).
  */
-export function rerunWithFileList(command: readonly string[], files: readonly string[]): Promise<number> {
+function rerunWithFileList(command: readonly string[], files: readonly string[]): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...command, '--files-from', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
   child.stdin.end(files.map((f) => `${f}\n`).join(''));
   return new Promise((resolve, reject) => {

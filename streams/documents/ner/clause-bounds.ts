@@ -24,7 +24,8 @@ const MAX_HEADING = 80;
 const ABBREVIATION = /(?:^|[^\p{L}])(?:inc|co|corp|ltd|llc|l\.p|no|nos|sec|secs|art|para|e\.g|i\.e|etc|mr|mrs|ms|dr|st|jr|sr|vs|v|u\.s)$/iu;
 const SENTENCE_OPENER = /^(?:The|This|These|Unless|Subject|Except|Notwithstanding|Each|Either|Neither|If|Upon|Following|Commencing|In|Any|All|Such)\b/u;
 const SMALL_WORDS = new Set(['of', 'and', 'the', 'this', 'for', 'to', 'or', 'on', 'in']);
-const DETERMINERS = new Set(['the', 'this', 'these', 'a', 'an', 'such', 'any', 'each', 'either', 'all', 'of', 'and', 'for', 'to', 'or', 'on', 'in']);
+/** A heading never ends on one of these: they lead into a sentence's subject. */
+const DETERMINERS = new Set([...SMALL_WORDS, 'these', 'a', 'an', 'such', 'any', 'each', 'either', 'all']);
 /** A section number before the sentence ("1.84 ", "2. ", "(a) ") when a capital or a quote follows. */
 const SECTION_NUMBER = /^(?:\(?\d+(?:\.\d+)*[.)]?|\([a-z]{1,4}\)|[a-z][.)])\s+(?=["“\p{Lu}])/u;
 
@@ -51,8 +52,8 @@ function lastSentenceStart(text: string, from: number, to: number): number {
 /** The end (exclusive, after its period) of the sentence that holds `from`, within `reach`, or -1. */
 function sentenceEnd(text: string, from: number, reach: number): number {
   const stop = Math.min(text.length, from + reach);
-  for (let i = from; i < stop; i++) {
-    if (/\S/.test(text[i]) && i > from && startsSentence(text, i)) return trimEnd(text, from, i);
+  for (let i = from + 1; i < stop; i++) {
+    if (/\S/.test(text[i]) && startsSentence(text, i)) return trimEnd(text, from, i);
   }
   return stop === text.length ? trimEnd(text, from, stop) : -1;
 }
