@@ -11,6 +11,7 @@ import { defineProcessor, type OutputRecord } from '../../streams/runtime/proces
 import type { FeatureReference } from '../../streams/runtime/drift/reference.ts';
 import { ConfluentSchemaStore } from '../../streams/runtime/schema-store.ts';
 import { AvroSerde } from '../../streams/runtime/serde.ts';
+import { waitUntil } from '../../infra/stack/process.ts';
 import { collect, endpoints, reading, readingMessage, readingSerde, runId, runtimeOptions, testKafka } from './helpers.ts';
 
 const id = runId();
@@ -63,9 +64,15 @@ test('a shifted input raises a DriftAlert on models.drift-alerts.v1 and sets the
   assert.ok(raised.every((a) => a.processor === processor.name && a.model_name === 'drift-it' && a.window_end >= start + 600 * 10), JSON.stringify(raised));
   assert.ok(raised.some((a) => a.feature === 'value'), raised.map((a) => `${a.statistic} ${a.feature}`).join(', '));
 
-  const metrics = await (await fetch(`http://127.0.0.1:${running.httpPort}/metrics`)).text();
+  // The gauge holds the latest window's state. Windows mix partitions, so one closed between the alert
+  // and a scrape may hold mostly unshifted records and clear it for a moment (a CI run scraped 0
+  // between RAISED, CLEARED and RAISED again); the last windows hold only shifted records, so the
+  // gauge ends at 1: wait for that end state.
+  const alerting = new RegExp(`streamscore_drift_alerting\\{processor="${processor.name}",model="drift-it",version="${id}",feature="value",statistic="(PSI|KS)"\\} 1`);
+  let metrics = '';
+  await waitUntil(async () => alerting.test(metrics = await (await fetch(`http://127.0.0.1:${running.httpPort}/metrics`)).text()), 30_000, 250);
   assert.match(metrics, new RegExp(`streamscore_drift_psi\\{processor="${processor.name}",model="drift-it",version="${id}",feature="value"\\} [0-9.e+-]+`));
-  assert.match(metrics, new RegExp(`streamscore_drift_alerting\\{processor="${processor.name}",model="drift-it",version="${id}",feature="value",statistic="(PSI|KS)"\\} 1`));
+  assert.match(metrics, alerting);
   // How many windows close depends on how the six partitions' chunks interleave (CI saw other than 4-6): at least two.
   assert.match(metrics, new RegExp(`streamscore_drift_windows_total\\{processor="${processor.name}",model="drift-it",version="${id}"\\} ([2-9]|[1-9][0-9]+)\\b`));
 });
