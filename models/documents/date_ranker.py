@@ -5,18 +5,22 @@
     python models/documents/date_ranker.py date-candidates.jsonl          # fit, choose on validation, export
     python models/documents/date_ranker.py date-candidates.jsonl --test   # once, at the end: the test split
 
-Candidates are the calendar dates the rules read (streams/documents/rules/dates.ts); their features
-(place in the document, the words before and after, cue words nearby) are computed in TypeScript
+Candidates are the calendar dates the rules read (streams/documents/rules/dates.ts), since `.5` also
+the dates a signed form left blank ("____, 2013", "this ___ day of ______, 20__": findBlankDates) and
+the sentences that define when a contract takes effect without a date ("shall become effective upon
+approval ...": effectiveSentences). Their features (place in the document, the words before and
+after, cue words nearby, how the contract defines its effective date) are computed in TypeScript
 only (streams/documents/ner/date-ranker.ts), so serving and training share one implementation. A
-candidate is positive for a label when its ISO value is one of the values the rules give that
-label's gold spans (gold-values.ts): CUAD highlights one mention, but the same date written again
-is the same answer.
+candidate is positive for a label when its value is one of the values the rules give that label's
+gold spans (gold-values.ts): the ISO date for a calendar date (CUAD highlights one mention, but the
+same date written again is the same answer), the folded text for a blank or a sentence (the rules
+give those no date; the evaluation compares their texts).
 
 Per label: L2 logistic regression on the train split's candidates (binary features); C and the
 decision threshold chosen on validation by document-level value F1 (the top candidate of a
-contract is its answer when its probability reaches the threshold; a contract whose date is blank,
-"____, 2013", has no calendar candidate and should get none). Writes artifacts/date-ranker.json
-(bias, weights, threshold per label) and reports/date-ranker.json.
+contract is its answer when its probability reaches the threshold; an answer no candidate can be,
+such as a clause the rules resolve to no date and no sentence cue finds, counts as missed). Writes
+artifacts/date-ranker.json (bias, weights, threshold per label) and reports/date-ranker.json.
 """
 from __future__ import annotations
 

@@ -39,10 +39,11 @@ function besideGraph<T>(load: (dir: string) => T): (spec: NerModelSpec) => T {
 const contractTypeModelBeside = besideGraph<ContractTypeModel>(loadContractTypeModel);
 
 // The date ranker (ner/date-ranker.ts) beside the graph decides the agreement and effective dates
-// among the calendar dates of the text (validation value F1 0.92 / 0.87 against the tagger's 0.58 /
-// 0.50). Where it finds none, the tagger's entities of that label stay if they hold no calendar
-// date: a blank template "____ day of ______, 2013" is CUAD's answer for unsigned contracts, and
-// no candidate can be it. A folder without a ranker (older models) keeps the tagger's dates.
+// among the calendar dates of the text, the dates a form left blank ("____ day of ______, 2013",
+// CUAD's answer for unsigned contracts) and the sentences that make a contract effective without a
+// date (validation value F1 0.91 / 0.83 on its candidates against the tagger's 0.58 / 0.50). Where
+// it finds none, the tagger's entities of that label stay if they hold no calendar date. A folder
+// without a ranker (older models) keeps the tagger's dates.
 const dateRankerBeside = besideGraph<DateRankerModel | null>(loadDateRanker);
 
 // The party ranker (ner/party-ranker.ts) beside the graph decides which of the tagger's PARTY

@@ -23,6 +23,9 @@ test('a section heading before the sentence is dropped, however it is set off', 
   // A section number before a defined term.
   const defined = '1.83 "Territory" means the world. 1.84 "Term" means, on a country-by-country basis, the period ending ten (10) years after the First Commercial Sale.';
   assert.equal(snapped(defined, '1.84', 'Sale.'), '"Term" means, on a country-by-country basis, the period ending ten (10) years after the First Commercial Sale.');
+  // The tail of a section number that the tagger's span cut ("1.2" -> ".2").
+  const employment = '1.1 Terms apply. 1.2 Your employment shall commence on 26 September 2019 and shall continue until notice.';
+  assert.equal(snapped(employment, '.2 Your', 'notice.'), 'Your employment shall commence on 26 September 2019 and shall continue until notice.');
 });
 
 test('a sentence that starts with its subject keeps it; a label-and-value line is left as it is', () => {

@@ -26,8 +26,8 @@ const SENTENCE_OPENER = /^(?:The|This|These|Unless|Subject|Except|Notwithstandin
 const SMALL_WORDS = new Set(['of', 'and', 'the', 'this', 'for', 'to', 'or', 'on', 'in']);
 /** A heading never ends on one of these: they lead into a sentence's subject. */
 const DETERMINERS = new Set([...SMALL_WORDS, 'these', 'a', 'an', 'such', 'any', 'each', 'either', 'all']);
-/** A section number before the sentence ("1.84 ", "2. ", "(a) ") when a capital or a quote follows. */
-const SECTION_NUMBER = /^(?:\(?\d+(?:\.\d+)*[.)]?|\([a-z]{1,4}\)|[a-z][.)])\s+(?=["“\p{Lu}])/u;
+/** A section number before the sentence ("1.84 ", "2. ", "(a) ", ".2 " cut from "4.2") when a capital or a quote follows. */
+const SECTION_NUMBER = /^(?:\.?\(?\d+(?:\.\d+)*[.)]?|\([a-z]{1,4}\)|[a-z][.)])\s+(?=["“\p{Lu}])/u;
 
 /** Whether a sentence starts at `i` (its first character): after a paragraph break, or after ". " that ends no abbreviation. */
 function startsSentence(text: string, i: number): boolean {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findDatesInText } from '../rules/dates.ts';
+import { findBlankDates, findDatesInText } from '../rules/dates.ts';
 import { withRankedDates } from '../analyze.ts';
 import { DEFAULT_NER_MODEL_DIR } from './model.ts';
-import { dateCandidates, loadDateRanker, rankDates, scoreCandidate, type DateRankerModel } from './date-ranker.ts';
+import { blankDateValue, dateCandidates, effectiveDefinition, effectiveSentences, loadDateRanker, rankDates, scoreCandidate, type DateRankerModel } from './date-ranker.ts';
 
 test('findDatesInText gives offsets into the raw text through the clean-up (split suffixes, NBSP, parenthesised days)', () => {
   const text = 'made as of the 1s t  day of June ,  2004\u00a0and (1st) day of January, 2010; Section 2.1.10; 03/04/2020.';
@@ -16,6 +16,56 @@ test('findDatesInText gives offsets into the raw text through the clean-up (spli
     ['2010-01-01', '(1st) day of January, 2010'],
     ['2020-03-04', '03/04/2020'],
   ]);
+});
+
+test('findDatesInText reads a day glued to the word before it ("as of1 August 2019"), and only before a month', () => {
+  const text = 'is made and effective as of1 August 2019, under Section1 2 March 2010 and Form10 12 months later.';
+  assert.deepEqual(findDatesInText(text).map((f) => [f.iso, text.slice(f.start, f.end)]), [
+    ['2019-08-01', '1 August 2019'],
+    ['2010-03-02', '2 March 2010'],
+  ]);
+});
+
+test('findBlankDates finds the dates a signed form left blank, with and without a leading "this"; a calendar date is none', () => {
+  const cases: [string, string[]][] = [
+    ['made as of ____________, 1996 by and', ['____________, 1996']],
+    ['dated November ___, 2006, between', ['November ___, 2006']],
+    ['entered into this  day of , 2012 by', ['this  day of , 2012', 'day of , 2012']],
+    ['made on [·] day of [·], 2019 by', ['[·] day of [·], 2019']],
+    ['on this 14 day of SEPTEMBER, 200_ by', ['this 14 day of SEPTEMBER, 200_', '14 day of SEPTEMBER, 200_']],
+    ['as of the 1st day of June, 2004.', []],
+    ['the 30th day of April 2020', []],
+  ];
+  for (const [text, blanks] of cases) assert.deepEqual(findBlankDates(text).map((b) => b.text), blanks, text);
+});
+
+test('a blank date is a candidate valued by its text; how the contract defines its effective date is a feature of every candidate', () => {
+  const text = 'This Agreement is made this ____ day of ________, 2013 by and between A and B. "Effective Date" means the date first written above. Notices by May 1, 2013.';
+  const candidates = dateCandidates(text);
+  assert.deepEqual(candidates.map((c) => c.iso), ['text:this ____ day of ________, 2013', 'text:____ day of ________, 2013', '2013-05-01']);
+  assert.equal(blankDateValue('  "This  ____ day of ___, 2013," '), 'text:this ____ day of ___, 2013');
+  assert.ok(candidates[0].features.includes('prec:blank') && candidates[0].features.includes('blank:this') && candidates[0].features.includes('order:blank'));
+  assert.ok(candidates[2].features.includes('order:earliest'), 'blanks take no part in the calendar order');
+  for (const c of candidates) assert.ok(c.features.includes('eff_def:reference'));
+  assert.ok(candidates[0].features.includes('eff_def:reference&rank:0') && candidates[2].features.includes('eff_def:reference&rank:2'));
+  assert.equal(effectiveDefinition('"Effective Date" means the Closing Date as set forth in the Purchase Agreement.'), 'event');
+  assert.equal(effectiveDefinition('shall commence on the date hereof (the "Effective Date") and'), 'reference');
+  assert.equal(effectiveDefinition('effective immediately'), 'other');
+  assert.equal(effectiveDefinition('no such word'), 'none');
+});
+
+test('a sentence that makes the contract effective without a date is a candidate; one with a date or pointing at the contract\'s own date is not', () => {
+  const text = 'Recitals. This Agreement shall become effective upon its approval by the examination and approval authority. '
+    + 'This Agreement shall become effective on January 1, 2010. The licence shall be effective as of the date first written above. '
+    + '"Effective Date" means the date of the last signature below.';
+  const sentences = effectiveSentences(text).map((s) => text.slice(s.start, s.end));
+  assert.deepEqual(sentences, [
+    'This Agreement shall become effective upon its approval by the examination and approval authority.',
+    '"Effective Date" means the date of the last signature below.',
+  ]);
+  const candidate = dateCandidates(text).find((c) => c.text.startsWith('"Effective Date" means'))!;
+  assert.equal(candidate.iso, 'text:effective date" means the date of the last signature below');
+  for (const f of ['prec:sentence', 'order:sentence', 'sent:means', 'sent:last']) assert.ok(candidate.features.includes(f), f);
 });
 
 test('candidates carry their place, neighbouring words and cues', () => {

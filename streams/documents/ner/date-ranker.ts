@@ -9,7 +9,9 @@
 // implementation of the features, so training and serving cannot drift apart.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findDatesInText, type FoundDate } from '../rules/dates.ts';
+import { refersToAgreementDate } from '../rules/date-terms.ts';
+import { findBlankDates, findDatesInText, type FoundDate } from '../rules/dates.ts';
+import { snapClause } from './clause-bounds.ts';
 import type { NerEntity } from './ner.ts';
 
 export const DATE_RANKER_FILE = 'date-ranker.json';
@@ -27,9 +29,18 @@ export interface DateRankerModel {
   labels: Record<string, DateRankerLabel>;
 }
 
-export interface DateCandidate extends FoundDate {
+export interface DateCandidate {
+  start: number;
+  end: number;
+  /** The ISO date, or for a blank date ("____, 2013") its text as blankDateValue gives it. */
+  iso: string;
   text: string;
   features: string[];
+}
+
+/** The value of a date left blank: its text, case and spacing folded, the way evaluation compares texts. */
+export function blankDateValue(text: string): string {
+  return `text:${text.toLowerCase().replace(/\s+/g, ' ').replace(/^[\s"'“”‘’.,;:()\[\]]+|[\s"'“”‘’.,;:()\[\]]+$/g, '')}`;
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -50,17 +61,63 @@ const CUES: [string, RegExp][] = [
 ];
 const POSITION_BUCKETS = [300, 700, 1500, 3000, 6000, 15000, 40000];
 
+// How the contract defines its effective date, the same for all its candidates: by reference to
+// its own date ("'Effective Date' means the date first written above", "commence on the date hereof
+// (the 'Effective Date')": CUAD then answers with the agreement date), by an event ("the date of the
+// Closing": no calendar date is the answer), or not at all. Joined with the candidate's place, so the
+// first date of a contract that defines its effective date by reference can be told from the rest.
+const EFFECTIVE_TERM = String.raw`["“]?effective\s+date["”]?`;
+const OWN_DATE = String.raw`(?:the\s+)?(?:date|day\s+and\s+year)\s+(?:first\s+)?(?:(?:written|set\s+forth|stated|shown|listed)\s+above|above\s+written|hereof|of\s+this\s+agreement)`;
+const EFFECTIVE_BY_REFERENCE = new RegExp(`${EFFECTIVE_TERM}\\)?\\s+(?:means|shall\\s+mean|shall\\s+be|is)\\s+${OWN_DATE}|${OWN_DATE}\\s*\\(\\s*(?:the\\s+|hereinafter\\s+)?${EFFECTIVE_TERM}|effective\\s+(?:as\\s+of|on|from)\\s+${OWN_DATE}`, 'i');
+const EFFECTIVE_BY_EVENT = new RegExp(`${EFFECTIVE_TERM}\\)?\\s+(?:means|shall\\s+mean|shall\\s+be)\\s+(?:the\\s+)?(?:date\\s+(?:on|upon|of|that|when)|first\\s+date|later|earlier|closing)`, 'i');
+
+export function effectiveDefinition(text: string): 'reference' | 'event' | 'none' | 'other' {
+  if (EFFECTIVE_BY_REFERENCE.test(text)) return 'reference';
+  if (EFFECTIVE_BY_EVENT.test(text)) return 'event';
+  return /\beffective\b/i.test(text) ? 'other' : 'none';
+}
+
+// A contract whose effective date is an event ("shall become effective upon the approval of the
+// authority", "'Effective Date' means the date of the last signature") has no calendar date for it:
+// CUAD answers with the sentence. The sentences that define when the contract takes effect are
+// candidates too, valued by their text; one that points at the contract's own date is left to the
+// dates (the rules resolve it to the agreement date).
+const EFFECTIVE_SENTENCE = /\b(?:shall|will|is\s+to|to)\s+(?:become|be|take|come\s+into|enter\s+into)\s+(?:effective|effect|force)\b|\bis\s+effective\b|\btakes?\s+effect\b|["“]effective\s+date["”]\)?\s+(?:means|shall\s+mean|shall\s+be)\b|\(\s*(?:the\s+|hereinafter\s+)?["“][\w\s-]*effective\s+(?:date|time)["”]/gi;
+const MAX_SENTENCE = 600;
+const SENTENCE_CUES: [string, RegExp][] = [
+  ['means', /\bmeans?\b/i], ['sign', /\bsign|\bexecut/i], ['last', /\blast\b|\blater\b/i], ['approv', /\bapprov/i],
+  ['closing', /\bclosing\b/i], ['upon', /\bupon\b/i], ['term', /\bterm\b/i], ['continue', /\bcontinu|\bremain/i],
+];
+
+export function effectiveSentences(text: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (const m of text.matchAll(EFFECTIVE_SENTENCE)) {
+    const { start, end } = snapClause(text, m.index, m.index + m[0].length);
+    const sentence = text.slice(start, end);
+    if (end - start > MAX_SENTENCE || out.some((o) => o.start === start)) continue;
+    if (findDatesInText(sentence).length > 0 || findBlankDates(sentence).length > 0 || refersToAgreementDate(sentence)) continue;
+    out.push({ start, end });
+  }
+  return out;
+}
+
 function words(s: string): string[] {
   return (s.toLowerCase().match(WORD) ?? []);
 }
 
 /** Every date the rules read in `text`, with the features the ranker scores. */
 export function dateCandidates(text: string): DateCandidate[] {
-  const found = findDatesInText(text).filter((f) => f.precision === 'day' || f.precision === 'month');
+  const found: (Pick<FoundDate, 'start' | 'end' | 'iso'> & { precision: string })[] = [
+    ...findDatesInText(text).filter((f) => f.precision === 'day' || f.precision === 'month'),
+    ...findBlankDates(text).map((b) => ({ start: b.start, end: b.end, iso: blankDateValue(b.text), precision: 'blank' })),
+    ...effectiveSentences(text).map((c) => ({ ...c, iso: blankDateValue(text.slice(c.start, c.end)), precision: 'sentence' })),
+  ].sort((a, b) => a.start - b.start || b.end - a.end);
   const count = new Map<string, number>();
   for (const f of found) count.set(f.iso, (count.get(f.iso) ?? 0) + 1);
-  const distinct = [...new Set(found.map((f) => f.iso))].sort();
+  const calendar = (f: { precision: string }) => f.precision === 'day' || f.precision === 'month';
+  const distinct = [...new Set(found.filter(calendar).map((f) => f.iso))].sort();
   const seen = new Set<string>();
+  const definition = `eff_def:${effectiveDefinition(text)}`;
   return found.map((f, index) => {
     const before = words(text.slice(Math.max(0, f.start - 80), f.start)).slice(-BEFORE_WORDS);
     const after = words(text.slice(f.end, f.end + 60)).slice(0, AFTER_WORDS);
@@ -70,7 +127,7 @@ export function dateCandidates(text: string): DateCandidate[] {
       `rank:${Math.min(index, 6)}`,
       `prec:${f.precision}`,
       `count:${Math.min(count.get(f.iso)!, 4)}`,
-      `order:${distinct.indexOf(f.iso) === 0 ? 'earliest' : distinct.indexOf(f.iso) === distinct.length - 1 ? 'latest' : 'middle'}`,
+      `order:${!calendar(f) ? f.precision : distinct.indexOf(f.iso) === 0 ? 'earliest' : distinct.indexOf(f.iso) === distinct.length - 1 ? 'latest' : 'middle'}`,
       ...(seen.has(f.iso) ? ['repeat'] : ['first_of_value']),
       ...before.map((w) => `b:${w}`),
       ...(before.length ? [`b1:${before[before.length - 1]}`] : []),
@@ -79,9 +136,13 @@ export function dateCandidates(text: string): DateCandidate[] {
       ...(after.length ? [`a1:${after[0]}`] : []),
       ...CUES.filter(([, re]) => re.test(near)).map(([name]) => `near:${name}`),
       ...(/\(\s*$/.test(text.slice(Math.max(0, f.start - 3), f.start)) ? ['paren'] : []),
+      ...(f.precision === 'blank' && /^this\b/i.test(text.slice(f.start, f.end)) ? ['blank:this'] : []),
+      ...(f.precision === 'sentence' ? SENTENCE_CUES.filter(([, re]) => re.test(text.slice(f.start, f.end))).map(([name]) => `sent:${name}`) : []),
+      definition,
+      `${definition}&rank:${Math.min(index, 2)}`,
     ];
     seen.add(f.iso);
-    return { ...f, text: text.slice(f.start, f.end), features };
+    return { start: f.start, end: f.end, iso: f.iso, text: text.slice(f.start, f.end), features };
   });
 }
 

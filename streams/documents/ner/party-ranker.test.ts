@@ -39,6 +39,22 @@ test('the preamble\'s slots propose persons, cities and firms without a legal fo
   assert.ok(partyCandidates(text, []).some((c) => c.text === 'YOU ON DEMAND HOLDINGS, INC.' && c.features.includes('src:legal')), 'a legal form in capitals, after another');
 });
 
+test('preamble names carry their slot from "between" on, a d/b/a name says whole or half, a role says whose it is', () => {
+  const text = 'SUPPLY AND DISTRIBUTION AGREEMENT\n\nThis Agreement is made between RMF Empire, Inc. DBA West Coast Customs, a California corporation ("West Coast"), '
+    + 'and Idan Maimon, an individual residing in Tel Aviv ("Consultant").';
+  const byText = new Map(partyCandidates(text, []).map((c) => [c.text, c.features]));
+  const has = (name: string, ...features: string[]) => { for (const f of features) assert.ok(byText.get(name)?.includes(f), `${name}: ${f} in ${byText.get(name)}`); };
+  const lacks = (name: string, prefix: string) => assert.ok(!byText.get(name)?.some((f) => f.startsWith(prefix)), `${name}: no ${prefix}`);
+  has('RMF Empire, Inc. DBA West Coast Customs', 'slot:0', 'split:whole', 'described:org');
+  has('RMF Empire, Inc.', 'slot:0', 'split:half');
+  has('Idan Maimon', 'slot:1', 'described:person');
+  lacks('Idan Maimon', 'split:');
+  has('West Coast', 'role_of_name', 'role_of_slot:0', 'role_of_legal');
+  has('Consultant', 'role_of_name', 'role_of_slot:1');
+  lacks('Consultant', 'role_of_legal');
+  lacks('DISTRIBUTION AGREEMENT', 'slot:'); // the title's "and" is before "between": no slot
+});
+
 test('the name above "By:" in a signature block is a candidate; a date before it and a trailing descriptor are not part of it', () => {
   const text = 'Agreement text. '.repeat(50) + 'IN WITNESS WHEREOF the parties have signed below.\n\nDate: April 7, 2020 BANK OF AMERICA CORPORATION\n\nBy: Ally Pecarro\n\n'
     + 'written.      ABC Company, Broker Dealer         By: ______';

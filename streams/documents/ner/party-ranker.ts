@@ -46,7 +46,7 @@ export interface PartyCandidate {
   features: string[];
 }
 
-interface Draft { text: string; start: number; end: number; sources: Set<string>; nerConfidence: number; trimmed: number; defAt: number }
+interface Draft { text: string; start: number; end: number; sources: Set<string>; nerConfidence: number; trimmed: number; defAt: number; slot: number; halves: Set<NamePart> }
 
 /** Index of the first edge above `value`; edges.length beyond the last. */
 const bucket = (value: number, edges: number[]) => {
@@ -69,12 +69,14 @@ export function partyCandidates(text: string, tagged: readonly NerEntity[]): Par
     const start = s + lead, end = e - tail;
     const key = mentionKey('PARTY', text.slice(start, end));
     if (key.endsWith('\u0000')) return; // nothing but punctuation
-    const d = drafts.get(key) ?? { text: text.slice(start, end), start, end, sources: new Set<string>(), nerConfidence: 0, trimmed: 99, defAt: -1 };
+    const d = drafts.get(key) ?? { text: text.slice(start, end), start, end, sources: new Set<string>(), nerConfidence: 0, trimmed: 99, defAt: -1, slot: 99, halves: new Set<NamePart>() };
     d.sources.add(source);
     if (start < d.start) Object.assign(d, { text: text.slice(start, end), start, end });
     if (extra.nerConfidence !== undefined) d.nerConfidence = Math.max(d.nerConfidence, extra.nerConfidence);
     if (extra.trimmed !== undefined) d.trimmed = Math.min(d.trimmed, extra.trimmed);
     if (extra.defAt !== undefined && (d.defAt < 0 || extra.defAt < d.defAt)) d.defAt = extra.defAt;
+    if (extra.slot !== undefined) d.slot = Math.min(d.slot, extra.slot);
+    for (const part of extra.halves ?? []) d.halves.add(part);
     drafts.set(key, d);
   };
   for (const e of tagged) if (e.label === 'PARTY') add('ner', e.start, e.end, { nerConfidence: e.confidence });
@@ -93,14 +95,21 @@ export function partyCandidates(text: string, tagged: readonly NerEntity[]): Par
       add('legal', m.index + words[k].index, m.index + m[1].length, { trimmed: k });
     }
   }
-  for (const c of preambleNames(text)) add('preamble', c.start, c.end);
-  for (const c of signatureNames(text)) add('signature', c.start, c.end);
+  for (const c of preambleNames(text)) add('preamble', c.start, c.end, { slot: c.slot, halves: new Set([c.part]) });
+  for (const c of signatureNames(text)) add('signature', c.start, c.end, { halves: new Set([c.part]) });
   const firstDefinition = (start: number, end: number) => definitions.find((d) => d.at >= end && d.at - end <= 300 && !/[.;]\s+[A-Z]/.test(text.slice(end, d.at)));
+  // A role's definition that follows a name the preamble or a legal form proposes ("Acme, Inc.
+  // ("Licensor")"): the mirror of defined_after, so a role is kept with its party's name.
+  const namers = [...drafts.values()].filter((n) => n.sources.has('preamble') || n.sources.has('legal'));
+  const namedBy = (defAt: number) => namers.filter((n) => n.end <= defAt && defAt - n.end <= 300 && !/[.;]\s+[A-Z]/.test(text.slice(n.end, defAt)))
+    .sort((a, b) => b.end - a.end)[0];
   return [...drafts].map(([key, d]) => {
     const words = d.text.split(/\s+/);
     const letters = d.text.replace(/[^\p{L}]/gu, '');
     const before = text.slice(Math.max(0, d.start - 40), d.start).toLowerCase().match(/[\p{L}]+/gu) ?? [];
     const definedAfter = firstDefinition(d.start, d.end);
+    const described = DESCRIBED_AFTER.exec(text.slice(d.end, d.end + 80));
+    const namer = d.defAt >= 0 && d.sources.has('def') ? namedBy(d.defAt) : undefined;
     const features = [
       ...[...d.sources].sort().map((s) => `src:${s}`),
       `sources:${[...d.sources].sort().join('+')}`,
@@ -115,7 +124,12 @@ export function partyCandidates(text: string, tagged: readonly NerEntity[]): Par
       ...(d.defAt >= 0 ? [`def_pos:${bucket(d.defAt, POSITION_BUCKETS)}`] : []),
       ...(definedAfter ? ['defined_after'] : []),
       // ", a Delaware corporation", ", an individual residing in": how a contract introduces a party.
-      ...(DESCRIBED_AFTER.test(text.slice(d.end, d.end + 80)) ? ['described_after'] : []),
+      ...(described ? ['described_after', /individual|citizen|resident|person/i.test(described[0]) ? 'described:person' : 'described:org'] : []),
+      // The preamble names its parties first: the k-th "between X and Y" slot (a later "and" is often a third party or a regulator).
+      ...(d.slot < 99 ? [`slot:${Math.min(d.slot, 3)}`] : []),
+      ...(namer ? ['role_of_name', ...(namer.slot < 99 ? [`role_of_slot:${Math.min(namer.slot, 3)}`] : []), ...(hasLegalForm(namer.text) ? ['role_of_legal'] : [])] : []),
+      // "X d/b/a Y": CUAD answers with the whole string or with a half, and says which by how it is written.
+      ...[...d.halves].filter((h) => h !== 'name').sort().map((h) => `split:${h}`),
       ...(before.length ? [`prev:${before[before.length - 1]}`] : ['prev:none']),
       ...(/^[a-z]/.test(d.text) ? ['lower_start'] : []),
       ...(/[,(]$|\b(?:a|an|and|the|of)$/i.test(d.text) ? ['ragged_end'] : []),
@@ -137,6 +151,9 @@ const LEGAL_FORM_END = new RegExp(`${LEGAL_FORM}$`);
 const LEADING_DATE = /^(?:Dated?:?\s*)?(?:[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})\s+/u;
 
 interface Span { start: number; end: number }
+/** A name as found ('name'), a name holding a split ("X d/b/a Y": 'whole'), or one side of it ('half'). */
+type NamePart = 'name' | 'whole' | 'half';
+interface NameSpan extends Span { part: NamePart }
 
 /** The capitalised words starting at `at` (connectors inside, none at the end), up to `maxWords`. */
 function capitalisedRun(text: string, at: number, maxWords = 9): Span | null {
@@ -155,32 +172,37 @@ function capitalisedRun(text: string, at: number, maxWords = 9): Span | null {
   return end < 0 ? null : { start: at, end };
 }
 
-function withHalves(text: string, span: Span): Span[] {
-  const out = [span];
+function withHalves(text: string, span: Span): NameSpan[] {
+  const halves: NameSpan[] = [];
   const inside = text.slice(span.start, span.end);
   let from = 0;
   for (const m of inside.matchAll(NAME_SPLIT)) {
-    out.push({ start: span.start + from, end: span.start + m.index });
+    halves.push({ start: span.start + from, end: span.start + m.index, part: 'half' });
     from = m.index + m[0].length;
   }
-  if (from > 0) out.push({ start: span.start + from, end: span.end });
-  return out;
+  if (from > 0) halves.push({ start: span.start + from, end: span.end, part: 'half' });
+  return [{ ...span, part: halves.length ? 'whole' : 'name' }, ...halves];
 }
 
 /** Names in the preamble's party slots: "between X", "and Y", "among Z", "by W" (persons, cities and firms without a legal form that the other sources miss). */
-export function preambleNames(text: string): Span[] {
+export function preambleNames(text: string): (NameSpan & { slot: number })[] {
   const head = text.slice(0, PREAMBLE_REACH);
-  const out: Span[] = [];
+  const out: (NameSpan & { slot: number })[] = [];
+  // Slots count from the first "between"/"among": a title's "and" ("SUPPLY AND DISTRIBUTION AGREEMENT") is none.
+  const opening = /\b(?:between|among|amongst)\b/.exec(head)?.index ?? 0;
+  let slot = 0;
   for (const m of head.matchAll(/\b(?:between|among|amongst|and|by|with)[,:]?\s+(?:the\s+)?(?=[A-Z0-9])/gu)) {
     const run = capitalisedRun(text, m.index + m[0].length);
-    if (run) out.push(...withHalves(text, run));
+    if (!run) continue;
+    const at = m.index < opening ? 99 : slot++;
+    out.push(...withHalves(text, run).map((s) => ({ ...s, slot: at })));
   }
   return out;
 }
 
 /** Names that head a signature block: the line before "By:" (and its part before a comma: "ABC Company, Broker Dealer"). */
-export function signatureNames(text: string): Span[] {
-  const out: Span[] = [];
+export function signatureNames(text: string): NameSpan[] {
+  const out: NameSpan[] = [];
   for (const m of text.matchAll(/\bBy:/gu)) {
     const before = text.slice(Math.max(0, m.index - 120), m.index);
     // The block's name starts after the previous line break, run of spaces, or sentence end.

@@ -22,7 +22,8 @@ const ANNIVERSARY_RE = new RegExp(`\\b(${NUMBER_PHRASE}|\\d+(?:st|nd|rd|th))\\s+
 
 const ANCHOR_PHRASES: { re: RegExp; from: DateAnchor }[] = [
   { re: /\beffective date\b|\bcommencement date\b/i, from: 'EFFECTIVE_DATE' },
-  { re: /\bdate (?:first )?(?:above )?(?:written|set forth|stated)(?: above)?\b|\bdate hereof\b|\bdate of (?:this|the) agreement\b|\bexecution date\b|\bdate of (?:its )?execution\b|\bdate of signing\b/i, from: 'AGREEMENT_DATE' },
+  // "the date first written above", "the date set forth below"; not "the Expiration Date set forth in the Addendum".
+  { re: /\bdate (?:first (?:above )?(?:written|set forth|stated)|(?:written|set forth|stated) (?:above|below)|above written)\b|\bdate hereof\b|\bdate of (?:this|the) agreement\b|\bexecution date\b|\bdate of (?:its )?execution\b|\bdate of signing\b/i, from: 'AGREEMENT_DATE' },
 ];
 /** fromText of a term whose clause names no start. */
 export const ASSUMED_START = 'no start named: the term of an agreement starts at its effective date';

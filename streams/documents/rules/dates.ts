@@ -68,6 +68,9 @@ export function cleanDateTextMapped(text: string): MappedText {
   m = replaceMapped(m, /[\u00a0\u2007\u202f]/g, () => ' ');
   m = replaceMapped(m, /(\d)\s?(s\s?t|n\s?d|r\s?d|t\s?h)\b/gi, (_m, d, suffix) => d + suffix.replace(/\s/g, ''));
   m = replaceMapped(m, /\((\d{1,2}(?:st|nd|rd|th)?)\)(?=\s*day\b)/gi, (_m, day) => day); // "(1st) day of January"
+  // "as of1 August 2019": text layers glue a day to the word before it, which hides the date from
+  // the patterns' word boundary. A space goes in where a lower-case letter meets a day and a month.
+  m = replaceMapped(m, new RegExp(`(?<=[a-z])(?=\\d{1,2}(?:st|nd|rd|th)?\\s+${MONTH}\\b)`, 'gi'), () => ' ');
   m = replaceMapped(m, /\s+,/g, () => ',');
   return replaceMapped(m, /\s+/g, () => ' ');
 }
@@ -175,6 +178,43 @@ export function findDates(cleaned: string, order: DateOrder = 'MDY'): (FoundDate
 }
 
 /** findDates over a raw text: offsets index `text` itself (cleaned for matching, mapped back). */
+// A date the signed form left blank: "November ___, 2006", "____________, 1996", "this ____ day
+// of ________, 20__", "[·] day of [·], 2019", "this day of , 2012" (the underscores dropped by the
+// text layer). CUAD answers an unsigned contract's date with the blank as written, so the blank is a
+// candidate too; its value is its text (normalize-date.ts says why it is no date).
+const BLANK = String.raw`(?:_{2,}[_ ]*|\[\s*[·●•*]?\s*\]|\[Date\])`;
+const BLANK_YEAR = String.raw`(?:19|20)(?:\d\d|\d?_+)?\b`;
+const BLANK_DATE_PATTERNS: RegExp[] = [
+  // "this ___ day of ______, 20__", "day of , 2014", "14 day of SEPTEMBER, 200_" (a blank year)
+  new RegExp(String.raw`(?:\bthis\s+)?(?:(?:${BLANK}|\b\d{1,2}(?:st|nd|rd|th)?)\s*)?\bday\s+of\s*(?:${BLANK}|${MONTH})?\s*,?\s*${BLANK_YEAR}`, 'gi'),
+  new RegExp(String.raw`\b${MONTH}\s*${BLANK}\s*,?\s*${BLANK_YEAR}`, 'gi'),
+  new RegExp(String.raw`${BLANK}\s*(?:__+\s*)?,\s*${BLANK_YEAR}`, 'g'),
+];
+
+export interface BlankDate { start: number; end: number; text: string }
+
+/** The blank dates of `text` (see BLANK_DATE_PATTERNS); one with "this" before it also comes without. */
+export function findBlankDates(text: string): BlankDate[] {
+  const out: BlankDate[] = [];
+  const taken: [number, number][] = [];
+  for (const re of BLANK_DATE_PATTERNS) {
+    for (const m of text.matchAll(re)) {
+      const start = m.index, end = m.index + m[0].trimEnd().length;
+      if (taken.some(([s, e]) => start < e && end > s)) continue;
+      const before = text.slice(Math.max(0, start - 12), start);
+      const blankYear = /_$/.test(m[0].trimEnd()) || /\b(?:19|20)\d?$/.test(m[0].trimEnd());
+      // "1st day of June, 2004" is a calendar date (findDatesInText); only a blank year keeps a day.
+      if ((/\d(?:\s?(?:st|nd|rd|th))?\s*$/i.test(before) || /^(?:this\s+)?\d/i.test(m[0])) && !blankYear) continue;
+      if (!/_|\[|day\s+of\s*,|\s,/.test(m[0]) && !blankYear) continue;
+      taken.push([start, end]);
+      out.push({ start, end, text: text.slice(start, end) });
+      const lead = /^this\s+/i.exec(m[0]);
+      if (lead) out.push({ start: start + lead[0].length, end, text: text.slice(start + lead[0].length, end) });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start || b.end - a.end);
+}
+
 export function findDatesInText(text: string, order: DateOrder = 'MDY'): FoundDate[] {
   const cleaned = cleanDateTextMapped(text);
   return findDates(cleaned.text, order).filter((f): f is FoundDate => 'iso' in f).map((f) => ({

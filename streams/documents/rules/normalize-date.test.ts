@@ -134,6 +134,10 @@ test('open-ended terms are not dates and are marked openEnded', () => {
 test('"the date first written above" resolves to the agreement date when it is known', () => {
   assert.equal(iso(normalizeDate('"Effective Date" means the date first written above', { anchors: { AGREEMENT_DATE: '2004-06-01' } })), '2004-06-01');
   assert.match(problem(normalizeDate('"Effective Date" means the date first written above')), /refers to the AGREEMENT_DATE, which is not known/);
+  // Another date "set forth" somewhere else is no reference to the contract's own date.
+  const addendum = 'The Term shall begin on the Effective Date and will end on the Expiration Date set forth in the Addendum, unless terminated earlier.';
+  assert.match(problem(normalizeDate(addendum, { label: 'EXPIRATION_DATE', anchors: { AGREEMENT_DATE: '2014-03-21', EFFECTIVE_DATE: '2014-03-21' } })), /no date found/);
+  assert.equal(iso(normalizeDate('effective as of the date set forth below', { anchors: { AGREEMENT_DATE: '2020-04-07' } })), '2020-04-07');
 });
 
 test('number words', () => {
