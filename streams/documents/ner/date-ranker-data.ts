@@ -1,7 +1,8 @@
 // Training data for the date ranker (date-ranker.ts): every date candidate of every contract of the
-// Doccano gold, on the text the pipeline sees (the page clean-up of analyze.ts), with its features
-// and, per label, whether its value is one of the gold values the rules give that label
-// (gold-values.ts). models/documents/date_ranker.py fits the weights from it.
+// Doccano gold (calendar dates, blank dates, effective sentences), on the text the pipeline sees (the
+// page clean-up of analyze.ts), with its features and, per label, whether its value is one of the
+// gold values the rules give that label (gold-values.ts; a gold answer the rules make no date of is
+// matched by its folded text). models/documents/date_ranker.py fits the weights from it.
 //
 //   node streams/documents/ner/date-ranker-data.ts SPANS.jsonl SPLITS.json > date-candidates.jsonl
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // Which calendar date of a contract is its agreement date, which its effective date: a ranker over
-// every date the rules can read (findDatesInText), not a tagger. The tagger of ner.ts had to find
+// every date the rules can read (findDatesInText; since 2026-12-06.5 also the dates a form left
+// blank and the sentences that make a contract effective without a date), not a tagger. The tagger of ner.ts had to find
 // and delimit a date among thousands of words, and missed half of CUAD's agreement dates (validation
 // recall 0.46): a contract's date almost always sits in a few recognisable places ("dated as of",
 // "made and entered into this", "effective as of", the signature block), so a linear model over the
