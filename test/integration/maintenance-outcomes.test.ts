@@ -106,10 +106,19 @@ test('tallies on models.performance.v1, and label state that survives a restart 
   await redis().client.del(...keys);
   running = await startProcessor(processor, runtimeOptions({ maxBatchRecords: 50 }));
   try {
-    // Every input partition rebuilt (its marker ready) before the late report is sent.
+    // Every input partition rebuilt (its marker ready) before the late report is sent. A marker
+    // exists from the start of its rebuild ("rebuilding:<token>"), and the other partitions' batches
+    // do not wait for it: counting markers let y's report through while the predictions partition
+    // that charges z's failure was still replaying, and y's tally read fn 0 (a CI run).
     const partitions = processor.inputs.reduce((n, t) => n + t.partitions, 0);
+    const ready = async () => {
+      const markers = await redis().client.keys(`ss:${processor.name}:__state:*`);
+      const values = markers.length ? await redis().client.mget(...markers) : [];
+      return values.filter((v) => v?.startsWith('ready:')).length;
+    };
     const rebuilt = Date.now() + 60_000;
-    while ((await redis().client.keys(`ss:${processor.name}:__state:*`)).length < partitions && Date.now() < rebuilt) await new Promise((r) => setTimeout(r, 500));
+    while ((await ready()) < partitions && Date.now() < rebuilt) await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await ready(), partitions, 'every input partition rebuilt');
     await send(TOPICS.failureEvents, arm('y'), failure(arm('y'), T0 + 20 * H));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
