@@ -4,8 +4,9 @@
 // names ending in a legal form in the opening pages 33 %, together 85 %. The tagger also marks
 // regulators, auditors and acronyms defined deep in the text (OTS, JDC); a linear model over where
 // and how each candidate appears keeps the parties. Weights: models/documents/party_ranker.py
-// (fitted on the validation split's tagger outputs, chosen by cross-validation within it: the
-// tagger's confidences on its own training contracts would be overconfident); features are computed
+// (fitted on the validation split's tagger outputs and the train split's without what the tagger
+// said, chosen by cross-validation within validation: the tagger's confidences on its own training
+// contracts would be overconfident); features are computed
 // here only (party-ranker-data.ts writes them for training), so serving and training cannot drift.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
