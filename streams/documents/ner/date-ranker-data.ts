@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { cleanPageTexts } from '../pages/index.ts';
 import { goldValues, readJsonLines, type DoccanoDoc } from '../rules/gold-values.ts';
-import { blankDateValue, dateCandidates } from './date-ranker.ts';
+import { dateCandidates, textValue } from './date-ranker.ts';
 
 const LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE', 'EXPIRATION_DATE'];
 
@@ -28,7 +28,7 @@ function main(): void {
     const values: Record<string, string[]> = {};
     for (const label of LABELS) {
       // A gold answer the rules give no date (a blank "____, 2013", a clause) is matched by its text.
-      values[label] = [...new Set(gold.entities.filter((e) => e.label === label).map((e) => e.normalized ?? blankDateValue(e.text)))];
+      values[label] = [...new Set(gold.entities.filter((e) => e.label === label).map((e) => e.normalized ?? textValue(e.text)))];
     }
     const [page] = cleanPageTexts([{ page: 1, text: doc.text, source: 'text-file', ocrConfidence: null }]);
     const candidates = dateCandidates(page.text).map((c) => ({

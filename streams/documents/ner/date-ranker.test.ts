@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { findBlankDates, findDatesInText } from '../rules/dates.ts';
 import { withRankedDates } from '../analyze.ts';
 import { DEFAULT_NER_MODEL_DIR } from './model.ts';
-import { blankDateValue, dateCandidates, effectiveDefinition, effectiveSentences, loadDateRanker, rankDates, scoreCandidate, type DateRankerModel } from './date-ranker.ts';
+import { dateCandidates, effectiveDefinition, effectiveSentences, loadDateRanker, rankDates, scoreCandidate, textValue, type DateRankerModel } from './date-ranker.ts';
 
 test('findDatesInText gives offsets into the raw text through the clean-up (split suffixes, NBSP, parenthesised days)', () => {
   const text = 'made as of the 1s t  day of June ,  2004\u00a0and (1st) day of January, 2010; Section 2.1.10; 03/04/2020.';
@@ -43,7 +43,7 @@ test('a blank date is a candidate valued by its text; how the contract defines i
   const text = 'This Agreement is made this ____ day of ________, 2013 by and between A and B. "Effective Date" means the date first written above. Notices by May 1, 2013.';
   const candidates = dateCandidates(text);
   assert.deepEqual(candidates.map((c) => c.iso), ['text:this ____ day of ________, 2013', 'text:____ day of ________, 2013', '2013-05-01']);
-  assert.equal(blankDateValue('  "This  ____ day of ___, 2013," '), 'text:this ____ day of ___, 2013');
+  assert.equal(textValue('  "This  ____ day of ___, 2013," '), 'text:this ____ day of ___, 2013');
   assert.ok(candidates[0].features.includes('prec:blank') && candidates[0].features.includes('blank:this') && candidates[0].features.includes('order:blank'));
   assert.ok(candidates[2].features.includes('order:earliest'), 'blanks take no part in the calendar order');
   for (const c of candidates) assert.ok(c.features.includes('eff_def:reference'));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { refersToAgreementDate } from '../rules/date-terms.ts';
 import { findBlankDates, findDatesInText, type FoundDate } from '../rules/dates.ts';
 import { snapClause } from './clause-bounds.ts';
+import { normaliseEntityText } from './mentions.ts';
 import type { NerEntity } from './ner.ts';
 
 export const DATE_RANKER_FILE = 'date-ranker.json';
@@ -33,15 +34,15 @@ export interface DateRankerModel {
 export interface DateCandidate {
   start: number;
   end: number;
-  /** The ISO date, or for a blank date ("____, 2013") its text as blankDateValue gives it. */
+  /** The ISO date, or for a blank date ("____, 2013") or an effective sentence its text as textValue gives it. */
   iso: string;
   text: string;
   features: string[];
 }
 
-/** The value of a date left blank: its text, case and spacing folded, the way evaluation compares texts. */
-export function blankDateValue(text: string): string {
-  return `text:${text.toLowerCase().replace(/\s+/g, ' ').replace(/^[\s"'“”‘’.,;:()\[\]]+|[\s"'“”‘’.,;:()\[\]]+$/g, '')}`;
+/** The value of an answer that is no date (a blank, a sentence): its normalised text, the way evaluation compares texts. */
+export function textValue(text: string): string {
+  return `text:${normaliseEntityText(text)}`;
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -108,14 +109,14 @@ function words(s: string): string[] {
 
 /** Every date the rules read in `text`, with the features the ranker scores. */
 export function dateCandidates(text: string): DateCandidate[] {
+  const calendar = (f: { precision: string }) => f.precision === 'day' || f.precision === 'month';
   const found: (Pick<FoundDate, 'start' | 'end' | 'iso'> & { precision: string })[] = [
-    ...findDatesInText(text).filter((f) => f.precision === 'day' || f.precision === 'month'),
-    ...findBlankDates(text).map((b) => ({ start: b.start, end: b.end, iso: blankDateValue(b.text), precision: 'blank' })),
-    ...effectiveSentences(text).map((c) => ({ ...c, iso: blankDateValue(text.slice(c.start, c.end)), precision: 'sentence' })),
+    ...findDatesInText(text).filter(calendar),
+    ...findBlankDates(text).map((b) => ({ start: b.start, end: b.end, iso: textValue(b.text), precision: 'blank' })),
+    ...effectiveSentences(text).map((c) => ({ ...c, iso: textValue(text.slice(c.start, c.end)), precision: 'sentence' })),
   ].sort((a, b) => a.start - b.start || b.end - a.end);
   const count = new Map<string, number>();
   for (const f of found) count.set(f.iso, (count.get(f.iso) ?? 0) + 1);
-  const calendar = (f: { precision: string }) => f.precision === 'day' || f.precision === 'month';
   const distinct = [...new Set(found.filter(calendar).map((f) => f.iso))].sort();
   const seen = new Set<string>();
   const definition = `eff_def:${effectiveDefinition(text)}`;

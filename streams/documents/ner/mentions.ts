@@ -12,10 +12,15 @@ import type { NerEntity } from './ner.ts';
 
 const EDGE = /^[\s"'“”‘’.,;:()[\]]+|[\s"'“”‘’.,;:()[\]]+$/gu;
 
-/** The key two mentions share: casefolded, whitespace runs to one space, edge quotes and punctuation off
- * (the normalisation of models/documents/metrics.py normalise_entity_text). */
+/** Casefolded, whitespace runs to one space, edge quotes and punctuation off: the normalisation of
+ * models/documents/metrics.py normalise_entity_text, so texts compare here as the evaluation compares them. */
+export function normaliseEntityText(text: string): string {
+  return text.toLowerCase().replace(/\s+/gu, ' ').replace(EDGE, '');
+}
+
+/** The key two mentions share: the label and the normalised text. */
 export function mentionKey(label: string, text: string): string {
-  return `${label}\u0000${text.toLowerCase().replace(/\s+/gu, ' ').replace(EDGE, '')}`;
+  return `${label}\u0000${normaliseEntityText(text)}`;
 }
 
 export interface MergeOptions {

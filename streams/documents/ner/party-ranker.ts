@@ -98,12 +98,13 @@ export function partyCandidates(text: string, tagged: readonly NerEntity[]): Par
   }
   for (const c of preambleNames(text)) add('preamble', c.start, c.end, { slot: c.slot, halves: new Set([c.part]) });
   for (const c of signatureNames(text)) add('signature', c.start, c.end, { halves: new Set([c.part]) });
-  const firstDefinition = (start: number, end: number) => definitions.find((d) => d.at >= end && d.at - end <= 300 && !/[.;]\s+[A-Z]/.test(text.slice(end, d.at)));
+  // A definition belongs to a name when it follows within 300 characters of the same sentence.
+  const defines = (nameEnd: number, defAt: number) => defAt >= nameEnd && defAt - nameEnd <= 300 && !/[.;]\s+[A-Z]/.test(text.slice(nameEnd, defAt));
+  const firstDefinition = (start: number, end: number) => definitions.find((d) => defines(end, d.at));
   // A role's definition that follows a name the preamble or a legal form proposes ("Acme, Inc.
   // ("Licensor")"): the mirror of defined_after, so a role is kept with its party's name.
   const namers = [...drafts.values()].filter((n) => n.sources.has('preamble') || n.sources.has('legal'));
-  const namedBy = (defAt: number) => namers.filter((n) => n.end <= defAt && defAt - n.end <= 300 && !/[.;]\s+[A-Z]/.test(text.slice(n.end, defAt)))
-    .sort((a, b) => b.end - a.end)[0];
+  const namedBy = (defAt: number) => namers.filter((n) => defines(n.end, defAt)).sort((a, b) => b.end - a.end)[0];
   return [...drafts].map(([key, d]) => {
     const words = d.text.split(/\s+/);
     const letters = d.text.replace(/[^\p{L}]/gu, '');

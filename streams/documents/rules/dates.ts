@@ -177,7 +177,6 @@ export function findDates(cleaned: string, order: DateOrder = 'MDY'): (FoundDate
   return found.sort((x, y) => x.start - y.start);
 }
 
-/** findDates over a raw text: offsets index `text` itself (cleaned for matching, mapped back). */
 // A date the signed form left blank: "November ___, 2006", "____________, 1996", "this ____ day
 // of ________, 20__", "[·] day of [·], 2019", "this day of , 2012" (the underscores dropped by the
 // text layer). CUAD answers an unsigned contract's date with the blank as written, so the blank is a
@@ -215,6 +214,7 @@ export function findBlankDates(text: string): BlankDate[] {
   return out.sort((a, b) => a.start - b.start || b.end - a.end);
 }
 
+/** findDates over a raw text: offsets index `text` itself (cleaned for matching, mapped back). */
 export function findDatesInText(text: string, order: DateOrder = 'MDY'): FoundDate[] {
   const cleaned = cleanDateTextMapped(text);
   return findDates(cleaned.text, order).filter((f): f is FoundDate => 'iso' in f).map((f) => ({
