@@ -3,11 +3,18 @@
 the drift samples `documents extract --json` prints per document (streams/documents/drift.ts: the
 processor's own feature code, so reference and stream count alike):
 
-    node bin/streamscore.mjs documents extract --json <CUAD train PDFs> > train-pdf.jsonl
-    node bin/streamscore.mjs documents extract --json <the other CUAD train contracts, as .txt> > train-txt.jsonl
+    python models/documents/date_ranker.py date-candidates.jsonl --cross-fit FOLDS \
+        --files-from train-pdf.list train-txt.list         # <CUAD train PDFs>, <the other train contracts, as .txt>
+    for k in 0 1 2 3 4; do node bin/streamscore.mjs documents extract --json --model FOLDS/fold-$k \
+        --files-from FOLDS/fold-$k/train-pdf.list; done > train-pdf.jsonl      # the same for train-txt.list
     node bin/streamscore.mjs documents extract --json <CUAD validation PDFs and texts> > validation.jsonl
     .venv/bin/python models/documents/make_reference.py --features train-pdf.jsonl --text-features train-txt.jsonl \
         --predictions validation.jsonl
+
+Since `2026-12-06.6` the date ranker is fitted on the train and validation splits, so on those
+contracts its confidences are surer than on an upload. The training documents are therefore read
+with the fold rankers `date_ranker.py --cross-fit` writes: each contract by a ranker fitted without
+it, the shipped model otherwise (links to its other artifacts).
 
 Features come from the training split (splits.json "train", 286 contracts). The page features (OCR
 share, characters per page) from its 65 PDFs (CUAD ships 100 PDFs), read as the stream reads an
@@ -70,7 +77,7 @@ def main(argv=None) -> int:
     names = [n for n in train[0]["drift"] if n != PREDICTION]
     features = {n: column(train, n) if n in PAGE_FEATURES else np.concatenate([column(train, n), column(texts, n)]) for n in names}
     source = (f"CUAD (models/documents/splits.json), by documents extract --json: page features of {len(train)} training-split "
-              f"PDFs, entity features of those and {len(texts)} more training contracts as text, contract-type confidence "
+              f"PDFs, entity features of those and {len(texts)} more training contracts as text (dates ranked out of fold), contract-type confidence "
               f"of {len(held)} validation-split documents")
     path = write_reference(args.model_dir, meta["model_name"], meta["model_version"], features,
                            column(held, PREDICTION), source=source)

@@ -66,3 +66,17 @@ def test_a_train_contract_loses_what_the_tagger_said_and_the_names_only_the_tagg
     assert sorted(out['candidates'][0]['features']) == sorted(['src:defined', 'legal_form', 'pos:0', 'nerc:none', 'sources:defined'])
     assert sorted(out['candidates'][1]['features']) == sorted(['src:legal', 'src:preamble', 'legal_form', 'nerc:none', 'sources:legal+preamble'])
     assert doc['candidates'][1]['text'] == 'KPMG'  # the input is left as it was
+
+
+def test_the_softmax_ranker_learns_which_candidate_wins_and_when_none_does():
+    from date_ranker import fitted_model, probabilities
+    right = {'iso': '2019-03-03', 'features': ['b:dated'], 'gold': ['AGREEMENT_DATE']}
+    wrong = {'iso': '2021-12-31', 'features': ['b:expire'], 'gold': []}
+    blank = {'iso': '2018-05-05', 'features': ['b:invoice'], 'gold': []}
+    docs = [{'candidates': [dict(right), dict(wrong)]} for _ in range(20)] + [{'candidates': [dict(blank)]} for _ in range(20)]
+    model = fitted_model(docs, 'AGREEMENT_DATE', 0.1)
+    p = probabilities(docs[:1], model)
+    assert p[0] > 0.8 and p[1] < 0.1 and p.sum() < 1  # "none" keeps the rest
+    assert probabilities(docs[-1:], model)[0] < 0.2  # a contract of only unlikely dates: "none" wins
+    z = np.array([model['none'], model['weights'].get('b:dated', 0.0), model['weights'].get('b:expire', 0.0)])
+    assert np.allclose(p, np.exp(z[1:]) / np.exp(z).sum())

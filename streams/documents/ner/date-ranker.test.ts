@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { findBlankDates, findDatesInText } from '../rules/dates.ts';
 import { withRankedDates } from '../analyze.ts';
 import { DEFAULT_NER_MODEL_DIR } from './model.ts';
-import { dateCandidates, effectiveDefinition, effectiveSentences, loadDateRanker, rankDates, scoreCandidate, textValue, type DateRankerModel } from './date-ranker.ts';
+import { dateCandidates, effectiveDefinition, effectiveSentences, candidateProbabilities, definedTerm, loadDateRanker, rankDates, textValue, type DateRankerModel } from './date-ranker.ts';
 
 test('findDatesInText gives offsets into the raw text through the clean-up (split suffixes, NBSP, parenthesised days)', () => {
   const text = 'made as of the 1s t  day of June ,  2004\u00a0and (1st) day of January, 2010; Section 2.1.10; 03/04/2020.';
@@ -78,7 +78,7 @@ test('candidates carry their place, neighbouring words and cues', () => {
   assert.ok(third.features.includes('repeat'));
 });
 
-test('rankDates takes each label\'s best candidate, and nothing below the threshold', () => {
+test('rankDates takes each label\'s best candidate, and nothing below the threshold (a .5 sigmoid model)', () => {
   const model: DateRankerModel = {
     model_version: 't',
     labels: {
@@ -91,8 +91,36 @@ test('rankDates takes each label\'s best candidate, and nothing below the thresh
   assert.equal(entities.length, 1);
   assert.equal(entities[0].label, 'AGREEMENT_DATE');
   assert.equal(entities[0].text, 'March 3, 2019');
-  assert.ok(Math.abs(entities[0].confidence - scoreCandidate(model.labels.AGREEMENT_DATE, dateCandidates(text)[0].features)) < 1e-12);
   assert.ok(Math.abs(entities[0].confidence - 1 / (1 + Math.exp(-2))) < 1e-12);
+});
+
+test('a softmax label shares one contract\'s probability among its candidates and "none"', () => {
+  const label = { scoring: 'softmax' as const, none: 1, weights: { 'near:dated': 3, 'rank:0': 1 }, threshold: 0.5 };
+  const text = 'Dated March 3, 2019. Payment by April 1, 2019.';
+  const candidates = dateCandidates(text);
+  const z = candidates.map((c) => (c.features.includes('near:dated') ? 3 : 0) + (c.features.includes('rank:0') ? 1 : 0));
+  const total = Math.exp(1) + z.reduce((s, x) => s + Math.exp(x), 0);
+  const probabilities = candidateProbabilities(label, candidates);
+  probabilities.forEach((p, i) => assert.ok(Math.abs(p - Math.exp(z[i]) / total) < 1e-12));
+  assert.ok(probabilities.reduce((s, p) => s + p, 0) < 1, '"none" keeps its share');
+  const [entity] = rankDates(text, { model_version: 't', labels: { AGREEMENT_DATE: label } }, candidates);
+  assert.equal(entity.text, 'March 3, 2019');
+  assert.equal(entity.confidence, Math.max(...probabilities));
+  // The same weights with "none" far ahead: no candidate reaches the threshold.
+  assert.deepEqual(rankDates(text, { model_version: 't', labels: { AGREEMENT_DATE: { ...label, none: 10 } } }, candidates), []);
+});
+
+test('definedTerm names the term a date defines, before or after it', () => {
+  const at = (text: string, date: string) => definedTerm(text, text.indexOf(date), text.indexOf(date) + date.length);
+  assert.equal(at('is made effective as of November 1, 2019 (the "Effective Date"), by and between', 'November 1, 2019'), 'effective_date');
+  assert.equal(at('between the Parties (Effective Date: February 5, 2020).', 'February 5, 2020'), 'effective_date');
+  assert.equal(at('"Effective Date" means October 31, 2019.', 'October 31, 2019'), 'effective_date');
+  assert.equal(at('is made on October 15, 2009 (the "Agreement Date") and', 'October 15, 2009'), 'agreement_date');
+  assert.equal(at('dated as of August 10, 2007 (the "Closing Date"), PPI', 'August 10, 2007'), 'other_date');
+  assert.equal(at('dated as of August 10, 2007 (the "Original Agreement"), PPI', 'August 10, 2007'), null);
+  assert.equal(at('Payment is due by April 1, 2019 at the latest.', 'April 1, 2019'), null);
+  const [candidate] = dateCandidates('This Agreement is made effective as of November 1, 2019 (the "Effective Date").');
+  assert.ok(candidate.features.includes('defines:effective_date'));
 });
 
 test('the ranker replaces the tagger\'s dates of its labels; a blank template survives only where it found none', () => {
@@ -114,7 +142,7 @@ test('the committed ranker picks a preamble\'s date over later dates, and refuse
   const agreement = rankDates(text, model).find((x) => x.label === 'AGREEMENT_DATE');
   assert.equal(agreement?.text, 'March 3, 2019');
   const dir = mkdtempSync(join(tmpdir(), 'date-ranker-'));
-  writeFileSync(join(dir, 'date-ranker.json'), JSON.stringify({ model_version: 'x', labels: { AGREEMENT_DATE: { bias: 0, weights: {} } } }));
+  writeFileSync(join(dir, 'date-ranker.json'), JSON.stringify({ model_version: 'x', labels: { AGREEMENT_DATE: { scoring: 'softmax', weights: {}, threshold: 0.5 } } }));
   assert.throws(() => loadDateRanker(dir), /AGREEMENT_DATE/);
   assert.equal(loadDateRanker(tmpdir() + '/no-such-dir-for-ranker'), null);
 });

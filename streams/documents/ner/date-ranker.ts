@@ -5,9 +5,10 @@
 // recall 0.46): a contract's date almost always sits in a few recognisable places ("dated as of",
 // "made and entered into this", "effective as of", the signature block), so a linear model over the
 // words around each candidate and its place in the document picks it far more often. The weights are
-// fitted by models/documents/date_ranker.py on the train split's candidates (features written by
-// date-ranker-data.ts, this file's twin for training) and chosen on validation; this file is the only
-// implementation of the features, so training and serving cannot drift apart.
+// fitted by models/documents/date_ranker.py on the train and validation splits' candidates (features
+// written by date-ranker-data.ts, this file's twin for training), with the penalty and threshold
+// chosen by cross-validation; this file is the only implementation of the features, so training and
+// serving cannot drift apart.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refersToAgreementDate } from '../rules/date-terms.ts';
@@ -19,11 +20,19 @@ import type { NerEntity } from './ner.ts';
 export const DATE_RANKER_FILE = 'date-ranker.json';
 
 export interface DateRankerLabel {
-  bias: number;
+  /**
+   * 'softmax' (since 2026-12-06.6): a candidate's probability is its share of its contract, beside a
+   * "none of them" option scored `none`, so candidates compete for the one answer. Absent or
+   * 'sigmoid' (until .5): each candidate alone, the logistic of `bias` plus its weights; older model
+   * folders in the registry still load.
+   */
+  scoring?: 'sigmoid' | 'softmax';
+  bias?: number;
+  none?: number;
   weights: Record<string, number>;
-  /** The best candidate becomes the label's entity when its probability reaches this (chosen on validation). */
+  /** The best candidate becomes the label's entity when its probability reaches this (chosen by cross-validation). */
   threshold: number;
-  /** Below this probability the entity goes to review: validation precision above it is >= 0.9. */
+  /** Below this probability the entity goes to review: out-of-fold precision above it is >= 0.9. */
   review_threshold?: number;
 }
 export interface DateRankerModel {
@@ -103,6 +112,23 @@ export function effectiveSentences(text: string): { start: number; end: number }
   return out;
 }
 
+// The date a defined term names: "November 1, 2019 (the "Effective Date")", "(Effective Date: February
+// 5, 2020)", ""Effective Date" means October 31, 2019". The words around a candidate see "effective"
+// and "date" but not that the term is defined by this very date, and that is what CUAD answers with.
+const TERM_AFTER = /^\s*,?\s*\(\s*(?:the\s+|this\s+|hereinafter\s+(?:the\s+)?|herein\s+)?["“']{0,2}([a-z][\w\s-]{0,40}?)["”']{0,2}\s*\)/i;
+const TERM_BEFORE = /["“']?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})["”']?\s*(?:\)\s*)?(?::|means|shall\s+mean|shall\s+be|is)\s*(?:the\s+)?$/i;
+
+/** The defined term whose value the candidate is ("effective_date", "agreement_date", "other"), or null. */
+export function definedTerm(text: string, start: number, end: number): string | null {
+  const after = TERM_AFTER.exec(text.slice(end, end + 60));
+  const before = TERM_BEFORE.exec(text.slice(Math.max(0, start - 50), start));
+  const term = (after?.[1] ?? before?.[1] ?? '').toLowerCase().replace(/\s+/g, ' ').trim();
+  if (!term) return null;
+  if (/effective\s+date$/.test(term)) return 'effective_date';
+  if (/(?:agreement|execution|signing)\s+date$/.test(term)) return 'agreement_date';
+  return after && /date$/.test(term) ? 'other_date' : null;
+}
+
 function words(s: string): string[] {
   return (s.toLowerCase().match(WORD) ?? []);
 }
@@ -124,6 +150,7 @@ export function dateCandidates(text: string): DateCandidate[] {
     const before = words(text.slice(Math.max(0, f.start - 80), f.start)).slice(-BEFORE_WORDS);
     const after = words(text.slice(f.end, f.end + 60)).slice(0, AFTER_WORDS);
     const near = text.slice(Math.max(0, f.start - 150), Math.min(text.length, f.end + 100));
+    const defined = definedTerm(text, f.start, f.end);
     const features = [
       `pos:${POSITION_BUCKETS.findIndex((b) => f.start < b)}`,
       `rank:${Math.min(index, 6)}`,
@@ -140,6 +167,7 @@ export function dateCandidates(text: string): DateCandidate[] {
       ...(/\(\s*$/.test(text.slice(Math.max(0, f.start - 3), f.start)) ? ['paren'] : []),
       ...(f.precision === 'blank' && /^this\b/i.test(text.slice(f.start, f.end)) ? ['blank:this'] : []),
       ...(f.precision === 'sentence' ? SENTENCE_CUES.filter(([, re]) => re.test(text.slice(f.start, f.end))).map(([name]) => `sent:${name}`) : []),
+      ...(defined ? [`defines:${defined}`] : []),
       definition,
       `${definition}&rank:${Math.min(index, 2)}`,
     ];
@@ -148,23 +176,32 @@ export function dateCandidates(text: string): DateCandidate[] {
   });
 }
 
-export function scoreCandidate(label: DateRankerLabel, features: readonly string[]): number {
-  let z = label.bias;
+function linearScore(label: DateRankerLabel, features: readonly string[]): number {
+  let z = 0;
   for (const f of features) z += label.weights[f] ?? 0;
-  return 1 / (1 + Math.exp(-z));
+  return z;
+}
+
+/** Each candidate's probability of being the label's answer, in the order given. */
+export function candidateProbabilities(label: DateRankerLabel, candidates: readonly Pick<DateCandidate, 'features'>[]): number[] {
+  const z = candidates.map((c) => linearScore(label, c.features));
+  if (label.scoring !== 'softmax') return z.map((x) => 1 / (1 + Math.exp(-((label.bias ?? 0) + x))));
+  const none = label.none ?? 0;
+  const top = Math.max(none, ...z);
+  const total = Math.exp(none - top) + z.reduce((sum, x) => sum + Math.exp(x - top), 0);
+  return z.map((x) => Math.exp(x - top) / total);
 }
 
 /** Per label of the model, its best candidate as an entity when it reaches the label's threshold. */
 export function rankDates(text: string, model: DateRankerModel, candidates = dateCandidates(text)): NerEntity[] {
   const entities: NerEntity[] = [];
   for (const [label, weights] of Object.entries(model.labels)) {
-    let best: { c: DateCandidate; p: number } | null = null;
-    for (const c of candidates) {
-      const p = scoreCandidate(weights, c.features);
-      if (!best || p > best.p) best = { c, p };
-    }
-    if (best && best.p >= weights.threshold) {
-      entities.push({ label, start: best.c.start, end: best.c.end, text: best.c.text, confidence: best.p });
+    const probabilities = candidateProbabilities(weights, candidates);
+    let best = -1;
+    probabilities.forEach((p, i) => { if (best < 0 || p > probabilities[best]) best = i; });
+    if (best >= 0 && probabilities[best] >= weights.threshold) {
+      const c = candidates[best];
+      entities.push({ label, start: c.start, end: c.end, text: c.text, confidence: probabilities[best] });
     }
   }
   return entities;
@@ -175,7 +212,9 @@ export function loadDateRanker(dir: string): DateRankerModel | null {
   const file = join(dir, DATE_RANKER_FILE);
   if (!existsSync(file)) return null;
   const model = JSON.parse(readFileSync(file, 'utf8')) as DateRankerModel;
-  const problems = Object.entries(model.labels ?? {}).filter(([, l]) => typeof l.bias !== 'number' || typeof l.threshold !== 'number' || typeof l.weights !== 'object');
-  if (!model.labels || problems.length > 0) throw new Error(`${file}: every label needs bias, weights and threshold (${problems.map(([k]) => k).join(', ') || 'no labels'})`);
+  const wellFormed = (l: DateRankerLabel) => typeof l.threshold === 'number' && typeof l.weights === 'object'
+    && (l.scoring === 'softmax' ? typeof l.none === 'number' : typeof l.bias === 'number');
+  const problems = Object.entries(model.labels ?? {}).filter(([, l]) => !wellFormed(l));
+  if (!model.labels || problems.length > 0) throw new Error(`${file}: every label needs weights, a threshold and its bias (sigmoid) or none score (softmax) (${problems.map(([k]) => k).join(', ') || 'no labels'})`);
   return model;
 }
