@@ -80,3 +80,25 @@ def test_the_softmax_ranker_learns_which_candidate_wins_and_when_none_does():
     assert probabilities(docs[-1:], model)[0] < 0.2  # a contract of only unlikely dates: "none" wins
     z = np.array([model['none'], model['weights'].get('b:dated', 0.0), model['weights'].get('b:expire', 0.0)])
     assert np.allclose(p, np.exp(z[1:]) / np.exp(z).sum())
+
+
+def test_cross_fit_writes_a_ranker_per_fold_fitted_without_it_and_shares_out_the_files(tmp_path):
+    import json
+    from date_ranker import FOLDS, cross_fit
+    docs = [{'id': f'contract-{n}', 'gold': {'AGREEMENT_DATE': ['2019-03-03']},
+             'candidates': [{'iso': '2019-03-03', 'features': ['b:dated', f'only:{n}'], 'gold': ['AGREEMENT_DATE']},
+                            {'iso': '2021-12-31', 'features': ['b:expire'], 'gold': []}]} for n in range(10)]
+    files = tmp_path / 'train.list'
+    files.write_text(''.join(f'/data/Contract {n}.txt\n' for n in range(10)) + '/data/Not in the splits.txt\n')
+    report = {'cross_validation': {'AGREEMENT_DATE': {'penalty': 0.1}, 'EFFECTIVE_DATE': {'penalty': 0.1}}}
+    cross_fit(docs, report, tmp_path / 'folds', [files])
+    shared = []
+    for k in range(FOLDS):
+        folder = tmp_path / 'folds' / f'fold-{k}'
+        mine = folder.joinpath('train.list').read_text().split('\n')[:-1]
+        shared += mine
+        held = {f'only:{m.split()[-1][:-4]}' for m in mine}
+        weights = json.loads(folder.joinpath('date-ranker.json').read_text())['labels']['AGREEMENT_DATE']['weights']
+        assert held and not held & set(weights), 'a fold ranker never saw its own contracts'
+        assert folder.joinpath('legal-ner.onnx').is_symlink() and not folder.joinpath('date-ranker.json').is_symlink()
+    assert sorted(shared) == sorted(f'/data/Contract {n}.txt' for n in range(10))
