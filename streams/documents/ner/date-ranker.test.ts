@@ -108,6 +108,10 @@ test('a softmax label shares one contract\'s probability among its candidates an
   assert.equal(entity.confidence, Math.max(...probabilities));
   // The same weights with "none" far ahead: no candidate reaches the threshold.
   assert.deepEqual(rankDates(text, { model_version: 't', labels: { AGREEMENT_DATE: { ...label, none: 10 } } }, candidates), []);
+  // More candidates than a call takes arguments (a 2,000-page contract): still one share each.
+  const many = candidateProbabilities(label, Array.from({ length: 200_000 }, () => ({ features: ['near:dated'] })));
+  assert.equal(many.length, 200_000);
+  assert.ok(Math.abs(many[0] - Math.exp(3) / (Math.exp(1) + 200_000 * Math.exp(3))) < 1e-15);
 });
 
 test('definedTerm names the term a date defines, before or after it', () => {

@@ -118,7 +118,7 @@ export function effectiveSentences(text: string): { start: number; end: number }
 const TERM_AFTER = /^\s*,?\s*\(\s*(?:the\s+|this\s+|hereinafter\s+(?:the\s+)?|herein\s+)?["“']{0,2}([a-z][\w\s-]{0,40}?)["”']{0,2}\s*\)/i;
 const TERM_BEFORE = /["“']?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})["”']?\s*(?:\)\s*)?(?::|means|shall\s+mean|shall\s+be|is)\s*(?:the\s+)?$/i;
 
-/** The defined term whose value the candidate is ("effective_date", "agreement_date", "other"), or null. */
+/** The defined term whose value the candidate is ("effective_date", "agreement_date", "other_date"), or null. */
 export function definedTerm(text: string, start: number, end: number): string | null {
   const after = TERM_AFTER.exec(text.slice(end, end + 60));
   const before = TERM_BEFORE.exec(text.slice(Math.max(0, start - 50), start));
@@ -187,7 +187,7 @@ export function candidateProbabilities(label: DateRankerLabel, candidates: reado
   const z = candidates.map((c) => linearScore(label, c.features));
   if (label.scoring !== 'softmax') return z.map((x) => 1 / (1 + Math.exp(-((label.bias ?? 0) + x))));
   const none = label.none ?? 0;
-  const top = Math.max(none, ...z);
+  const top = z.reduce((max, x) => (x > max ? x : max), none); // not Math.max(...z): a long contract has more dates than a call takes arguments
   const total = Math.exp(none - top) + z.reduce((sum, x) => sum + Math.exp(x - top), 0);
   return z.map((x) => Math.exp(x - top) / total);
 }
