@@ -169,6 +169,7 @@ def cross_fit(docs: list[dict], report: dict, out: Path, file_lists: list[Path])
     reference's date confidences come from them, since live uploads are unseen too: on its own
     contracts the ranker is surer (KS D 0.22 against the test split's agreement-date confidences)."""
     from cuad_text import normalised_stem
+    lists = {path.name: [(f.strip(), normalised_stem(Path(f.strip()).name)) for f in path.read_text().splitlines() if f.strip()] for path in file_lists}
     for k, (fit_on, held) in enumerate(KFold(FOLDS, shuffle=True, random_state=SHUFFLES[0]).split(docs)):
         folder = out / f'fold-{k}'
         folder.mkdir(parents=True, exist_ok=True)
@@ -180,10 +181,10 @@ def cross_fit(docs: list[dict], report: dict, out: Path, file_lists: list[Path])
             model['labels'][label].update(fitted_model([docs[i] for i in fit_on], label, chosen['penalty']))
         (folder / 'date-ranker.json').write_text(json.dumps(model, indent=1, sort_keys=True) + '\n')
         ids = {docs[i]['id'] for i in held}
-        for path in file_lists:
-            mine = [f for f in path.read_text().splitlines() if f.strip() and normalised_stem(Path(f.strip()).name) in ids]
-            (folder / path.name).write_text(''.join(f.strip() + '\n' for f in mine))
-            print(f'{folder / path.name}: {len(mine)} files of fold {k} ({len(held)} contracts)')
+        for name, files in lists.items():
+            mine = [f for f, stem in files if stem in ids]
+            (folder / name).write_text(''.join(f + '\n' for f in mine))
+            print(f'{folder / name}: {len(mine)} files of fold {k} ({len(held)} contracts)')
 
 
 def main() -> None:
@@ -215,14 +216,16 @@ def main() -> None:
               'chosen_by': f'{FOLDS}-fold cross-validation over train + validation, shuffles {list(SHUFFLES)}', 'cross_validation': {}}
     for label in LABELS:
         scores: dict[tuple[float, float], list[float]] = {}
+        first_shuffle: dict[float, np.ndarray] = {}  # per penalty, for the review threshold and the report
         for penalty in PENALTY_GRID:
             for seed in SHUFFLES:
                 probs = out_of_fold(docs, label, penalty, seed)
+                first_shuffle.setdefault(penalty, probs)
                 for t in THRESHOLD_GRID:
                     scores.setdefault((penalty, t), []).append(document_f1(docs, probs, label, t)['f1'])
             print(f'{label:16s} penalty {penalty}: best mean out-of-fold F1 {max(np.mean(v) for (p, _), v in scores.items() if p == penalty):.4f}', flush=True)
         (penalty, t), f1s = max(scores.items(), key=lambda kv: (np.mean(kv[1]), kv[0][0]))
-        probs = out_of_fold(docs, label, penalty, SHUFFLES[0])
+        probs = first_shuffle[penalty]
         review = review_threshold(top_candidates(docs, probs, label, t))
         print(f'{label:16s} penalty {penalty} threshold {t}: out-of-fold document value F1 {np.mean(f1s):.4f} {[round(f, 4) for f in f1s]}; review below {review}')
         model = fitted_model(docs, label, penalty)
