@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { offsetsAtTime, readRanges } from '../../streams/runtime/range-reader.ts';
 import { quietLog, runId, testKafka } from './helpers.ts';
+import { waitUntil } from '../../infra/stack/process.ts';
 
 test('readRanges: committed records of [start, end) once and in order, through aborted records and commit markers; groups deleted', { timeout: 60_000 }, async () => {
   const kafka = testKafka();
@@ -27,8 +28,15 @@ test('readRanges: committed records of [start, end) once and in order, through a
       }) });
       await (commit ? txn.commit() : txn.abort());
     }
-    const [p0] = (await admin.fetchTopicOffsets(topic)).filter((p) => p.partition === 0);
-    const end = Number(p0.high);
+    // The coordinator writes commit and abort markers after EndTxn has answered, and the admin's
+    // offsets are read committed (the last stable offset), so the end can briefly sit before the last
+    // transaction's marker: wait for it rather than race it.
+    let end = -1;
+    await waitUntil(async () => {
+      const [p0] = (await admin.fetchTopicOffsets(topic)).filter((p) => p.partition === 0);
+      end = Number(p0.high);
+      return end >= 28;
+    }, 15_000, 100);
     assert.equal(end, 28, '25 records and 3 markers');
 
     const read = async (ranges: { start: number; end: number }[]) => {
