@@ -26,31 +26,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from chunking import WordPieces, run_chunks, spans_from_probabilities  # noqa: E402
-from corpus import DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split  # noqa: E402
-from metrics import evaluate as score, normalise_entity_text  # noqa: E402  (ner-data's metrics, shared with the spaCy baseline)
-
-TERMINATION_LABELS = ['TERMINATION_FOR_CONVENIENCE', 'TERMINATION_NOTICE_PERIOD', 'POST_TERMINATION_SERVICES']
-
-
-def scored_docs(docs: list[dict], label: str) -> list[dict]:
-    """The documents a label is scored on (a partially labelled label: only where it was labelled)."""
-    flag = PARTIALLY_LABELLED.get(label)
-    return [d for d in docs if not flag or d['meta'].get(flag)]
-
-
-def detection(docs: list[dict], predictions: dict[str, list], labels: list[str]) -> dict:
-    """Per label, document-level detection: does the contract have at least one such clause?"""
-    out = {}
-    for label in labels:
-        tp = n_pred = n_gold = 0
-        for d in scored_docs(docs, label):
-            p = any(lab == label for _, _, lab in predictions.get(d['id'], []))
-            g = any(lab == label for _, _, lab in d['spans'])
-            tp, n_pred, n_gold = tp + (p and g), n_pred + p, n_gold + g
-        pr, rc = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
-        out[label] = {'precision': round(pr, 4), 'recall': round(rc, 4), 'f1': round(2 * pr * rc / (pr + rc), 4) if pr + rc else 0.0,
-                      'tp': tp, 'pred': n_pred, 'gold': n_gold}
-    return out
+from corpus import DEFAULT_DATA, DEFAULT_SPLITS, load_split  # noqa: E402
+from metrics import TERMINATION_LABELS, detection, evaluate as score, normalise_entity_text, scored_docs  # noqa: E402  (ner-data's metrics, shared with the spaCy baseline)
 
 
 def onnx_runner(path: Path, threads: int):

@@ -1,7 +1,8 @@
 """Scores the shipped TypeScript pipeline (`streamscore documents extract --json`) against the CUAD
 gold of one split, at document level: per label, the set of entity texts a document has. Span
 offsets cannot be compared across paths (OCR text is not the gold text), so this is the measure
-that holds the text-layer path and the OCR path to the same standard.
+that holds the text-layer path and the OCR path to the same standard. For the termination types it
+also reports detection per contract ("has at least one such clause"), as evaluate.py does.
 
 Two matchings, both one-to-one per document and label, over normalised texts (metrics.py:
 casefold, whitespace runs to one space, surrounding quotes/punctuation stripped):
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from corpus import ALL_LABELS, DEFAULT_DATA, DEFAULT_SPLITS, PARTIALLY_LABELLED, load_split
 from cuad_text import normalised_stem
-from metrics import _prf, greedy_matches, normalise_entity_text
+from metrics import TERMINATION_LABELS, _prf, detection, greedy_matches, normalise_entity_text
 
 
 def similarity(a: str, b: str) -> float:
@@ -116,6 +117,8 @@ def main() -> None:
     labels = [l for l in ALL_LABELS if any(lab == l for d in gold for _, _, lab in d['label'])]
     result = {'split': a.split, 'documents': len(gold), 'failed': failed, 'similarity': a.similarity,
               'per_label': score(gold, predicted, labels, a.similarity)}
+    triples = {stem: [(0, 0, e['label']) for e in entities] for stem, entities in predicted.items()}
+    result['termination_detection'] = detection(gold, triples, [l for l in TERMINATION_LABELS if l in labels], gold_key='label')
     if a.gold_values:
         values = {}
         for line in a.gold_values.read_text(encoding='utf-8').split('\n'):
@@ -130,6 +133,8 @@ def main() -> None:
     for label, m in result['per_label'].items():
         value = f"   value F1 {m['value']['f1']:.3f} (P {m['value']['precision']:.3f} R {m['value']['recall']:.3f})" if 'value' in m else ''
         print(f"{label:30s} exact F1 {m['exact']['f1']:.3f} (P {m['exact']['precision']:.3f} R {m['exact']['recall']:.3f})   fuzzy F1 {m['fuzzy']['f1']:.3f}{value}   gold {m['exact']['gold']}")
+    for label, m in result['termination_detection'].items():
+        print(f"{label:30s} detection F1 {m['f1']:.3f} (P {m['precision']:.3f} R {m['recall']:.3f}; {m['tp']} of {m['pred']} predicted, {m['gold']} contracts with one)")
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(json.dumps(result, indent=1) + '\n')

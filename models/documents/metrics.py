@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 
 PARTIALLY_LABELLED = {'AMOUNT': 'amount_labelled'}
+TERMINATION_LABELS = ['TERMINATION_FOR_CONVENIENCE', 'TERMINATION_NOTICE_PERIOD', 'POST_TERMINATION_SERVICES']
 _EDGE = ' \t\n"\'“”‘’.,;:()[]'
 
 
@@ -91,3 +92,25 @@ def evaluate(gold_docs: list[dict], predictions: dict[str, list], labels: list[s
         scored = [per_label[label][metric]['f1'] for label in labels if counts[label][metric][2]]
         macro[metric] = round(sum(scored) / len(scored), 4) if scored else 0.0
     return {'per_label': per_label, 'micro': micro, 'macro_f1': macro, 'iou_threshold': iou}
+
+
+def scored_docs(docs: list[dict], label: str) -> list[dict]:
+    """The documents a label is scored on (a partially labelled label: only where it was labelled)."""
+    flag = PARTIALLY_LABELLED.get(label)
+    return [d for d in docs if not flag or d['meta'].get(flag)]
+
+
+def detection(docs: list[dict], predictions: dict[str, list], labels: list[str], gold_key: str = 'spans') -> dict:
+    """Per label, document-level detection: does the contract have at least one such clause?
+    `predictions`: per document id, (start, end, label) triples; the gold triples are under `gold_key`."""
+    out = {}
+    for label in labels:
+        tp = n_pred = n_gold = 0
+        for d in scored_docs(docs, label):
+            p = any(lab == label for _, _, lab in predictions.get(d['id'], []))
+            g = any(lab == label for _, _, lab in d[gold_key])
+            tp, n_pred, n_gold = tp + (p and g), n_pred + p, n_gold + g
+        pr, rc = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
+        out[label] = {'precision': round(pr, 4), 'recall': round(rc, 4), 'f1': round(2 * pr * rc / (pr + rc), 4) if pr + rc else 0.0,
+                      'tp': tp, 'pred': n_pred, 'gold': n_gold}
+    return out

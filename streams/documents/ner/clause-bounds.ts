@@ -30,7 +30,7 @@ const DETERMINERS = new Set([...SMALL_WORDS, 'these', 'a', 'an', 'such', 'any', 
 const SECTION_NUMBER = /^(?:\.?\(?\d+(?:\.\d+)*[.)]?|\([a-z]{1,4}\)|[a-z][.)])\s+(?=["“\p{Lu}])/u;
 
 /** Whether a sentence starts at `i` (its first character): after a paragraph break, or after ". " that ends no abbreviation. */
-function startsSentence(text: string, i: number): boolean {
+export function startsSentence(text: string, i: number): boolean {
   if (i <= 0) return true;
   if (!/[\p{Lu}\p{N}("“[]/u.test(text[i])) return false;
   let j = i - 1;

@@ -5,9 +5,8 @@
 // matched by its folded text). models/documents/date_ranker.py fits the weights from it.
 //
 //   node streams/documents/ner/date-ranker-data.ts SPANS.jsonl SPLITS.json > date-candidates.jsonl
-import { readFileSync } from 'node:fs';
 import { cleanPageTexts } from '../pages/index.ts';
-import { goldValues, readJsonLines, type DoccanoDoc } from '../rules/gold-values.ts';
+import { goldValues, readJsonLines, readSplits, type DoccanoDoc } from '../rules/gold-values.ts';
 import { dateCandidates, textValue } from './date-ranker.ts';
 
 const LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE', 'EXPIRATION_DATE'];
@@ -18,10 +17,7 @@ function main(): void {
     process.stderr.write('usage: date-ranker-data.ts SPANS.jsonl SPLITS.json\n');
     process.exit(2);
   }
-  const splitOf = new Map<string, string>();
-  for (const [split, ids] of Object.entries(JSON.parse(readFileSync(splitsPath, 'utf8')) as Record<string, string[]>)) {
-    for (const id of ids) splitOf.set(id, split);
-  }
+  const splitOf = readSplits(splitsPath);
   let n = 0;
   for (const doc of readJsonLines<DoccanoDoc>(spansPath)) {
     const gold = goldValues(doc);

@@ -20,6 +20,15 @@ export function readJsonLines<T = unknown>(path: string): T[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 }
 
+/** Each contract id's split, from splits.json ({"train": [ids], ...}). */
+export function readSplits(path: string): Map<string, string> {
+  const splitOf = new Map<string, string>();
+  for (const [split, ids] of Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, string[]>)) {
+    for (const id of ids) splitOf.set(id, split);
+  }
+  return splitOf;
+}
+
 /** Doccano offsets are code points (Python); JS strings index UTF-16 units. */
 function utf16Offsets(text: string): (cp: number) => number {
   const map: number[] = [0];
