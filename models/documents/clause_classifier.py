@@ -85,11 +85,10 @@ def fit(texts: list[str], y: np.ndarray, c: float) -> tuple[TfidfVectorizer, Log
 
 
 def detection(best: np.ndarray, gold: np.ndarray, t: float) -> dict:
-    pred = best >= t
-    tp = int((pred & gold).sum())
-    p, r = tp / max(1, pred.sum()), tp / max(1, gold.sum())
-    return {'f1': round(2 * tp / max(1, pred.sum() + gold.sum()), 4), 'precision': round(p, 4), 'recall': round(r, 4),
-            'tp': tp, 'pred': int(pred.sum()), 'gold': int(gold.sum())}
+    kept = best >= t
+    tp, pred, n_gold = int((kept & gold).sum()), int(kept.sum()), int(gold.sum())
+    return {'f1': round(2 * tp / max(1, pred + n_gold), 4), 'precision': round(tp / max(1, pred), 4), 'recall': round(tp / max(1, n_gold), 4),
+            'tp': tp, 'pred': pred, 'gold': n_gold}
 
 
 def per_contract(probs: np.ndarray, y: np.ndarray, groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
