@@ -37,6 +37,7 @@ from sklearn.model_selection import GroupKFold
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+from metrics import _prf  # noqa: E402
 from party_ranker import review_threshold  # noqa: E402
 
 FORMAT = 'streamscore-clause-sentence-tfidf-logreg/1'
@@ -85,10 +86,9 @@ def fit(texts: list[str], y: np.ndarray, c: float) -> tuple[TfidfVectorizer, Log
 
 
 def detection(best: np.ndarray, gold: np.ndarray, t: float) -> dict:
+    """Contract-level detection at threshold t: a contract is flagged when its best sentence reaches t."""
     kept = best >= t
-    tp, pred, n_gold = int((kept & gold).sum()), int(kept.sum()), int(gold.sum())
-    return {'f1': round(2 * tp / max(1, pred + n_gold), 4), 'precision': round(tp / max(1, pred), 4), 'recall': round(tp / max(1, n_gold), 4),
-            'tp': tp, 'pred': pred, 'gold': n_gold}
+    return _prf(int((kept & gold).sum()), int(kept.sum()), int(gold.sum()))
 
 
 def per_contract(probs: np.ndarray, y: np.ndarray, groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -110,7 +110,5 @@ def detection(docs: list[dict], predictions: dict[str, list], labels: list[str],
             p = any(lab == label for _, _, lab in predictions.get(d['id'], []))
             g = any(lab == label for _, _, lab in d[gold_key])
             tp, n_pred, n_gold = tp + (p and g), n_pred + p, n_gold + g
-        pr, rc = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
-        out[label] = {'precision': round(pr, 4), 'recall': round(rc, 4), 'f1': round(2 * pr * rc / (pr + rc), 4) if pr + rc else 0.0,
-                      'tp': tp, 'pred': n_pred, 'gold': n_gold}
+        out[label] = _prf(tp, n_pred, n_gold)
     return out

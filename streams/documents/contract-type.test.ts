@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   CONTRACT_TYPE_MODEL_FILE, ContractTypeModelError, DEFAULT_CONTRACT_TYPE_MODEL_DIR, classifyContractType,
-  contractTypeTokens, headCodePoints, loadContractTypeModel, wordNgrams,
+  headCodePoints, loadContractTypeModel,
 } from './contract-type.ts';
+import { tfidfTokens, wordNgrams } from './tfidf.ts';
 
 interface Fixture {
   classes: string[];
@@ -32,7 +33,7 @@ test('the fixture was made with the committed export', () => {
 
 test('terms and probabilities equal sklearn\'s (1e-6)', () => {
   for (const c of fixture.cases) {
-    const grams = wordNgrams(contractTypeTokens(headCodePoints(c.text, model.headChars)), model.ngramRange);
+    const grams = wordNgrams(tfidfTokens(headCodePoints(c.text, model.headChars)), model.ngramRange);
     assert.deepEqual(grams.slice(0, c.terms.length), c.terms, `${c.name}: analyzer terms`);
     const result = classifyContractType(model, c.text);
     const byLabel = new Map(result.top.map((t) => [t.label, t.confidence]));
@@ -82,5 +83,5 @@ test('text without known terms returns the prior with matchedTerms 0; bad input 
 test('head is counted in code points like Python\'s text[:n]', () => {
   assert.equal(headCodePoints('a🚀bc', 2), 'a🚀');
   assert.equal(headCodePoints('ab', 5), 'ab');
-  assert.deepEqual(contractTypeTokens('Société ﬁnance ＡＢＣ x'), ['societe', 'finance', 'abc']);
+  assert.deepEqual(tfidfTokens('Société ﬁnance ＡＢＣ x'), ['societe', 'finance', 'abc']);
 });

@@ -4,7 +4,7 @@
 // TF-IDF (tfidf.ts) -> softmax(W x + b).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTfidfLinear, tfidfLogits, tfidfTokens, wordNgrams, type TfidfLinear, type TfidfLinearExport } from './tfidf.ts';
+import { readTfidfLinear, tfidfLogits, type TfidfLinear, type TfidfLinearExport } from './tfidf.ts';
 
 export const DEFAULT_CONTRACT_TYPE_MODEL_DIR = new URL('../../models/documents/artifacts/', import.meta.url).pathname;
 export const CONTRACT_TYPE_MODEL_FILE = 'contract-type.json';
@@ -63,10 +63,6 @@ export function headCodePoints(text: string, n: number): string {
   }
   return text.slice(0, units);
 }
-
-/** The contract-type model's tokens (sklearn's rules: tfidf.ts). */
-export const contractTypeTokens = tfidfTokens;
-export { wordNgrams };
 
 export function classifyContractType(model: ContractTypeModel, text: string): ContractTypeResult {
   if (typeof text !== 'string') throw new TypeError(`classifyContractType needs the contract text as a string, got ${typeof text}`);

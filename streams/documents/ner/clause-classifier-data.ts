@@ -6,8 +6,7 @@
 // models/documents/clause_classifier.py fits the model from it.
 //
 //   node streams/documents/ner/clause-classifier-data.ts SPANS.jsonl SPLITS.json > clause-sentences.jsonl
-import { cleanPageTexts } from '../pages/index.ts';
-import { goldEntities, readJsonLines, readSplits, type DoccanoDoc } from '../rules/gold-values.ts';
+import { cleanedText, goldEntities, readJsonLines, readSplits, type DoccanoDoc } from '../rules/gold-values.ts';
 import { sentenceSpans } from './clause-classifier.ts';
 
 export const CLAUSE_CLASSIFIER_LABELS = ['TERMINATION_FOR_CONVENIENCE', 'TERMINATION_NOTICE_PERIOD', 'POST_TERMINATION_SERVICES'];
@@ -55,13 +54,14 @@ function main(): void {
   let clauses = 0;
   let lost = 0;
   for (const doc of readJsonLines<DoccanoDoc>(spansPath)) {
-    const [page] = cleanPageTexts([{ page: 1, text: doc.text, source: 'text-file', ocrConfidence: null }]);
-    const sentences = sentenceSpans(page.text);
-    const flat = collapsed(page.text);
+    const text = cleanedText(doc);
+    const sentences = sentenceSpans(text);
+    const flat = collapsed(text);
+    const golds = goldEntities(doc);
     const labels: Record<string, number[]> = {};
     for (const label of CLAUSE_CLASSIFIER_LABELS) {
       const hit = new Set<number>();
-      for (const gold of goldEntities(doc)) {
+      for (const gold of golds) {
         if (gold.label !== label) continue;
         clauses++;
         const at = locateClause(flat, gold.text);
@@ -70,7 +70,7 @@ function main(): void {
       }
       labels[label] = [...hit].sort((a, b) => a - b);
     }
-    const texts = sentences.map((s) => page.text.slice(s.start, s.end));
+    const texts = sentences.map((s) => text.slice(s.start, s.end));
     process.stdout.write(JSON.stringify({ id: doc.id, split: splitOf.get(doc.id) ?? 'unsplit', sentences: texts, labels }) + '\n');
     if (++n % 50 === 0) process.stderr.write(`${n} contracts\n`);
   }

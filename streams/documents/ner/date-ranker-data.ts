@@ -5,8 +5,7 @@
 // matched by its folded text). models/documents/date_ranker.py fits the weights from it.
 //
 //   node streams/documents/ner/date-ranker-data.ts SPANS.jsonl SPLITS.json > date-candidates.jsonl
-import { cleanPageTexts } from '../pages/index.ts';
-import { goldValues, readJsonLines, readSplits, type DoccanoDoc } from '../rules/gold-values.ts';
+import { cleanedText, goldValues, readJsonLines, readSplits, type DoccanoDoc } from '../rules/gold-values.ts';
 import { dateCandidates, textValue } from './date-ranker.ts';
 
 const LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE', 'EXPIRATION_DATE'];
@@ -26,8 +25,8 @@ function main(): void {
       // A gold answer the rules give no date (a blank "____, 2013", a clause) is matched by its text.
       values[label] = [...new Set(gold.entities.filter((e) => e.label === label).map((e) => e.normalized ?? textValue(e.text)))];
     }
-    const [page] = cleanPageTexts([{ page: 1, text: doc.text, source: 'text-file', ocrConfidence: null }]);
-    const candidates = dateCandidates(page.text).map((c) => ({
+    const text = cleanedText(doc);
+    const candidates = dateCandidates(text).map((c) => ({
       iso: c.iso, features: c.features, gold: LABELS.filter((l) => values[l].includes(c.iso)),
     }));
     process.stdout.write(JSON.stringify({ id: doc.id, split: splitOf.get(doc.id) ?? 'unsplit', gold: values, candidates }) + '\n');

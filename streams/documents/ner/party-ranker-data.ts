@@ -5,8 +5,7 @@
 //
 //   node streams/documents/ner/party-ranker-data.ts SPANS.jsonl EXTRACT.jsonl > party-candidates.jsonl
 import { basename } from 'node:path';
-import { cleanPageTexts } from '../pages/index.ts';
-import { goldEntities, readJsonLines, type DoccanoDoc } from '../rules/gold-values.ts';
+import { cleanedText, goldEntities, readJsonLines, type DoccanoDoc } from '../rules/gold-values.ts';
 import { mentionKey } from './mentions.ts';
 import type { NerEntity } from './ner.ts';
 import { partyCandidates } from './party-ranker.ts';
@@ -30,14 +29,14 @@ function main(): void {
   for (const doc of readJsonLines<DoccanoDoc>(spansPath)) {
     const result = extracted.get(doc.id);
     if (!result) continue;
-    const [page] = cleanPageTexts([{ page: 1, text: doc.text, source: 'text-file', ocrConfidence: null }]);
+    const text = cleanedText(doc);
     const tagged: NerEntity[] = result.entities.filter((e) => e.label === 'PARTY').map((e) => {
-      if (page.text.slice(e.start_offset, e.end_offset) !== e.text) throw new Error(`${doc.id}: entity '${e.text}' is not at ${e.start_offset} of the cleaned text`);
+      if (text.slice(e.start_offset, e.end_offset) !== e.text) throw new Error(`${doc.id}: entity '${e.text}' is not at ${e.start_offset} of the cleaned text`);
       return { label: 'PARTY', start: e.start_offset, end: e.end_offset, text: e.text, confidence: e.confidence };
     });
     const gold = new Set(goldEntities(doc).filter((e) => e.label === 'PARTY').map((e) => mentionKey('PARTY', e.text)));
     gold.delete(mentionKey('PARTY', ''));
-    const candidates = partyCandidates(page.text, tagged).map((c) => ({ text: c.text, features: c.features, gold: gold.has(c.key) }));
+    const candidates = partyCandidates(text, tagged).map((c) => ({ text: c.text, features: c.features, gold: gold.has(c.key) }));
     process.stdout.write(JSON.stringify({ id: doc.id, gold: gold.size, candidates }) + '\n');
     written++;
   }

@@ -7,6 +7,7 @@
 //
 //   node streams/documents/rules/gold-values.ts SPANS.jsonl SPLITS.json SPLIT > gold-values.jsonl
 import { readFileSync } from 'node:fs';
+import { cleanPageTexts } from '../pages/clean-text.ts';
 import { validateDocument } from './validate.ts';
 import type { NerEntity } from './types.ts';
 
@@ -27,6 +28,11 @@ export function readSplits(path: string): Map<string, string> {
     for (const id of ids) splitOf.set(id, split);
   }
   return splitOf;
+}
+
+/** A gold contract's text as the pipeline sees it (the page clean-up of analyze.ts): what the rankers' and classifiers' training data is cut from. */
+export function cleanedText(doc: DoccanoDoc): string {
+  return cleanPageTexts([{ page: 1, text: doc.text, source: 'text-file', ocrConfidence: null }])[0].text;
 }
 
 /** Doccano offsets are code points (Python); JS strings index UTF-16 units. */
