@@ -57,6 +57,9 @@ LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE']
 PENALTY_GRID = [0.03, 0.1, 0.3, 1.0, 3.0]
 THRESHOLD_GRID = [0.01, 0.02, 0.03] + [round(x, 2) for x in np.arange(0.05, 0.96, 0.05)]
 FOLDS, SHUFFLES = 5, (0, 1, 2)
+# Features a label's weights leave out: how a contract uses "effective" tells whether CUAD gives it an
+# effective date; for the agreement date it only adds noise (out of fold 0.874 -> 0.871 with it).
+IGNORED = {'AGREEMENT_DATE': ('eff_use:',)}
 NONE = '__none__'  # the feature of the "none of them" option; no candidate feature has this name
 
 
@@ -77,7 +80,7 @@ def options(docs: list[dict], label: str) -> tuple[list[dict], np.ndarray, np.nd
         hits = [label in c['gold'] for c in d['candidates']]
         rows.append({NONE: 1})
         target.append(not any(hits))
-        rows += [{f: 1 for f in c['features']} for c in d['candidates']]
+        rows += [{f: 1 for f in c['features'] if not f.startswith(IGNORED.get(label, ()))} for c in d['candidates']]
         target += hits
         contract += [n] * (1 + len(hits))
     return rows, np.array(contract), np.array(target, dtype=bool)

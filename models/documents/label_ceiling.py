@@ -38,7 +38,7 @@ def effective_usage(text: str) -> str:
         return 'preamble'
     if re.search(r'["“]effective\s+date["”]', text, re.I):
         return 'defined'
-    if re.search(r'\beffective\s+(?:date|as\s+of|on|upon|from)\b', text, re.I):
+    if re.search(r'\beffective\s+(?:date|as\s+of|on|upon|from|immediately)\b', text, re.I):
         return 'phrase'
     return 'incidental' if re.search(r'\beffective\b', text, re.I) else 'absent'
 

@@ -82,6 +82,16 @@ def test_the_softmax_ranker_learns_which_candidate_wins_and_when_none_does():
     assert np.allclose(p, np.exp(z[1:]) / np.exp(z).sum())
 
 
+def test_a_label_leaves_out_the_features_it_ignores():
+    from date_ranker import IGNORED, fitted_model
+    assert IGNORED['AGREEMENT_DATE'] == ('eff_use:',)
+    right = {'iso': '2019-03-03', 'features': ['b:dated', 'eff_use:preamble'], 'gold': ['AGREEMENT_DATE', 'EFFECTIVE_DATE']}
+    wrong = {'iso': '2021-12-31', 'features': ['b:expire', 'eff_use:preamble'], 'gold': []}
+    docs = [{'candidates': [dict(right), dict(wrong)]} for _ in range(10)]
+    assert not any(f.startswith('eff_use:') for f in fitted_model(docs, 'AGREEMENT_DATE', 0.1)['weights'])
+    assert 'eff_use:preamble' in fitted_model(docs, 'EFFECTIVE_DATE', 0.1)['weights']
+
+
 def test_cross_fit_writes_a_ranker_per_fold_fitted_without_it_and_shares_out_the_files(tmp_path):
     import json
     from date_ranker import FOLDS, cross_fit

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { findBlankDates, findDatesInText } from '../rules/dates.ts';
 import { withRankedDates } from '../analyze.ts';
 import { DEFAULT_NER_MODEL_DIR } from './model.ts';
-import { dateCandidates, effectiveDefinition, effectiveSentences, candidateProbabilities, definedTerm, loadDateRanker, rankDates, textValue, type DateRankerModel } from './date-ranker.ts';
+import { dateCandidates, effectiveDefinition, effectiveSentences, effectiveUsage, candidateProbabilities, definedTerm, loadDateRanker, rankDates, textValue, type DateRankerModel } from './date-ranker.ts';
 
 test('findDatesInText gives offsets into the raw text through the clean-up (split suffixes, NBSP, parenthesised days)', () => {
   const text = 'made as of the 1s t  day of June ,  2004\u00a0and (1st) day of January, 2010; Section 2.1.10; 03/04/2020.';
@@ -52,6 +52,19 @@ test('a blank date is a candidate valued by its text; how the contract defines i
   assert.equal(effectiveDefinition('shall commence on the date hereof (the "Effective Date") and'), 'reference');
   assert.equal(effectiveDefinition('effective immediately'), 'other');
   assert.equal(effectiveDefinition('no such word'), 'none');
+  assert.equal(effectiveDefinition('This Agreement shall become effective upon the date first written above'), 'reference');
+});
+
+test('where a contract that defines no effective date uses the word is a feature of its candidates; a defined one has none', () => {
+  const later = 'x '.repeat(1100);
+  assert.equal(effectiveUsage('This Agreement is made effective as of May 1, 2020.'), 'preamble');
+  assert.equal(effectiveUsage(`${later} on May 1, 2020 (the "Effective Date")`), 'defined');
+  assert.equal(effectiveUsage(`${later} shall become effective upon signature`), 'phrase');
+  assert.equal(effectiveUsage(`${later} post-effective amendments`), 'incidental');
+  const preamble = dateCandidates('This Agreement is made effective as of May 1, 2020. Notices by June 1, 2020.');
+  assert.ok(preamble[0].features.includes('eff_use:preamble') && preamble[1].features.includes('eff_use:preamble&rank:1'));
+  const byReference = dateCandidates('Dated May 1, 2020. "Effective Date" means the date first written above.');
+  assert.ok(byReference.every((c) => !c.features.some((f) => f.startsWith('eff_use:'))), 'only the "other" definitions are split');
 });
 
 test('a sentence that makes the contract effective without a date is a candidate; one with a date or pointing at the contract\'s own date is not', () => {
