@@ -62,7 +62,10 @@ test('tallies on models.performance.v1, and label state that survives a restart 
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       latest = await decodeLatest();
-      if (latest && latest.true_positives + latest.false_positives + latest.false_negatives + latest.pending >= 4) break;
+      // Done when three of the four arms are judged. Counting pending too stopped early: y's alert
+      // is pending until its prediction past horizon + grace is read, which may come in a later
+      // batch than the others (a CI run read tp 1, fn 1, pending 2).
+      if (latest && latest.true_positives + latest.false_positives + latest.false_negatives >= 3) break;
       await new Promise((r) => setTimeout(r, 1_000));
     }
     assert.ok(latest, 'a tally of this run was published');
