@@ -33,7 +33,9 @@ LABELS = ['AGREEMENT_DATE', 'EFFECTIVE_DATE']
 
 
 def effective_usage(text: str) -> str:
-    """How a contract's text uses the word "effective"."""
+    """How a contract's text uses the word "effective". The twin of `effectiveUsage` in
+    streams/documents/ner/date-ranker.ts (same patterns), plus 'absent', which the ranker reads from
+    `eff_def:none`; this one reads the raw CUAD text, the ranker the page-cleaned text."""
     if re.search(r'\beffective\b', text[:PREAMBLE], re.I):
         return 'preamble'
     if re.search(r'["“]effective\s+date["”]', text, re.I):
@@ -75,13 +77,11 @@ def consistency(docs: list[dict], texts: dict[str, str]) -> dict:
             lost_precision += counts['empty']  # answered where CUAD has nothing
         else:
             lost_recall += counts['agreement_date']  # nothing answered where CUAD has the agreement date
-    label = 'EFFECTIVE_DATE'
-    gold = sum(len(d['gold'][label]) for d in docs)
-    reachable = sum(any(label in c['gold'] for c in d['candidates']) for d in docs)
-    tp = reachable - lost_recall
+    effective = reach(docs, 'EFFECTIVE_DATE')
+    tp = effective['contracts_reachable'] - lost_recall
     predicted = tp + lost_precision
     return {'groups': groups, 'wrong_by_fixed_answer': {'answered_where_empty': lost_precision, 'silent_where_agreement_date': lost_recall},
-            'ceiling_f1': round(2 * tp / (predicted + gold), 4)}
+            'ceiling_f1': round(2 * tp / (predicted + effective['gold_values']), 4)}
 
 
 def main() -> None:

@@ -87,6 +87,7 @@ const EFFECTIVE_BY_EVENT = new RegExp(`${EFFECTIVE_TERM}\\)?\\s+(?:means|shall\\
 // contracts whose effective date CUAD answers with the agreement date or leaves empty, it is the
 // agreement date in 135 of 144 with "effective" in the preamble ("made effective as of ...") and in
 // 17 of 46 where the word comes later in a phrase ("shall become effective upon ...").
+// label_ceiling.py's effective_usage is the same reading in Python, for that measurement: change both.
 const PREAMBLE = 2000;
 export function effectiveUsage(text: string): 'preamble' | 'defined' | 'phrase' | 'incidental' {
   if (/\beffective\b/i.test(text.slice(0, PREAMBLE))) return 'preamble';
